@@ -1,0 +1,12 @@
+import { Command } from 'commander';
+import { registerFleetCommands } from './commands/fleet';
+
+/** The whole `emofleet` command tree; each command group registers itself from `commands/<group>/`. */
+export function buildProgram(): Command {
+  const program = new Command('emofleet')
+    .description('Manage an emofleet control plane and its darknet expression models')
+    .version('0.1.0')
+    .showHelpAfterError();
+  registerFleetCommands(program);
+  return program;
+}

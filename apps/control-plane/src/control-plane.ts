@@ -1,0 +1,65 @@
+import 'reflect-metadata';
+import { type INestApplication } from '@nestjs/common';
+import { type Server } from 'node:http';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { cleanupOpenApiDoc } from 'nestjs-zod';
+import { AppModule } from './app.module';
+import { type AppConfig } from './config/app-config';
+import { startInfrastructure, type Infrastructure } from './infra/infrastructure';
+import { MqttAdapter } from './messaging/mqtt.adapter';
+
+export interface RunningControlPlane {
+  app: INestApplication;
+  infrastructure: Infrastructure;
+  /** The base URL of the HTTP API (also served by the worker role, for /health). */
+  httpUrl: string;
+  /** Drains MQTT, closes queues and the database, stops embedded services. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Boots the control plane for `config`: resolves the infrastructure, starts Nest, connects MQTT, listens.
+ * Used by `main.ts` and by the integration tests (with their own ports and prefixes).
+ */
+export async function startControlPlane(
+  config: AppConfig,
+  bootLog: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Promise<RunningControlPlane> {
+  const infrastructure = await startInfrastructure(config, bootLog);
+  let app: INestApplication | undefined;
+  try {
+    app = await NestFactory.create(AppModule.forRoot(config, infrastructure), { bufferLogs: true });
+    app.useLogger(app.get(Logger));
+    await app.get(MqttAdapter).connect();
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('emofleet control plane')
+        .setDescription('Devices, models, rollouts, telemetry and emotion events of a Jetson fleet')
+        .setVersion('1')
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, cleanupOpenApiDoc(document));
+    await app.listen(config.http.port, config.http.host);
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await infrastructure.stop();
+    throw error;
+  }
+  const address = (app.getHttpServer() as Server).address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
+  let closing: Promise<void> | undefined;
+  const started = app;
+  return {
+    app: started,
+    infrastructure,
+    httpUrl: `http://${host}:${port}`,
+    close: () => {
+      closing ??= started.close().finally(() => infrastructure.stop());
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,42 @@
+export * from './network/types';
+export { CfgError } from './cfg/cfg-error';
+export { readCfgText } from './cfg/read-cfg-text';
+export { serialiseCfg } from './cfg/serialise-cfg';
+export { buildNetwork, parseCfg, loadCfg } from './network/parse-network';
+export { NET_PASSTHROUGH_KEYS } from './network/net-section';
+export { WeightsError } from './weights/weights-error';
+export {
+  headerByteLength,
+  isWeightedLayer,
+  layerWeightsLayout,
+  networkWeightsLayout,
+  type LayerWeightsLayout,
+} from './weights/weights-layout';
+export { readWeights, loadWeights } from './weights/read-weights';
+export { serialiseWeights, saveWeights } from './weights/write-weights';
+export { randomWeights, CURRENT_WEIGHTS_HEADER } from './weights/random-weights';
+export { layerCost, networkCost, type LayerCost } from './analysis/layer-cost';
+export {
+  inspectNetwork,
+  formatInspectTable,
+  type InspectReport,
+  type InspectedLayer,
+} from './analysis/inspect';
+export {
+  replace3x3With1x1,
+  RETRAIN_NOTICE,
+  TransformError,
+  type Replace3x3Result,
+} from './transforms/replace-3x3-with-1x1';
+export { foldBatchNorm, DARKNET_BATCH_NORM_EPSILON } from './transforms/fold-batch-norm';
+export * from './tensorrt/tensorrt-capabilities';
+export {
+  planEngineBuild,
+  engineCacheKey,
+  BuildPlanError,
+  type BuildModel,
+  type BuildPlan,
+  type BuildTarget,
+} from './tensorrt/build-plan';
+export { writeFileAtomic } from './util/write-file-atomic';
+export { SeededRandom } from './util/seeded-random';

@@ -1,0 +1,37 @@
+import { parseJobDocument } from '../src';
+
+describe('parseJobDocument', () => {
+  it('types the parameters of known operations', () => {
+    expect(parseJobDocument({ operation: 'apply-desired-state', parameters: { desiredVersion: 3 } })).toEqual(
+      {
+        ok: true,
+        document: { operation: 'apply-desired-state', parameters: { desiredVersion: 3 } },
+      },
+    );
+    expect(parseJobDocument({ operation: 'rollback', parameters: {} }).ok).toBe(true);
+  });
+
+  it('names an unsupported operation so the device can answer REJECTED', () => {
+    expect(parseJobDocument({ operation: 'format-disk', parameters: {} })).toEqual({
+      ok: false,
+      reason: 'unsupported-operation',
+      detail: 'operation "format-disk" is not one of apply-desired-state, rollback, evaluate',
+    });
+  });
+
+  it('does not mistake inherited object properties for operations', () => {
+    expect(parseJobDocument({ operation: 'constructor', parameters: {} })).toMatchObject({
+      reason: 'unsupported-operation',
+    });
+  });
+
+  it('names the bad parameter', () => {
+    expect(
+      parseJobDocument({ operation: 'apply-desired-state', parameters: { desiredVersion: -1 } }),
+    ).toMatchObject({
+      ok: false,
+      reason: 'invalid-parameters',
+      detail: expect.stringContaining('parameters.desiredVersion:'),
+    });
+  });
+});

@@ -1,0 +1,45 @@
+// `npm test`: finds or starts the services the tests need, runs every project's test target through Nx and
+// closes with one line `N passed, N failed` summing all suites. Extra arguments go to `nx run-many`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { resolveTestServices } from './test-services.mjs';
+
+const root = resolve(import.meta.dirname, '..');
+const reports = join(root, 'reports', 'jest');
+rmSync(reports, { recursive: true, force: true });
+
+const services = await resolveTestServices();
+let nxStatus = 1;
+try {
+  const result = spawnSync(
+    'npx',
+    ['nx', 'run-many', '-t', 'test', '--output-style=stream', '--skip-nx-cache', ...process.argv.slice(2)],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, ...services.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+    },
+  );
+  nxStatus = result.status ?? 1;
+} finally {
+  await services.stop();
+}
+
+let passed = 0;
+let failed = 0;
+const broken = [];
+if (existsSync(reports)) {
+  for (const file of readdirSync(reports).filter((name) => name.endsWith('.json'))) {
+    const report = JSON.parse(readFileSync(join(reports, file), 'utf8'));
+    passed += report.numPassedTests;
+    failed += report.numFailedTests;
+    if (report.numRuntimeErrorTestSuites > 0) broken.push(`${file}: ${report.numRuntimeErrorTestSuites} suite(s) did not run`);
+  }
+}
+for (const line of broken) process.stdout.write(`${line}\n`);
+// A suite that crashed before running its tests counts as one failure, so it cannot hide.
+failed += broken.length;
+if (nxStatus !== 0 && failed === 0) failed = 1;
+process.stdout.write(`${passed} passed, ${failed} failed\n`);
+process.exit(failed > 0 || nxStatus !== 0 ? 1 : 0);
