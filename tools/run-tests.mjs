@@ -3,9 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { node16Binary } from './node16.mjs';
 import { resolveTestServices } from './test-services.mjs';
 
 const root = resolve(import.meta.dirname, '..');
+const NODE16_PROJECTS = ['libs/protocol', 'agent'];
 const reports = join(root, 'reports', 'jest');
 rmSync(reports, { recursive: true, force: true });
 
@@ -22,6 +24,18 @@ try {
     },
   );
   nxStatus = result.status ?? 1;
+  // The agent runs on Node 16 on a Jetson (JetPack 4.6): its tests, and those of the protocol it uses, run
+  // there too.
+  const node16 = node16Binary();
+  for (const project of NODE16_PROJECTS) {
+    process.stdout.write(`\n> ${project} tests on Node 16\n`);
+    const run = spawnSync(process.execPath, ['tools/jest-project.mjs', project], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, ...services.env, EMOFLEET_TEST_NODE: node16, EMOFLEET_TEST_LABEL: 'node16' },
+    });
+    if (run.status !== 0) nxStatus = nxStatus || 1;
+  }
 } finally {
   await services.stop();
 }

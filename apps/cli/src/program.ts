@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerFleetCommands } from './commands/fleet';
+import { registerModelCommands } from './commands/model';
 
 /** The whole `emofleet` command tree; each command group registers itself from `commands/<group>/`. */
 export function buildProgram(): Command {
@@ -8,5 +9,6 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError();
   registerFleetCommands(program);
+  registerModelCommands(program);
   return program;
 }

@@ -2,10 +2,17 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { ZodSerializerInterceptor, ZodValidationPipe } from 'nestjs-zod';
-import { type AppConfig, runsApi } from './config/app-config';
+import { type AppConfig, runsApi, runsWorker } from './config/app-config';
+import { ArtifactsHttpModule } from './artifacts/artifacts-http.module';
+import { ArtifactStorageModule } from './artifacts/artifacts.module';
+import { ModelsModule } from './models/models.module';
+import { JobsHttpModule } from './pipeline/pipeline.module';
+import { PipelineWorkerModule } from './pipeline/pipeline-worker.module';
+import { AuthModule } from './auth/auth.module';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DevicesModule } from './devices/devices.module';
+import { EnrolmentModule } from './enrolment/enrolment.module';
 import { HealthModule } from './health/health.module';
 import { ApiErrorFilter } from './http/api-error.filter';
 import { type Infrastructure } from './infra/infrastructure';
@@ -19,7 +26,10 @@ import { QueuesModule } from './queues/queues.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, infrastructure: Infrastructure): DynamicModule {
-    const apiModules = runsApi(config.role) ? [DevicesModule] : [];
+    const apiModules = runsApi(config.role)
+      ? [DevicesModule, ArtifactsHttpModule, ModelsModule, JobsHttpModule, EnrolmentModule]
+      : [];
+    const workerModules = runsWorker(config.role) ? [PipelineWorkerModule] : [];
     return {
       module: AppModule,
       imports: [
@@ -29,13 +39,20 @@ export class AppModule {
             level: config.logLevel,
             autoLogging: { ignore: (request) => request.url === '/health' },
             redact: ['req.headers.authorization'],
+            // Readable lines on a terminal; JSON lines everywhere else (containers, log shippers).
+            transport: process.stdout.isTTY
+              ? { target: 'pino-pretty', options: { singleLine: true } }
+              : undefined,
           },
         }),
         DatabaseModule,
         MessagingModule,
         QueuesModule,
         HealthModule,
+        AuthModule,
+        ArtifactStorageModule,
         ...apiModules,
+        ...workerModules,
       ],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },

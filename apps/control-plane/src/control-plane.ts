@@ -6,7 +6,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { AppModule } from './app.module';
-import { type AppConfig } from './config/app-config';
+import { type AdminTokenBootstrapResult, AdminTokenBootstrap } from './auth/admin-token-bootstrap';
+import { type AppConfig, runsApi } from './config/app-config';
 import { startInfrastructure, type Infrastructure } from './infra/infrastructure';
 import { MqttAdapter } from './messaging/mqtt.adapter';
 
@@ -33,12 +34,15 @@ export async function startControlPlane(
     app = await NestFactory.create(AppModule.forRoot(config, infrastructure), { bufferLogs: true });
     app.useLogger(app.get(Logger));
     await app.get(MqttAdapter).connect();
+    if (runsApi(config.role)) announceAdminToken(await app.get(AdminTokenBootstrap).ensureAdminToken(), bootLog);
     const document = SwaggerModule.createDocument(
       app,
       new DocumentBuilder()
         .setTitle('emofleet control plane')
         .setDescription('Devices, models, rollouts, telemetry and emotion events of a Jetson fleet')
         .setVersion('1')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API token (`emofleet tokens create`)' })
+        .addSecurityRequirements('bearer')
         .build(),
     );
     SwaggerModule.setup('docs', app, cleanupOpenApiDoc(document));
@@ -62,4 +66,21 @@ export async function startControlPlane(
       return closing;
     },
   };
+}
+
+function announceAdminToken(result: AdminTokenBootstrapResult, bootLog: (line: string) => void): void {
+  switch (result.source) {
+    case 'configured':
+      bootLog('api tokens: admin token from EMOFLEET_ADMIN_TOKEN');
+      return;
+    case 'existing':
+      return;
+    case 'generated':
+      bootLog(
+        `api tokens: no usable admin token existed, created one (shown only now; also in ${result.file}, ` +
+          `mode 0600):\n\n    ${result.token}\n\n  use it with \`emofleet login --token <token>\` and create ` +
+          'personal tokens with `emofleet tokens create`',
+      );
+      return;
+  }
 }

@@ -1,14 +1,22 @@
 import { type AppConfig } from '../src/config/app-config';
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
 import { eventually } from './support/eventually';
+import { enrolDevice } from './support/enrolment';
 import { ProtocolDevice } from './support/protocol-device';
-import { createTestDatabase, type TestMode, testConfig, uniqueSuffix } from './support/test-environment';
+import {
+  authHeaders,
+  createTestDatabase,
+  type TestMode,
+  testConfig,
+  uniqueSuffix,
+} from './support/test-environment';
 
 interface DeviceView {
   id: string;
   online: boolean;
   sessionSeq: number | null;
   simulated: boolean;
+  capabilities: Record<string, unknown> | null;
 }
 
 describe.each<TestMode>(['external-services', 'embedded'])('control plane with %s', (mode) => {
@@ -39,8 +47,21 @@ describe.each<TestMode>(['external-services', 'embedded'])('control plane with %
   }, 30_000);
 
   const get = async <T>(path: string): Promise<{ status: number; body: T }> => {
-    const response = await fetch(`${controlPlane.httpUrl}${path}`);
+    const response = await fetch(`${controlPlane.httpUrl}${path}`, { headers: authHeaders() });
     return { status: response.status, body: (await response.json()) as T };
+  };
+
+  /** Enrols a device through the API and connects it with its credentials (the embedded broker needs them). */
+  const connectEnrolledDevice = async (name: string): Promise<ProtocolDevice> => {
+    const enrolment = await enrolDevice(controlPlane.httpUrl, `${name}-${uniqueSuffix()}`);
+    const device = await ProtocolDevice.connect(
+      enrolment.mqttUrl,
+      topicPrefix,
+      enrolment.deviceId,
+      enrolment.secret,
+    );
+    devices.push(device);
+    return device;
   };
 
   it('reports Redis, MQTT and the database up on GET /health', async () => {
@@ -67,12 +88,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('control plane with %
   });
 
   it('tracks a device online from its birth and offline from its will, ignoring a stale will', async () => {
-    const device = await ProtocolDevice.connect(
-      controlPlane.infrastructure.mqttUrl,
-      topicPrefix,
-      `dev-${uniqueSuffix()}`,
-    );
-    devices.push(device);
+    const device = await connectEnrolledDevice('dev');
     await device.birth(7);
     await device.state('online', 7);
     const online = await eventually(
@@ -97,12 +113,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('control plane with %
   });
 
   it('counts malformed device messages and keeps serving', async () => {
-    const device = await ProtocolDevice.connect(
-      controlPlane.infrastructure.mqttUrl,
-      topicPrefix,
-      `bad-${uniqueSuffix()}`,
-    );
-    devices.push(device);
+    const device = await connectEnrolledDevice('bad');
     await device.raw(`${topicPrefix}/devices/${device.deviceId}/birth`, '{"v":1,"deviceId":');
     await device.raw(`${topicPrefix}/devices/${device.deviceId}/state`, '{"v":99}');
     const { ProtocolRejections } = await import('../src/messaging/protocol-rejections');
@@ -115,7 +126,11 @@ describe.each<TestMode>(['external-services', 'embedded'])('control plane with %
       { what: 'rejections counted' },
     );
     expect((await get('/health')).status).toBe(200);
-    expect((await get(`/devices/${device.deviceId}`)).status).toBe(404);
+    // The malformed birth was not recorded: the enrolled device still has no capabilities.
+    expect((await get<DeviceView>(`/devices/${device.deviceId}`)).body).toMatchObject({
+      capabilities: null,
+      online: false,
+    });
   });
 
   it('lists devices with keyset pagination and rejects a bad query with the JSON error shape', async () => {

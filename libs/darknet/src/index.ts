@@ -40,3 +40,29 @@ export {
 } from './tensorrt/build-plan';
 export { writeFileAtomic } from './util/write-file-atomic';
 export { SeededRandom } from './util/seeded-random';
+export { ExportError } from './export/export-error';
+export { forwardReference, type RawTensor, type ReferenceResult } from './reference/forward';
+export { rawOutputs, type RawOutput } from './reference/graph';
+export { darknetReorg } from './reference/reorg';
+export { exportOnnx, saveOnnx, ONNX_OPSET } from './export/onnx/export-onnx';
+export { exportCaffe, saveCaffe, caffePaths, type CaffeExport } from './export/caffe/export-caffe';
+export { compareTensors, type Difference } from './verify/compare';
+export {
+  verifyExport,
+  verifyNetworkExport,
+  exportedModelAt,
+  seededInputs,
+  formatVerifyReport,
+  DEFAULT_VERIFY_TOLERANCE,
+  type ExportedModel,
+  type OutputDifference,
+  type VerifyOptions,
+  type VerifyReport,
+} from './verify/verify-export';
+export {
+  runOpenCvForward,
+  openCvAvailable,
+  type OpenCvCase,
+  type OpenCvOutput,
+  type OpenCvResult,
+} from './verify/opencv-runner';

@@ -48,6 +48,11 @@ describe('cfg errors name file:line and the reason', () => {
       'bad.cfg:11: layers=3 refers to layer 3, which is this or a later layer',
     ],
     [
+      'route in the first layer',
+      `${NET}\n[route]\nlayers=-1\n`,
+      'bad.cfg:7: layers=-1 refers to layer -1, which is a layer before the first (layer 0 has no earlier layers)',
+    ],
+    [
       'route to itself',
       `${NET}\n[maxpool]\nsize=2\nstride=2\n\n[route]\nlayers=1\n`,
       'bad.cfg:11: layers=1 refers to layer 1',
@@ -101,6 +106,21 @@ describe('cfg errors name file:line and the reason', () => {
       'reorg stride that does not divide',
       `${NET}\n[reorg]\nstride=3\n`,
       'bad.cfg:7: reorg stride 3 does not divide',
+    ],
+    [
+      'reorg channels not divisible by stride²',
+      `${NET}\n[reorg]\nstride=2\n`,
+      'bad.cfg:7: reorg stride 2 needs input channels divisible by 4, got 3x16x16 (CxHxW)',
+    ],
+    [
+      'image layer after softmax',
+      `${NET}\n[softmax]\n\n[convolutional]\nfilters=1\n`,
+      'bad.cfg:8: [convolutional] needs an image input, but layer 0 is a [softmax]',
+    ],
+    [
+      'route to a softmax',
+      `${NET}\n[softmax]\n\n[connected]\noutput=2\n\n[route]\nlayers=0\n`,
+      'bad.cfg:13: layer 0 is a [softmax], whose output darknet treats as a flat vector, not an image',
     ],
     [
       'unsupported activation',

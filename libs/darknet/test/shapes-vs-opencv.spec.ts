@@ -16,6 +16,8 @@ describeWithOpenCv("shape inference agrees with OpenCV's darknet importer", () =
   });
   afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
+  // fast-check generates the stacks (seeded, reproducible); all of them go to OpenCV in one Python process,
+  // which rules out per-case shrinking but keeps the test at a few seconds.
   it('on random layer stacks (one Python run for all cases)', () => {
     const texts = fc.sample(
       cfgSeedArbitrary.map((seed) => buildRandomCfg(seed, { openCvCompatible: true })),

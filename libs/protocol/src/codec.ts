@@ -100,7 +100,7 @@ export function decodeMessage(
   if (typeof parsed.v !== 'number' || !SUPPORTED_PROTOCOL_VERSIONS.includes(parsed.v)) {
     return reject(
       'unsupported-version',
-      `protocol version ${JSON.stringify(parsed.v)} is not supported (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+      `protocol version ${truncate(JSON.stringify(parsed.v) ?? String(parsed.v), 40)} is not supported (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
     );
   }
 
@@ -114,7 +114,12 @@ export function decodeMessage(
   if ('jobId' in message && address.jobId !== undefined && message.jobId !== address.jobId) {
     return reject('topic-mismatch', `jobId "${message.jobId}" differs from the topic's "${address.jobId}"`);
   }
-  return { ok: true, kind, deviceId, jobId: address.jobId, message } as DecodeResult;
+  const jobScope = address.jobId === undefined ? {} : { jobId: address.jobId };
+  return { ok: true, kind, deviceId, ...jobScope, message } as DecodeResult;
+}
+
+function truncate(text: string, maxLength: number): string {
+  return text.length <= maxLength ? text : `${text.slice(0, maxLength)}…`;
 }
 
 function describeJsonValue(value: unknown): string {

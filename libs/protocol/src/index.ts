@@ -18,3 +18,5 @@ export * from './mqtt5';
 export * from './publication';
 export * from './subscriptions';
 export * from './manifest-signature';
+export * from './session-presence';
+export * from './broker-acl';

@@ -34,11 +34,12 @@ function expectRejected(result: ReturnType<typeof decode>, reason: RejectionReas
 describe('decodeMessage: valid messages', () => {
   it.each(MESSAGE_KINDS)('decodes a valid %s message with its kind and device', (kind) => {
     const result = decodeJson(kind, VALID_MESSAGES[kind]);
-    expect(result).toEqual({
+    const jobScope = kind === 'job-update' || kind === 'job-update-response' ? { jobId: JOB_ID } : {};
+    expect(result).toStrictEqual({
       ok: true,
       kind,
       deviceId: DEVICE_ID,
-      jobId: kind === 'job-update' || kind === 'job-update-response' ? JOB_ID : undefined,
+      ...jobScope,
       message: VALID_MESSAGES[kind],
     });
   });
@@ -89,6 +90,12 @@ describe.each(MESSAGE_KINDS)('decodeMessage: malformed %s payloads', (kind) => {
       'version 2 is not supported',
     ],
     ['version "1" as a string', JSON.stringify(withField(valid, ['v'], '1')), 'unsupported-version', '"1"'],
+    [
+      'a huge version',
+      JSON.stringify(withField(valid, ['v'], 'x'.repeat(200))),
+      'unsupported-version',
+      'xxx…',
+    ],
     [
       'another device id',
       JSON.stringify(withField(valid, ['deviceId'], 'other-device')),

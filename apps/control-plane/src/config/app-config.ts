@@ -1,10 +1,20 @@
 import { DEFAULT_TOPIC_PREFIX, topicPrefixProblem } from '@emofleet/protocol';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 export const ROLES = ['api', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
 
+/**
+ * Who keeps the brokers' device accounts: the embedded broker (checks the database), Mosquitto's dynamic
+ * security plugin (the control plane creates and deletes a client per device), or nobody (`unmanaged`: the
+ * operator provisions the broker, e.g. with a password file).
+ */
+export const DEVICE_CREDENTIAL_MODES = ['embedded', 'mosquitto-dynsec', 'unmanaged'] as const;
+export type DeviceCredentialMode = (typeof DEVICE_CREDENTIAL_MODES)[number];
+
 const port = z.coerce.number().int().min(0).max(65535);
+const byteCount = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const url = (protocols: readonly string[]) =>
   z
     .string()
@@ -43,7 +53,36 @@ const configSchema = z.object({
   EMOFLEET_DATA_DIR: z.string().min(1).default('.emofleet'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  ARTIFACTS_DIR: z.string().min(1).optional(),
+  SIGNING_KEY_FILE: z.string().min(1).optional(),
+  UPLOAD_MAX_CFG_BYTES: byteCount.default(1024 * 1024),
+  UPLOAD_MAX_WEIGHTS_BYTES: byteCount.default(1024 ** 3),
+  UPLOAD_MAX_NAMES_BYTES: byteCount.default(64 * 1024),
+  UPLOAD_MAX_EVAL_SET_BYTES: byteCount.default(1024 ** 3),
+  UPLOAD_MAX_ENGINE_BYTES: byteCount.default(1024 ** 3),
+  EVAL_SET_MAX_ENTRIES: z.coerce.number().int().positive().default(20_000),
+  EVAL_SET_MAX_UNCOMPRESSED_BYTES: byteCount.default(4 * 1024 ** 3),
+  EVAL_SET_MAX_COMPRESSION_RATIO: z.coerce.number().positive().default(100),
+  ENGINE_BUILD_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(30 * 60_000),
+  ENGINE_BUILD_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  EMOFLEET_ADMIN_TOKEN: z
+    .string()
+    .min(32, 'must be at least 32 characters (for example `openssl rand -base64 32`)')
+    .max(512)
+    .optional(),
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  TLS_CA_FILE: z.string().min(1).optional(),
+  MQTT_PUBLIC_URL: url(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']).optional(),
+  MQTT_DEVICE_CREDENTIALS: z.enum(DEVICE_CREDENTIAL_MODES).optional(),
 });
+
+/** Keys whose values are secrets: configuration errors never echo them. */
+const SECRET_KEYS: ReadonlySet<string> = new Set(['EMOFLEET_ADMIN_TOKEN']);
 
 export interface AppConfig {
   role: Role;
@@ -53,11 +92,53 @@ export interface AppConfig {
   /** `undefined` means: a Redis answering on the default URL, else a private redis-server. */
   redisUrl: string | undefined;
   /** `undefined` means the embedded MQTT broker on `mqtt.embeddedPort` (or the next free port). */
-  mqtt: { url: string | undefined; embeddedPort: number; topicPrefix: string; sharedGroup: string };
+  mqtt: {
+    url: string | undefined;
+    embeddedPort: number;
+    topicPrefix: string;
+    sharedGroup: string;
+    /** The broker URL handed to devices at enrolment; `undefined`: the URL the control plane itself uses. */
+    publicUrl: string | undefined;
+    /** Default: `embedded` with the embedded broker, `unmanaged` with MQTT_URL. */
+    deviceCredentials: DeviceCredentialMode;
+  };
+  /** The admin token from EMOFLEET_ADMIN_TOKEN, if set (else one is generated at first start). */
+  adminToken: string | undefined;
+  /** Certificate and key for https and mqtts; `undefined` means plain TCP. */
+  tls: TlsFiles | undefined;
   queuePrefix: string;
   dataDir: string;
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   shutdownTimeoutMs: number;
+  artifacts: {
+    /** Where the filesystem artifact store keeps its blobs (default `<dataDir>/artifacts`). */
+    directory: string;
+    /** PEM file with the ed25519 manifest signing key; `undefined`: generated under `dataDir` at first start. */
+    signingKeyFile: string | undefined;
+    /** Largest device upload (a TensorRT engine or a build log) accepted by `POST /artifacts`. */
+    maxDeviceUploadBytes: number;
+  };
+  uploads: UploadLimits;
+  engineBuild: { timeoutMs: number; attempts: number };
+}
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  /** The CA that issued the certificate, handed to devices at enrolment so they can pin it. */
+  caFile: string | undefined;
+}
+
+/** Per-file size limits of a model version upload and the eval set archive's safety caps. */
+export interface UploadLimits {
+  maxCfgBytes: number;
+  maxWeightsBytes: number;
+  maxNamesBytes: number;
+  maxEvalSetBytes: number;
+  evalSetMaxEntries: number;
+  evalSetMaxUncompressedBytes: number;
+  /** Largest uncompressed / compressed ratio of one archive entry (zip bomb guard). */
+  evalSetMaxCompressionRatio: number;
 }
 
 export class ConfigError extends Error {
@@ -77,11 +158,29 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const key = issue.path.join('.');
-        return `${key}=${JSON.stringify(env[key] ?? '')}: ${issue.message}`;
+        return `${key}=${SECRET_KEYS.has(key) ? '(hidden)' : JSON.stringify(env[key] ?? '')}: ${issue.message}`;
       }),
     );
   }
   const c = parsed.data;
+  const combinationProblems = [
+    c.TLS_CERT_FILE !== undefined && c.TLS_KEY_FILE === undefined
+      ? 'TLS_KEY_FILE: must be set when TLS_CERT_FILE is'
+      : undefined,
+    c.TLS_KEY_FILE !== undefined && c.TLS_CERT_FILE === undefined
+      ? 'TLS_CERT_FILE: must be set when TLS_KEY_FILE is'
+      : undefined,
+    c.TLS_CA_FILE !== undefined && c.TLS_CERT_FILE === undefined
+      ? 'TLS_CA_FILE: needs TLS_CERT_FILE and TLS_KEY_FILE'
+      : undefined,
+    c.MQTT_DEVICE_CREDENTIALS === 'embedded' && c.MQTT_URL !== undefined
+      ? 'MQTT_DEVICE_CREDENTIALS="embedded": only the embedded broker (no MQTT_URL) checks embedded credentials'
+      : undefined,
+    c.MQTT_DEVICE_CREDENTIALS === 'mosquitto-dynsec' && c.MQTT_URL === undefined
+      ? 'MQTT_DEVICE_CREDENTIALS="mosquitto-dynsec": needs MQTT_URL (the Mosquitto to manage)'
+      : undefined,
+  ].filter((problem): problem is string => problem !== undefined);
+  if (combinationProblems.length > 0) throw new ConfigError(combinationProblems);
   return {
     role: c.EMOFLEET_ROLE,
     http: { host: c.HOST, port: c.PORT },
@@ -92,11 +191,33 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       embeddedPort: c.MQTT_PORT,
       topicPrefix: c.MQTT_TOPIC_PREFIX,
       sharedGroup: c.MQTT_SHARED_GROUP,
+      publicUrl: c.MQTT_PUBLIC_URL,
+      deviceCredentials: c.MQTT_DEVICE_CREDENTIALS ?? (c.MQTT_URL === undefined ? 'embedded' : 'unmanaged'),
     },
+    adminToken: c.EMOFLEET_ADMIN_TOKEN,
+    tls:
+      c.TLS_CERT_FILE !== undefined && c.TLS_KEY_FILE !== undefined
+        ? { certFile: c.TLS_CERT_FILE, keyFile: c.TLS_KEY_FILE, caFile: c.TLS_CA_FILE }
+        : undefined,
     queuePrefix: c.QUEUE_PREFIX,
     dataDir: c.EMOFLEET_DATA_DIR,
     logLevel: c.LOG_LEVEL,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    artifacts: {
+      directory: c.ARTIFACTS_DIR ?? join(c.EMOFLEET_DATA_DIR, 'artifacts'),
+      signingKeyFile: c.SIGNING_KEY_FILE,
+      maxDeviceUploadBytes: c.UPLOAD_MAX_ENGINE_BYTES,
+    },
+    uploads: {
+      maxCfgBytes: c.UPLOAD_MAX_CFG_BYTES,
+      maxWeightsBytes: c.UPLOAD_MAX_WEIGHTS_BYTES,
+      maxNamesBytes: c.UPLOAD_MAX_NAMES_BYTES,
+      maxEvalSetBytes: c.UPLOAD_MAX_EVAL_SET_BYTES,
+      evalSetMaxEntries: c.EVAL_SET_MAX_ENTRIES,
+      evalSetMaxUncompressedBytes: c.EVAL_SET_MAX_UNCOMPRESSED_BYTES,
+      evalSetMaxCompressionRatio: c.EVAL_SET_MAX_COMPRESSION_RATIO,
+    },
+    engineBuild: { timeoutMs: c.ENGINE_BUILD_TIMEOUT_MS, attempts: c.ENGINE_BUILD_ATTEMPTS },
   };
 }
 

@@ -48,6 +48,7 @@ export class DevicePresenceListener implements OnApplicationBootstrap {
           sessionSeq: message.bdSeq,
           capabilities: { ...message.capabilities, agentVersion: message.agentVersion },
           simulated: message.capabilities.simulated,
+          runningModel: message.runningModel,
           seenAt: receivedAt,
         });
         return;

@@ -1,12 +1,15 @@
 import { Module } from '@nestjs/common';
+import { BrokerAuthModule } from '../broker-auth/broker-auth.module';
 import { DevicePresenceListener } from './device-presence.listener';
+import { DeviceTelemetryListener } from './device-telemetry.listener';
 import { DevicesController } from './devices.controller';
 import { DevicesRepository } from './devices.repository';
 import { DevicesService } from './devices.service';
 
 @Module({
+  imports: [BrokerAuthModule],
   controllers: [DevicesController],
-  providers: [DevicesRepository, DevicesService, DevicePresenceListener],
+  providers: [DevicesRepository, DevicesService, DevicePresenceListener, DeviceTelemetryListener],
   exports: [DevicesService],
 })
 export class DevicesModule {}

@@ -1,7 +1,9 @@
 import { type AppConfig, runsApi } from '../config/app-config';
 import { openDatabase, type DatabaseConnection } from '../database/database-connection';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
+import { type BrokerAccount } from './embedded-broker-access';
 import { resolveRedis, type ResolvedRedis } from './embedded-redis';
+import { readTlsMaterial, type TlsMaterial } from './tls-material';
 
 export const INFRASTRUCTURE = Symbol('INFRASTRUCTURE');
 
@@ -14,6 +16,10 @@ export interface Infrastructure {
   redisUrl: string;
   mqttUrl: string;
   embeddedBroker: EmbeddedBroker | undefined;
+  /** The control plane's MQTT account on the embedded broker; external brokers take it from MQTT_URL. */
+  mqttAccount: BrokerAccount | undefined;
+  /** Certificate, key and CA for https and mqtts, when TLS_CERT_FILE/TLS_KEY_FILE are set. */
+  tls: TlsMaterial | undefined;
   /** Closes what this process opened or started, in reverse order. */
   stop(): Promise<void>;
 }
@@ -27,6 +33,7 @@ export async function startInfrastructure(
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
   try {
+    const tls = config.tls === undefined ? undefined : await readTlsMaterial(config.tls);
     const redis: ResolvedRedis = await resolveRedis(config.redisUrl, log);
     stops.push(() => redis.stop());
     log(`redis: ${redactUrl(redis.url)} (${redis.source})`);
@@ -35,7 +42,15 @@ export async function startInfrastructure(
     let mqttUrl = config.mqtt.url;
     if (!mqttUrl) {
       if (!runsApi(config.role)) throw new Error('MQTT_URL is required when the api role runs elsewhere');
-      embeddedBroker = await startEmbeddedBroker(config.mqtt.embeddedPort, config.http.host, log);
+      embeddedBroker = await startEmbeddedBroker(
+        {
+          preferredPort: config.mqtt.embeddedPort,
+          host: config.http.host,
+          topicPrefix: config.mqtt.topicPrefix,
+          tls,
+        },
+        log,
+      );
       const broker = embeddedBroker;
       stops.push(() => broker.close());
       mqttUrl = embeddedBroker.url;
@@ -48,7 +63,15 @@ export async function startInfrastructure(
     stops.push(() => database.close());
     log(`database: ${database.description} (migrations applied)`);
 
-    return { database, redisUrl: redis.url, mqttUrl, embeddedBroker, stop: stopAll };
+    return {
+      database,
+      redisUrl: redis.url,
+      mqttUrl,
+      embeddedBroker,
+      mqttAccount: embeddedBroker?.controlPlaneAccount,
+      tls,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { connectAsync, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import { connectAsync, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import { INFRASTRUCTURE, type Infrastructure } from '../infra/infrastructure';
 import { APP_CONFIG } from '../config/config.module';
 import { type AppConfig } from '../config/app-config';
@@ -64,7 +64,18 @@ export class MqttAdapter implements OnApplicationShutdown {
 
   private async openConnection(): Promise<void> {
     const clientId = `emofleet-cp-${this.config.role}-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    const options = { clientId, clean: true, reconnectPeriod: 1000, connectTimeout: 5000, keepalive: 30 };
+    const { mqttAccount, tls } = this.infrastructure;
+    const options: IClientOptions = {
+      clientId,
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 5000,
+      keepalive: 30,
+      // The embedded broker's internal account; an external broker's account comes in MQTT_URL.
+      ...(mqttAccount ? { username: mqttAccount.username, password: mqttAccount.password } : {}),
+      // With TLS on the embedded broker, trust the configured CA (a private CA is the common case).
+      ...(tls?.ca ? { ca: tls.ca } : {}),
+    };
     try {
       this.client = await connectAsync(this.url, { ...options, protocolVersion: 5 }, false);
       this.protocolVersion = 5;

@@ -17,9 +17,17 @@ export class ProtocolDevice {
     private readonly client: MqttClient,
   ) {}
 
-  static async connect(mqttUrl: string, topicPrefix: string, deviceId: string): Promise<ProtocolDevice> {
+  /** Connects as `deviceId` (client id and username) with its enrolled `secret`. */
+  static async connect(
+    mqttUrl: string,
+    topicPrefix: string,
+    deviceId: string,
+    secret: string,
+  ): Promise<ProtocolDevice> {
     const client = await connectAsync(mqttUrl, {
-      clientId: `test-${deviceId}`,
+      clientId: deviceId,
+      username: deviceId,
+      password: secret,
       protocolVersion: 4,
       clean: true,
     });

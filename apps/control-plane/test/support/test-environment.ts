@@ -12,6 +12,17 @@ export const testServices = {
   databaseUrl: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
 };
 
+/**
+ * The admin API token every test control plane accepts (EMOFLEET_ADMIN_TOKEN in `testConfig`). Send it with
+ * `authHeaders()`; tests of the token system itself create tokens of other roles through the API.
+ */
+export const testAdminToken = `emf_test_admin_${randomBytes(24).toString('base64url')}`;
+
+/** `Authorization` header for `token` (default: the test admin token), for fetch(). */
+export const authHeaders = (token: string = testAdminToken): Record<string, string> => ({
+  authorization: `Bearer ${token}`,
+});
+
 export const uniqueSuffix = (): string => randomBytes(4).toString('hex');
 
 /** A fresh PostgreSQL database for one test file, dropped by `drop()`. */
@@ -55,6 +66,7 @@ export function testConfig(
     QUEUE_PREFIX: `test-${suffix}`,
     EMOFLEET_DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
+    EMOFLEET_ADMIN_TOKEN: testAdminToken,
     ...(mode === 'external-services'
       ? { REDIS_URL: testServices.redisUrl, MQTT_URL: testServices.mqttUrl }
       : {}),

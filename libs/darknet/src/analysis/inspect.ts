@@ -89,7 +89,7 @@ export function formatInspectTable(network: Network, weights?: NetworkWeights): 
       layer.type,
       filtersColumn(layer),
       sizeColumn(layer),
-      formatShape(layer.inputShape),
+      layer.type === 'route' ? '' : formatShape(layer.inputShape),
       '->',
       formatShape(layer.outputShape),
       cost.params ? cost.params.toLocaleString('en-US') : '',

@@ -85,17 +85,28 @@ function resolveLayerReference(context: LayerContext, key: string, reference: nu
   const absolute = reference < 0 ? context.index + reference : reference;
   if (absolute < 0 || absolute >= context.index) {
     const which = absolute >= context.index ? 'this or a later layer' : 'a layer before the first';
+    const allowed =
+      context.index === 0
+        ? 'layer 0 has no earlier layers'
+        : `layer ${context.index} can only use layers 0..${context.index - 1}`;
     throw context.reader.errorAt(
       key,
-      `${key}=${reference} refers to layer ${absolute}, which is ${which} (layer ${context.index} can only use layers 0..${context.index - 1})`,
+      `${key}=${reference} refers to layer ${absolute}, which is ${which} (${allowed})`,
     );
   }
   return absolute;
 }
 
-function outputOf(context: LayerContext, index: number): Shape {
+/** Output shape of an earlier layer used by a route or shortcut; softmax outputs are not images in darknet. */
+function outputOf(context: LayerContext, key: string, index: number): Shape {
   const layer = context.previous[index];
-  if (!layer) throw context.reader.error(`layer ${index} does not exist`);
+  if (!layer) throw context.reader.errorAt(key, `layer ${index} does not exist`);
+  if (layer.type === 'softmax') {
+    throw context.reader.errorAt(
+      key,
+      `layer ${index} is a [softmax], whose output darknet treats as a flat vector, not an image`,
+    );
+  }
   return layer.outputShape;
 }
 
@@ -162,7 +173,7 @@ function route(context: LayerContext): RouteLayer {
     .intList('layers')
     .map((reference) => resolveLayerReference(context, 'layers', reference));
   const passthrough = reader.finish(NO_EXTRA_PASSTHROUGH);
-  const shapes = layers.map((index) => outputOf(context, index));
+  const shapes = layers.map((index) => outputOf(context, 'layers', index));
   const [first, ...rest] = shapes;
   if (!first) throw reader.errorAt('layers', 'route needs at least one layer');
   let channels = first[0];
@@ -190,6 +201,14 @@ function reorg(context: LayerContext): ReorgLayer {
       `reorg stride ${stride} does not divide the input height and width (${formatShape(inputShape)})`,
     );
   }
+  if (channels % (stride * stride) !== 0) {
+    // darknet's reorg_cpu (called with forward=0) views the input as [c/stride², h·stride, w·stride]:
+    // other channel counts make it read out of bounds.
+    throw reader.errorAt(
+      'stride',
+      `reorg stride ${stride} needs input channels divisible by ${stride * stride}, got ${formatShape(inputShape)}`,
+    );
+  }
   const outputShape: Shape = [channels * stride * stride, height / stride, width / stride];
   return { type: 'reorg', ...base(context, outputShape, passthrough), stride };
 }
@@ -200,7 +219,7 @@ function shortcut(context: LayerContext): ShortcutLayer {
   const from = resolveLayerReference(context, 'from', reader.int('from'));
   const activation = reader.activation('linear');
   const passthrough = reader.finish(NO_EXTRA_PASSTHROUGH);
-  const fromShape = outputOf(context, from);
+  const fromShape = outputOf(context, 'from', from);
   if (fromShape.some((dimension, axis) => dimension !== inputShape[axis])) {
     throw reader.errorAt(
       'from',

@@ -4,7 +4,13 @@ import { readCfgText } from '../cfg/read-cfg-text';
 import { SectionReader } from '../cfg/section-reader';
 import { COMMON_UNSUPPORTED, LAYER_BUILDERS, SECTION_LAYER_TYPES } from './layer-builders';
 import { readNetSection } from './net-section';
-import type { CfgDocument, Layer, Network, Shape } from './types';
+import type { CfgDocument, Layer, LayerType, Network, Shape } from './types';
+
+/**
+ * Layer types darknet can place after a `[softmax]`: softmax leaves its output width/height/channels at 0
+ * (softmax_layer.c), so only layers that read the flat input size work behind it.
+ */
+const FLAT_INPUT_TYPES: ReadonlySet<LayerType> = new Set<LayerType>(['connected', 'softmax']);
 
 /**
  * Resolves a split cfg into a `Network`: the first section must be `[net]`/`[network]`, every following
@@ -40,6 +46,13 @@ export function buildNetwork(document: CfgDocument): Network {
     const reader = new SectionReader(document.file, section);
     reader.rejectUnsupported(COMMON_UNSUPPORTED);
     const previousLayer = layers[layers.length - 1];
+    if (previousLayer?.type === 'softmax' && !FLAT_INPUT_TYPES.has(type)) {
+      throw new CfgError(
+        document.file,
+        section.line,
+        `[${section.type}] needs an image input, but layer ${previousLayer.index} is a [softmax], whose output darknet treats as a flat vector (only [connected] or [softmax] may follow it)`,
+      );
+    }
     layers.push(
       LAYER_BUILDERS[type]({
         reader,

@@ -99,14 +99,17 @@ function resolveArchitecture(target: BuildTarget, release: TensorRtRelease): Gpu
     const known = GPU_ARCHITECTURES.map((candidate) => candidate.arch).join(', ');
     throw new BuildPlanError(`unknown GPU arch '${target.gpuArch}' (known: ${known})`);
   }
-  const { lastJetpack } = architecture;
-  if (lastJetpack) {
-    const oldestJetpack = [...release.jetpack].sort(compareVersions)[0] ?? '';
-    if (compareVersions(oldestJetpack, lastJetpack) > 0) {
-      throw new BuildPlanError(
-        `TensorRT ${release.version} ships with JetPack ${release.jetpack.join('/')}, which does not support ${architecture.devices.join(', ')} (${architecture.arch}; last JetPack ${lastJetpack})`,
-      );
-    }
+  const { firstJetpack, lastJetpack } = architecture;
+  const supported = release.jetpack.some(
+    (jetpack) =>
+      compareVersions(jetpack, firstJetpack) >= 0 &&
+      (!lastJetpack || compareVersions(jetpack, lastJetpack) <= 0),
+  );
+  if (!supported) {
+    const range = `JetPack ${firstJetpack}${lastJetpack ? `..${lastJetpack}` : '+'}`;
+    throw new BuildPlanError(
+      `TensorRT ${release.version} ships with JetPack ${release.jetpack.join('/')}, which does not support ${architecture.devices.join(', ')} (${architecture.arch}: ${range})`,
+    );
   }
   return architecture;
 }

@@ -138,18 +138,35 @@ export interface GpuArchitecture {
   readonly fp16: boolean;
   /** INT8 kernels (DP4A or tensor cores). */
   readonly int8: boolean;
+  /** Oldest JetPack release that supports these devices. */
+  readonly firstJetpack: string;
   /** Newest JetPack release that supports these devices (undefined: still current). */
   readonly lastJetpack?: string;
 }
 
 export const GPU_ARCHITECTURES: readonly GpuArchitecture[] = [
-  { arch: 'sm_53', devices: ['Jetson TX1', 'Jetson Nano'], fp16: true, int8: false, lastJetpack: '4.6.6' },
-  { arch: 'sm_62', devices: ['Jetson TX2'], fp16: true, int8: false, lastJetpack: '4.6.6' },
+  {
+    arch: 'sm_53',
+    devices: ['Jetson TX1', 'Jetson Nano'],
+    fp16: true,
+    int8: false,
+    firstJetpack: '2.0',
+    lastJetpack: '4.6.6',
+  },
+  {
+    arch: 'sm_62',
+    devices: ['Jetson TX2'],
+    fp16: true,
+    int8: false,
+    firstJetpack: '3.0',
+    lastJetpack: '4.6.6',
+  },
   {
     arch: 'sm_72',
     devices: ['Jetson AGX Xavier', 'Jetson Xavier NX'],
     fp16: true,
     int8: true,
+    firstJetpack: '4.1',
     lastJetpack: '5.1.4',
   },
   {
@@ -157,5 +174,6 @@ export const GPU_ARCHITECTURES: readonly GpuArchitecture[] = [
     devices: ['Jetson AGX Orin', 'Jetson Orin NX', 'Jetson Orin Nano'],
     fp16: true,
     int8: true,
+    firstJetpack: '5.0',
   },
 ];

@@ -116,8 +116,11 @@ export function buildRandomCfg(seed: CfgSeed, options: RandomCfgOptions): string
       Math.floor((w + 2 * padding - size) / stride) + 1,
     ]);
   };
+  // darknet treats a softmax output as a flat vector: after one, only connected and softmax layers fit.
+  let flat = false;
   for (const s of seed.layers) {
-    const kind = KINDS[s.kind % KINDS.length] ?? 'conv';
+    const chosen = KINDS[s.kind % KINDS.length] ?? 'conv';
+    const kind = flat && chosen !== 'connected' && chosen !== 'softmax' ? 'softmax' : chosen;
     const [c, h, w] = current;
     const index = shapes.length;
     switch (kind) {
@@ -158,7 +161,7 @@ export function buildRandomCfg(seed: CfgSeed, options: RandomCfgOptions): string
         break;
       }
       case 'reorg':
-        if (h % 2 !== 0 || w % 2 !== 0) break;
+        if (h % 2 !== 0 || w % 2 !== 0 || c % 4 !== 0) break;
         push(['[reorg]', 'stride=2'], [c * 4, h / 2, w / 2]);
         break;
       case 'shortcut': {
@@ -196,14 +199,17 @@ export function buildRandomCfg(seed: CfgSeed, options: RandomCfgOptions): string
         ];
         if (s.flag) lines.push('batch_normalize=1');
         push(lines, [output, 1, 1]);
+        flat = false;
         break;
       }
       case 'softmax':
         if (options.openCvCompatible) break;
         push(['[softmax]', 'groups=1'], current);
+        flat = true;
         break;
     }
   }
+  if (flat) return `${sections.join('\n\n')}\n`;
   if (seed.head === 1 || shapes.length === 0) {
     conv({ kind: 0, a: 0, b: 0, c: 0, d: 0, flag: true, flag2: false }, 2 * (4 + 1 + 3));
     push(

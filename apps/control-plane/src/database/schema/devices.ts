@@ -1,10 +1,13 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
-/**
- * The one schema for both PostgreSQL and embedded PGlite. Change it, then run
- * `npm run db:generate -w @emofleet/control-plane` to write the next SQL migration.
- */
+/** A model version as devices report and receive it. */
+export interface DeviceModelRef {
+  modelId: string;
+  version: string;
+}
+
+/** The device registry: identity, tags, capabilities from the birth message, presence. */
 export const devices = pgTable(
   'devices',
   {
@@ -20,6 +23,15 @@ export const devices = pgTable(
     sessionSeq: bigint('session_seq', { mode: 'number' }),
     simulated: boolean('simulated').notNull().default(false),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
+    /** The model the detector runs, from the newest birth message. */
+    currentModel: jsonb('current_model').$type<DeviceModelRef>(),
+    /** The model the device should run (set by rollouts). */
+    desiredModel: jsonb('desired_model').$type<DeviceModelRef>(),
+    /** The newest telemetry message as received. */
+    lastTelemetry: jsonb('last_telemetry').$type<Record<string, unknown>>(),
+    lastTelemetryAt: timestamp('last_telemetry_at', { withTimezone: true }),
+    /** Set by decommissioning; a decommissioned device is hidden and its births are ignored. */
+    decommissionedAt: timestamp('decommissioned_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -1,0 +1,168 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_TOPIC_PREFIX, identifierProblem, topicPrefixProblem } from '@emofleet/protocol';
+import { LOG_LEVELS } from './logger';
+
+/** Every setting: its environment variable and its `run` flag (commander's camel-cased option name). */
+export const CONFIG_KEYS = {
+  mqttUrl: { env: 'EMOFLEET_MQTT_URL', flag: '--mqtt-url' },
+  deviceId: { env: 'EMOFLEET_DEVICE_ID', flag: '--device-id' },
+  deviceSecret: { env: 'EMOFLEET_DEVICE_SECRET', flag: '--secret' },
+  deviceSecretFile: { env: 'EMOFLEET_DEVICE_SECRET_FILE', flag: '--secret-file' },
+  dataDir: { env: 'EMOFLEET_DATA_DIR', flag: '--data-dir' },
+  topicPrefix: { env: 'EMOFLEET_TOPIC_PREFIX', flag: '--topic-prefix' },
+  mqttVersion: { env: 'EMOFLEET_MQTT_VERSION', flag: '--mqtt-version' },
+  keepaliveSeconds: { env: 'EMOFLEET_KEEPALIVE_SECONDS', flag: '--keepalive-seconds' },
+  reconnectInitialMs: { env: 'EMOFLEET_RECONNECT_INITIAL_MS', flag: '--reconnect-initial-ms' },
+  reconnectMaxMs: { env: 'EMOFLEET_RECONNECT_MAX_MS', flag: '--reconnect-max-ms' },
+  logLevel: { env: 'EMOFLEET_LOG_LEVEL', flag: '--log-level' },
+} as const;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+
+/** Raw values as given (flags win over environment variables). */
+export type RawConfig = Partial<Record<ConfigKey, string>>;
+
+/** `$STATE_DIRECTORY` when systemd provides one (StateDirectory=), else ~/.local/state/emofleet-agent. */
+export function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  const systemdStateDirectory = env.STATE_DIRECTORY?.split(':')[0];
+  if (systemdStateDirectory !== undefined && systemdStateDirectory.length > 0) return systemdStateDirectory;
+  return path.join(os.homedir(), '.local', 'state', 'emofleet-agent');
+}
+
+const integerText = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .refine((value) => value >= min && value <= max, `must be between ${min} and ${max}`);
+
+const checked = (problemOf: (value: string) => string | undefined) =>
+  z.string().superRefine((value, ctx) => {
+    const problem = problemOf(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const configSchema = z
+  .object({
+    mqttUrl: z
+      .string({ error: 'is required' })
+      .refine(
+        (value) => /^(mqtts?|wss?|tcp|ssl):\/\/[^\s/]+/.test(value),
+        'must be an mqtt://, mqtts://, ws:// or wss:// URL with a host',
+      ),
+    deviceId: checked((value) => {
+      const problem = identifierProblem(value);
+      return problem === undefined ? undefined : `device id ${problem}`;
+    }),
+    deviceSecret: z.string().min(1, 'is empty').max(1024, 'is longer than 1024 characters'),
+    dataDir: z.string().min(1, 'is empty'),
+    topicPrefix: checked((value) => {
+      const problem = topicPrefixProblem(value);
+      return problem === undefined ? undefined : `topic prefix ${problem}`;
+    }),
+    mqttVersion: z.enum(['4', '5'], { error: 'must be 4 (MQTT 3.1.1) or 5 (MQTT 5)' }).transform(Number),
+    keepaliveSeconds: integerText(5, 1200),
+    reconnectInitialMs: integerText(10, 600_000),
+    reconnectMaxMs: integerText(10, 86_400_000),
+    logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+  })
+  .refine((config) => config.reconnectMaxMs >= config.reconnectInitialMs, {
+    message: 'must not be smaller than the initial reconnect delay',
+    path: ['reconnectMaxMs'],
+  });
+
+export interface AgentConfig {
+  readonly mqttUrl: string;
+  readonly deviceId: string;
+  readonly deviceSecret: string;
+  /** Absolute path. */
+  readonly dataDir: string;
+  readonly topicPrefix: string;
+  readonly mqttVersion: 4 | 5;
+  readonly keepaliveSeconds: number;
+  readonly reconnectInitialMs: number;
+  readonly reconnectMaxMs: number;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export interface ConfigProblem {
+  readonly key: ConfigKey;
+  readonly message: string;
+}
+
+/** Lists every bad setting with its flag and environment variable; secrets are never echoed. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      `Invalid agent configuration:\n${problems
+        .map(({ key, message }) => `  ${CONFIG_KEYS[key].flag} / ${CONFIG_KEYS[key].env}: ${message}`)
+        .join('\n')}`,
+    );
+  }
+}
+
+/** Flags win over environment variables; empty strings count as unset. */
+export function mergeConfigSources(flags: RawConfig, env: NodeJS.ProcessEnv): RawConfig {
+  const merged: RawConfig = {};
+  for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
+    const value = flags[key] ?? env[CONFIG_KEYS[key].env];
+    if (value !== undefined && value !== '') merged[key] = value;
+  }
+  return merged;
+}
+
+/**
+ * Validates the configuration once, at start-up. The secret comes from `--secret` / EMOFLEET_DEVICE_SECRET or
+ * from a file (`--secret-file`, first line, e.g. written with mode 0600 at enrolment). Throws `ConfigError`
+ * listing every bad key.
+ */
+export async function loadAgentConfig(flags: RawConfig, env: NodeJS.ProcessEnv): Promise<AgentConfig> {
+  const raw = mergeConfigSources(flags, env);
+  const problems: ConfigProblem[] = [];
+  let deviceSecret = raw.deviceSecret;
+  if (raw.deviceSecretFile !== undefined) {
+    if (deviceSecret !== undefined) {
+      problems.push({ key: 'deviceSecretFile', message: 'give either a secret or a secret file, not both' });
+    } else {
+      try {
+        deviceSecret = (await fs.readFile(raw.deviceSecretFile, 'utf8')).split(/\r?\n/)[0]?.trim();
+      } catch (error) {
+        problems.push({
+          key: 'deviceSecretFile',
+          message: `cannot read ${raw.deviceSecretFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        });
+        deviceSecret = 'unreadable';
+      }
+    }
+  }
+  const parsed = configSchema.safeParse({
+    mqttUrl: raw.mqttUrl,
+    deviceId: raw.deviceId ?? '',
+    deviceSecret: deviceSecret ?? '',
+    dataDir: raw.dataDir ?? defaultDataDir(env),
+    topicPrefix: raw.topicPrefix ?? DEFAULT_TOPIC_PREFIX,
+    mqttVersion: raw.mqttVersion ?? '4',
+    keepaliveSeconds: raw.keepaliveSeconds ?? '30',
+    reconnectInitialMs: raw.reconnectInitialMs ?? '1000',
+    reconnectMaxMs: raw.reconnectMaxMs ?? '60000',
+    logLevel: raw.logLevel ?? 'info',
+  });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = issue.path[0] as ConfigKey;
+      const message = key === 'deviceSecret' && deviceSecret === undefined ? 'is required' : issue.message;
+      problems.push({ key, message });
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return {
+    ...parsed.data,
+    dataDir: path.resolve(parsed.data.dataDir),
+    mqttVersion: parsed.data.mqttVersion as 4 | 5,
+  };
+}

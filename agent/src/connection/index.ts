@@ -1,0 +1,5 @@
+export * from './backoff';
+export * from './device-connection';
+export * from './device-capabilities';
+export * from './mqtt-client';
+export * from './session-sequence-store';

@@ -1,0 +1,25 @@
+/** The BullMQ queues of the model pipeline. */
+export enum PipelineQueue {
+  Convert = 'model-convert',
+  Benchmark = 'model-benchmark',
+}
+
+/** Job names (one per queue). */
+export enum PipelineJobName {
+  Convert = 'convert',
+  Benchmark = 'benchmark',
+}
+
+export interface VersionJobData {
+  versionId: string;
+}
+
+export const PIPELINE_JOB_ATTEMPTS = 3;
+
+/**
+ * Deterministic job ids: one job per (step, version), so enqueueing twice (a retried request, a worker resuming
+ * from the database) never runs a step twice. BullMQ ids may not contain ':'.
+ */
+export function pipelineJobId(name: PipelineJobName, versionId: string): string {
+  return `${name}-${versionId}`;
+}

@@ -1,0 +1,19 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { ModelsRepository } from '../models/models.repository';
+import { JobsController } from './jobs.controller';
+import { PipelineJobsRepository } from './pipeline-jobs.repository';
+import { PipelineQueue } from './pipeline-queues';
+import { PipelineService } from './pipeline.service';
+
+/** The pipeline's queues and durable job records; used by the api (to start jobs) and the worker. */
+@Module({
+  imports: [BullModule.registerQueue({ name: PipelineQueue.Convert }, { name: PipelineQueue.Benchmark })],
+  providers: [PipelineService, PipelineJobsRepository, ModelsRepository],
+  exports: [PipelineService, PipelineJobsRepository, ModelsRepository],
+})
+export class PipelineModule {}
+
+/** `GET /jobs/:id` (api role). */
+@Module({ imports: [PipelineModule], controllers: [JobsController] })
+export class JobsHttpModule {}

@@ -1,0 +1,113 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
+import { enrolDevice } from './support/enrolment';
+import { eventually } from './support/eventually';
+import {
+  authHeaders,
+  createTestDatabase,
+  type TestMode,
+  testConfig,
+  uniqueSuffix,
+} from './support/test-environment';
+
+const AGENT_MAIN = resolve(__dirname, '../../../agent/dist/main.js');
+const KEEPALIVE_SECONDS = 5;
+
+interface DeviceView {
+  id: string;
+  online: boolean;
+  capabilities: { arch?: string; cpuCores?: number } | null;
+}
+
+/** The real agent process (agent/dist, built before these tests) against a real control plane. */
+describe.each<TestMode>(['external-services', 'embedded'])('agent presence with %s', (mode) => {
+  let controlPlane: RunningControlPlane;
+  let topicPrefix: string;
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const agents: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    const overrides: Record<string, string> = {};
+    if (mode === 'external-services') {
+      const database = await createTestDatabase();
+      cleanups.push(() => database.drop());
+      overrides.DATABASE_URL = database.url;
+    }
+    const test = testConfig(mode, overrides);
+    cleanups.push(test.cleanup);
+    topicPrefix = test.topicPrefix;
+    controlPlane = await startControlPlane(test.config, () => undefined);
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const agent of agents)
+      if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
+    await controlPlane?.close();
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  }, 30_000);
+
+  const getDevice = async (id: string): Promise<DeviceView | undefined> => {
+    const response = await fetch(`${controlPlane.httpUrl}/devices/${id}`, { headers: authHeaders() });
+    return response.status === 200 ? ((await response.json()) as DeviceView) : undefined;
+  };
+
+  it('shows an agent online within 5 s, and offline from its last will after kill -9', async () => {
+    // Enrolled like a real device: the embedded broker only admits enrolled devices with their own secret.
+    const enrolment = await enrolDevice(controlPlane.httpUrl, `agent-${uniqueSuffix()}`);
+    const deviceId = enrolment.deviceId;
+    const dataDir = mkdtempSync(join(tmpdir(), 'emofleet-agent-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const agent = spawn(
+      process.execPath,
+      [
+        AGENT_MAIN,
+        'run',
+        '--mqtt-url',
+        enrolment.mqttUrl,
+        '--device-id',
+        deviceId,
+        '--data-dir',
+        dataDir,
+        '--topic-prefix',
+        topicPrefix,
+        '--keepalive-seconds',
+        String(KEEPALIVE_SECONDS),
+        '--log-level',
+        'warn',
+      ],
+      // The secret goes in the environment, not the process list.
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, EMOFLEET_DEVICE_SECRET: enrolment.secret },
+      },
+    );
+    agents.push(agent);
+
+    const startedAt = Date.now();
+    const online = await eventually(
+      () => getDevice(deviceId),
+      (device) => device?.online === true,
+      {
+        timeoutMs: 5000,
+        what: `${deviceId} online`,
+      },
+    );
+    expect(Date.now() - startedAt).toBeLessThan(5000);
+    expect(online?.capabilities?.arch).toBe(process.arch);
+
+    agent.kill('SIGKILL');
+    // The broker publishes the will once 1.5 keep-alive periods pass without traffic.
+    await eventually(
+      () => getDevice(deviceId),
+      (device) => device?.online === false,
+      {
+        timeoutMs: KEEPALIVE_SECONDS * 1.5 * 1000 + 3000,
+        intervalMs: 200,
+        what: `${deviceId} offline after kill -9`,
+      },
+    );
+  }, 30_000);
+});

@@ -1,0 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startControlPlane } from '../src/control-plane';
+import { createTestDatabase, testConfig } from './support/test-environment';
+const MODELS = join(__dirname, '../../../libs/darknet/models');
+it('upload', async () => {
+  const database = await createTestDatabase();
+  const test = testConfig('external-services', { DATABASE_URL: database.url, EMOFLEET_ADMIN_TOKEN: 'x'.repeat(40), LOG_LEVEL: 'warn' });
+  const cp = await startControlPlane(test.config, () => undefined);
+  const data = new FormData();
+  data.append('cfg', new Blob([readFileSync(join(MODELS, 'yolov2-tiny-expression.cfg'))]), 'a.cfg');
+  data.append('names', new Blob([readFileSync(join(MODELS, 'expressions.names'))]), 'a.names');
+  const { parseCfg, randomWeights, serialiseWeights } = await import('@emofleet/darknet');
+  const n = parseCfg(readFileSync(join(MODELS, 'yolov2-tiny-expression.cfg'), 'utf8'));
+  data.append('weights', new Blob([Buffer.from(serialiseWeights(n, randomWeights(n, 1)))]), 'w');
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 8000);
+  const r = await fetch(`${cp.httpUrl}/models/x/versions`, { method: 'POST', body: data, headers: { authorization: `Bearer ${'x'.repeat(40)}` }, signal: controller.signal }).catch((e: unknown) => e);
+  console.log(r instanceof Response ? [r.status, await r.text()] : r);
+  await cp.close();
+  await database.drop();
+}, 30000);

@@ -1,0 +1,355 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseCfg, randomWeights, serialiseWeights } from '@emofleet/darknet';
+import { verifyManifestSignature } from '@emofleet/protocol';
+import { Client } from 'pg';
+import * as tar from 'tar-stream';
+import * as yazl from 'yazl';
+import { hashSecret } from '../src/auth/token-secret';
+import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
+import { eventually } from './support/eventually';
+import { createTestDatabase, testConfig, uniqueSuffix } from './support/test-environment';
+
+const MODELS = join(__dirname, '../../../libs/darknet/models');
+const CFG = readFileSync(join(MODELS, 'yolov2-tiny-expression.cfg'), 'utf8');
+const NAMES = readFileSync(join(MODELS, 'expressions.names'), 'utf8');
+const NETWORK = parseCfg(CFG, 'yolov2-tiny-expression.cfg');
+const WEIGHTS = Buffer.from(serialiseWeights(NETWORK, randomWeights(NETWORK, 2026)));
+const ADMIN_TOKEN = `emf_test_admin_${'x'.repeat(40)}`;
+const MAX_WEIGHTS_BYTES = WEIGHTS.length + 1024;
+
+interface ApiError {
+  error: { status: number; code: string; message: string };
+}
+interface VersionDetail {
+  id: string;
+  version: number;
+  status: string;
+  statusReason: string | null;
+  uploadedBy: string;
+  parentVersion: number | null;
+  transforms: unknown[];
+  analysis: { layers: Array<{ index: number; params: number; flops: number }>; totals: { params: number } };
+  files: Array<{ role: string; sha256: string; sizeBytes: number }>;
+  manifests: Array<{
+    modelId: string;
+    version: string;
+    format: 'darknet-bundle';
+    sha256: string;
+    sizeBytes: number;
+    signature: string;
+  }>;
+}
+interface JobView {
+  id: string;
+  status: string;
+  progress: number;
+  logs: string[];
+  failedReason: string | null;
+}
+
+describe('models, artifacts and the pipeline (PostgreSQL, Redis, Mosquitto)', () => {
+  let controlPlane: RunningControlPlane;
+  let databaseUrl: string;
+  let artifactsDir: string;
+  let operatorToken: string;
+  let viewerToken: string;
+  const cleanups: Array<() => Promise<void> | void> = [];
+
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    cleanups.push(() => database.drop());
+    databaseUrl = database.url;
+    const test = testConfig('external-services', {
+      DATABASE_URL: database.url,
+      EMOFLEET_ADMIN_TOKEN: ADMIN_TOKEN,
+      UPLOAD_MAX_WEIGHTS_BYTES: String(MAX_WEIGHTS_BYTES),
+      EVAL_SET_MAX_COMPRESSION_RATIO: '50',
+    });
+    cleanups.push(test.cleanup);
+    artifactsDir = join(test.dataDir, 'artifacts');
+    controlPlane = await startControlPlane(test.config, () => undefined);
+    operatorToken = await createToken('operator');
+    viewerToken = await createToken('viewer');
+  }, 30_000);
+
+  afterAll(async () => {
+    await controlPlane?.close();
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  }, 30_000);
+
+  const call = async <T>(path: string, init: RequestInit & { token?: string } = {}) => {
+    const headers = new Headers(init.headers);
+    if (init.token !== undefined) headers.set('authorization', `Bearer ${init.token}`);
+    const response = await fetch(`${controlPlane.httpUrl}${path}`, { ...init, headers });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      text,
+      body: (text ? JSON.parse(text) : null) as T,
+    };
+  };
+
+  async function createToken(role: string): Promise<string> {
+    const { status, body } = await call<{ token: string }>('/tokens', {
+      method: 'POST',
+      token: ADMIN_TOKEN,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: `${role}-${uniqueSuffix()}`, role }),
+    });
+    expect(status).toBe(201);
+    return body.token;
+  }
+
+  const form = (files: Record<string, Buffer | undefined>, fields: Record<string, string[]> = {}) => {
+    const data = new FormData();
+    const names: Record<string, string> = {
+      cfg: 'yolov2-tiny-expression.cfg',
+      weights: 'tiny.weights',
+      names: 'expressions.names',
+      evalSet: 'eval-set',
+    };
+    for (const [field, content] of Object.entries(files)) {
+      if (content) data.append(field, new Blob([content]), names[field] ?? field);
+    }
+    for (const [field, values] of Object.entries(fields))
+      for (const value of values) data.append(field, value);
+    return data;
+  };
+  const upload = (model: string, data: FormData, token = operatorToken) =>
+    call<VersionDetail & { jobId: string } & ApiError>(`/models/${model}/versions`, {
+      method: 'POST',
+      body: data,
+      token,
+    });
+  const blobCount = () => {
+    try {
+      return readdirSync(join(artifactsDir, 'sha256'), { recursive: true }).filter(
+        (entry) => String(entry).length > 3,
+      ).length;
+    } catch {
+      return 0;
+    }
+  };
+  const validFiles = () => ({ cfg: Buffer.from(CFG), weights: WEIGHTS, names: Buffer.from(NAMES) });
+
+  it('accepts the paper tiny network, signs its bundle, and runs convert until the missing exporters stop it', async () => {
+    const evalSet = await tarArchive({
+      'img/a.jpg': 'jpeg bytes',
+      'img/a.txt': '0 0.5 0.5 0.2 0.2\n3 0.1 0.1 0.05 0.05\n',
+    });
+    const created = await upload(
+      'tiny-expr',
+      form({ ...validFiles(), evalSet }, { transform: ['fold-batch-norm'] }),
+    );
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      version: 1,
+      status: 'uploaded',
+      uploadedBy: expect.stringMatching(/^token:operator-/),
+    });
+    expect(created.body.jobId).toBe(`convert-${created.body.id}`);
+
+    const job = await eventually(
+      () => call<JobView>(`/jobs/${created.body.jobId}`, { token: viewerToken }),
+      (response) => response.body.status === 'failed',
+      { timeoutMs: 20_000, what: 'convert job finished' },
+    );
+    expect(job.body.failedReason).toMatch(/ONNX and Caffe export are not available/);
+    expect(job.body.progress).toBe(60);
+    expect(job.body.logs.join('\n')).toMatch(/folded batch norm/);
+
+    const detail = await call<VersionDetail>('/models/tiny-expr/versions/1', { token: viewerToken });
+    expect(detail.status).toBe(200);
+    expect(detail.body.status).toBe('failed');
+    expect(detail.body.statusReason).toMatch(/^convert: ONNX and Caffe export/);
+    expect(detail.body.analysis.layers).toHaveLength(NETWORK.layers.length);
+    expect(detail.body.analysis.totals.params).toBeGreaterThan(0);
+    expect(detail.body.files.map((file) => file.role).sort()).toEqual(
+      ['cfg', 'converted-cfg', 'converted-weights', 'darknet-bundle', 'eval-set', 'names', 'weights'].sort(),
+    );
+    const weights = detail.body.files.find((file) => file.role === 'weights');
+    expect(weights?.sizeBytes).toBe(WEIGHTS.length);
+
+    const [manifest] = detail.body.manifests;
+    if (!manifest) throw new Error('no manifest');
+    expect(manifest).toMatchObject({ modelId: 'tiny-expr', version: '1', format: 'darknet-bundle' });
+    const key = await call<{ publicKeyPem: string }>('/signing-key');
+    expect(verifyManifestSignature(manifest, manifest.signature, key.body.publicKeyPem)).toBe(true);
+    expect(
+      verifyManifestSignature(
+        { ...manifest, sizeBytes: manifest.sizeBytes + 1 },
+        manifest.signature,
+        key.body.publicKeyPem,
+      ),
+    ).toBe(false);
+
+    const list = await call<{ items: Array<{ name: string; versions: number }> }>('/models', {
+      token: viewerToken,
+    });
+    expect(list.body.items).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'tiny-expr', versions: 1 })]),
+    );
+  }, 40_000);
+
+  it('keeps lineage and stores equal content once', async () => {
+    const before = blobCount();
+    const second = await upload('tiny-expr', form(validFiles(), { parentVersion: ['1'] }));
+    expect(second.status).toBe(201);
+    expect(second.body).toMatchObject({ version: 2, parentVersion: 1 });
+    expect(blobCount()).toBe(before);
+    const versions = await call<{ items: Array<{ version: number; parentVersion: number | null }> }>(
+      '/models/tiny-expr/versions',
+      { token: viewerToken },
+    );
+    expect(versions.body.items.map((item) => [item.version, item.parentVersion])).toEqual([
+      [2, 1],
+      [1, null],
+    ]);
+  });
+
+  it('serves artifacts with Range and If-Range, to devices only for their desired model', async () => {
+    const detail = await call<VersionDetail>('/models/tiny-expr/versions/1', { token: viewerToken });
+    const bundle = detail.body.manifests[0];
+    if (!bundle) throw new Error('no manifest');
+    const allowed = `dev-a-${uniqueSuffix()}`;
+    const other = `dev-b-${uniqueSuffix()}`;
+    const db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+    try {
+      for (const id of [allowed, other]) {
+        await db.query('insert into devices (id, name) values ($1, $1)', [id]);
+        await db.query('insert into device_credentials (device_id, secret_hash) values ($1, $2)', [
+          id,
+          hashSecret(`secret-${id}`),
+        ]);
+      }
+      await db.query(`update devices set desired_model = $2 where id = $1`, [
+        allowed,
+        { modelId: 'tiny-expr', version: '1' },
+      ]);
+    } finally {
+      await db.end();
+    }
+    const basic = (id: string, secret = `secret-${id}`) => ({
+      authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
+    });
+    const path = `/artifacts/${bundle.sha256}`;
+
+    const whole = await fetch(`${controlPlane.httpUrl}${path}`, { headers: basic(allowed) });
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('etag')).toBe(`"${bundle.sha256}"`);
+    const bytes = Buffer.from(await whole.arrayBuffer());
+    expect(bytes.length).toBe(bundle.sizeBytes);
+
+    const part = await fetch(`${controlPlane.httpUrl}${path}`, {
+      headers: { ...basic(allowed), range: 'bytes=100-199' },
+    });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 100-199/${bundle.sizeBytes}`);
+    expect(Buffer.from(await part.arrayBuffer())).toEqual(bytes.subarray(100, 200));
+
+    const staleIfRange = await fetch(`${controlPlane.httpUrl}${path}`, {
+      headers: { ...basic(allowed), range: 'bytes=0-9', 'if-range': '"something-else"' },
+    });
+    expect(staleIfRange.status).toBe(200);
+    await staleIfRange.arrayBuffer();
+
+    const beyond = await fetch(`${controlPlane.httpUrl}${path}`, {
+      headers: { ...basic(allowed), range: `bytes=${bundle.sizeBytes}-` },
+    });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get('content-range')).toBe(`bytes */${bundle.sizeBytes}`);
+    await beyond.arrayBuffer();
+
+    expect((await call(path, { headers: basic(other) })).status).toBe(403);
+    expect((await call(path, { headers: basic(allowed, 'wrong') })).status).toBe(401);
+    expect((await call(path)).status).toBe(401);
+    expect((await call(path, { token: viewerToken })).status).toBe(200);
+  });
+
+  it('refuses bad models with a clear 4xx and keeps nothing', async () => {
+    const before = blobCount();
+    const expectRefused = async (data: FormData, status: number, message: RegExp, token?: string) => {
+      const response = await upload('refused', data, token);
+      expect(response.status).toBe(status);
+      expect(response.body.error.message).toMatch(message);
+    };
+    await expectRefused(
+      form({ ...validFiles(), cfg: Buffer.from(CFG.replace('[maxpool]', '[maxpoool]')) }),
+      422,
+      /^yolov2-tiny-expression\.cfg:\d+: .*maxpoool/,
+    );
+    await expectRefused(
+      form({ ...validFiles(), weights: WEIGHTS.subarray(0, WEIGHTS.length - 10) }),
+      422,
+      new RegExp(
+        `tiny\\.weights: truncated: expected ${WEIGHTS.length} bytes .* got ${WEIGHTS.length - 10}; the data runs out in layer \\d+`,
+      ),
+    );
+    await expectRefused(
+      form({ ...validFiles(), weights: Buffer.concat([WEIGHTS, Buffer.alloc(8)]) }),
+      422,
+      /8 surplus bytes after the last layer/,
+    );
+    await expectRefused(
+      form({ ...validFiles(), weights: Buffer.concat([WEIGHTS, Buffer.alloc(2048)]) }),
+      413,
+      new RegExp(`weights \\(tiny\\.weights\\) is larger than the limit of ${MAX_WEIGHTS_BYTES} bytes`),
+    );
+    await expectRefused(
+      form({ ...validFiles(), names: Buffer.from('Happiness\nSadness\n') }),
+      422,
+      /expressions\.names: has 2 class names, but yolov2-tiny-expression\.cfg declares classes=4/,
+    );
+    await expectRefused(form({ cfg: Buffer.from(CFG), names: Buffer.from(NAMES) }), 422, /weights: missing/);
+    await expectRefused(
+      form({
+        ...validFiles(),
+        evalSet: await tarArchive({ '../escape.jpg': 'x', '../escape.txt': '0 0.5 0.5 0.1 0.1' }),
+      }),
+      422,
+      /entry "\.\.\/escape\.jpg" leaves the archive/,
+    );
+    await expectRefused(
+      form({
+        ...validFiles(),
+        evalSet: await zipArchive({ 'a.jpg': Buffer.alloc(10), 'a.txt': Buffer.from('7 0.5 0.5 0.1 0.1\n') }),
+      }),
+      422,
+      /eval-set:a\.txt:1: class "7" is not an integer in 0\.\.3/,
+    );
+    await expectRefused(
+      form({ ...validFiles(), evalSet: await zipArchive({ 'bomb.jpg': Buffer.alloc(4 * 1024 * 1024) }) }),
+      422,
+      /entry "bomb\.jpg" expands \d+x \(at most 50x\): refusing a possible zip bomb/,
+    );
+    await expectRefused(
+      form(validFiles(), { transform: ['replace-3x3-with-1x1:1'] }),
+      422,
+      /^layer 1|darknet layer 0|is a 3x3|not a 3x3|convolution/,
+    );
+    await expectRefused(form(validFiles()), 403, /operator/, viewerToken);
+    expect(blobCount()).toBe(before);
+    expect((await call('/models/refused/versions', { token: viewerToken })).status).toBe(404);
+  });
+});
+
+async function tarArchive(entries: Record<string, string>): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const [name, content] of Object.entries(entries)) pack.entry({ name }, content);
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
+async function zipArchive(entries: Record<string, Buffer>): Promise<Buffer> {
+  const zip = new yazl.ZipFile();
+  for (const [name, content] of Object.entries(entries)) zip.addBuffer(content, name);
+  zip.end();
+  const chunks: Buffer[] = [];
+  for await (const chunk of zip.outputStream) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}

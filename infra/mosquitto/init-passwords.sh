@@ -1,0 +1,16 @@
+#!/bin/sh
+# Writes /mosquitto/config/passwords from the environment before the broker starts (docker-compose):
+#   MQTT_CONTROL_PLANE_PASSWORD  password of the control plane's `emofleet-control-plane` account
+#   MQTT_DEVICE_ACCOUNTS         space-separated `deviceId:secret` pairs for statically provisioned devices
+# Devices enrolled through the control plane get their credentials from it instead (see docs/architecture.md).
+set -eu
+target=/mosquitto/config/passwords
+: "${MQTT_CONTROL_PLANE_PASSWORD:?set MQTT_CONTROL_PLANE_PASSWORD}"
+umask 077
+: > "$target"
+mosquitto_passwd -b "$target" emofleet-control-plane "$MQTT_CONTROL_PLANE_PASSWORD"
+for account in ${MQTT_DEVICE_ACCOUNTS:-}; do
+  mosquitto_passwd -b "$target" "${account%%:*}" "${account#*:}"
+done
+chown mosquitto:mosquitto "$target" 2>/dev/null || true
+exec mosquitto -c /mosquitto/config/mosquitto.conf

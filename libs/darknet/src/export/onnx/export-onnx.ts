@@ -1,0 +1,216 @@
+import { basename } from 'path';
+import type { Activation, Layer, LayerWeights, Network, NetworkWeights } from '../../network/types';
+import { layersNeededFor, rawOutputs } from '../../reference/graph';
+import { writeFileAtomic } from '../../util/write-file-atomic';
+import { foldedLayerWeights, weightsAt } from '../folded-weights';
+import { darknetMaxpoolPadding } from '../maxpool-padding';
+import { attr, OnnxGraphBuilder } from './onnx-graph-builder';
+
+/** The ONNX opset the export targets (Softmax over one axis and Resize with `roi` optional need >= 13). */
+export const ONNX_OPSET = 13;
+/** IR version 7 is the first that carries opset 13. */
+const ONNX_IR_VERSION = 7;
+
+function tensorName(layer: Layer, step?: string): string {
+  return step ? `layer${layer.index}_${step}` : `layer${layer.index}`;
+}
+
+/** Appends darknet's activation; returns the name of the activated tensor. */
+function activate(graph: OnnxGraphBuilder, x: string, activation: Activation, output: string): string {
+  switch (activation) {
+    case 'linear':
+      return graph.node('Identity', [x], output);
+    case 'leaky':
+      return graph.node('LeakyRelu', [x], output, { alpha: attr.float(0.1) });
+    case 'relu':
+      return graph.node('Relu', [x], output);
+    case 'logistic':
+      return graph.node('Sigmoid', [x], output);
+  }
+}
+
+/** Lowers one layer; `source(i)` names the tensor of layer `i` (-1: the input). Returns the layer's tensor. */
+function lowerLayer(
+  graph: OnnxGraphBuilder,
+  network: Network,
+  layer: Layer,
+  source: (index: number) => string,
+  weights: (index: number) => LayerWeights,
+): string {
+  // The previous layer's tensor; a route does not read it (it may be a detection head).
+  const previous = (): string => source(layer.index - 1);
+  const out = tensorName(layer);
+  const [channels, height, width] = layer.inputShape;
+  const [outChannels, outHeight, outWidth] = layer.outputShape;
+  switch (layer.type) {
+    case 'convolutional': {
+      const { weights: kernel, biases } = weights(layer.index);
+      const w = graph.floatTensor(
+        tensorName(layer, 'weights'),
+        [layer.filters, channels / layer.groups, layer.size, layer.size],
+        kernel,
+      );
+      const b = graph.floatTensor(tensorName(layer, 'bias'), [layer.filters], biases);
+      const p = layer.padding;
+      const conv = graph.node(
+        'Conv',
+        [previous(), w, b],
+        layer.activation === 'linear' ? out : tensorName(layer, 'conv'),
+        {
+          kernel_shape: attr.ints([layer.size, layer.size]),
+          strides: attr.ints([layer.stride, layer.stride]),
+          pads: attr.ints([p, p, p, p]),
+          dilations: attr.ints([1, 1]),
+          group: attr.int(layer.groups),
+        },
+      );
+      return layer.activation === 'linear' ? conv : activate(graph, conv, layer.activation, out);
+    }
+    case 'connected': {
+      const { weights: matrix, biases } = weights(layer.index);
+      const inputs = channels * height * width;
+      const flat = graph.node('Flatten', [previous()], tensorName(layer, 'flat'), { axis: attr.int(1) });
+      const w = graph.floatTensor(tensorName(layer, 'weights'), [layer.output, inputs], matrix);
+      const b = graph.floatTensor(tensorName(layer, 'bias'), [layer.output], biases);
+      const gemm = graph.node('Gemm', [flat, w, b], tensorName(layer, 'gemm'), { transB: attr.int(1) });
+      const shape = graph.int64Tensor(tensorName(layer, 'shape'), [1, layer.output, 1, 1]);
+      const nchw = graph.node(
+        'Reshape',
+        [gemm, shape],
+        layer.activation === 'linear' ? out : tensorName(layer, 'nchw'),
+      );
+      return layer.activation === 'linear' ? nchw : activate(graph, nchw, layer.activation, out);
+    }
+    case 'maxpool': {
+      const { begin, end } = darknetMaxpoolPadding(network, layer);
+      return graph.node('MaxPool', [previous()], out, {
+        kernel_shape: attr.ints([layer.size, layer.size]),
+        strides: attr.ints([layer.stride, layer.stride]),
+        pads: attr.ints([begin[0], begin[1], end[0], end[1]]),
+      });
+    }
+    case 'avgpool':
+      return graph.node('GlobalAveragePool', [previous()], out);
+    case 'route': {
+      const inputs = layer.layers.map(source);
+      return inputs.length === 1
+        ? graph.node('Identity', inputs, out)
+        : graph.node('Concat', inputs, out, { axis: attr.int(1) });
+    }
+    case 'reorg': {
+      // darknet reads [C,H,W] as [C/s², H, s, W, s] and writes it in (dy, dx, c, y, x) order.
+      const s = layer.stride;
+      const split = graph.int64Tensor(tensorName(layer, 'split_shape'), [
+        1,
+        channels / (s * s),
+        height,
+        s,
+        width,
+        s,
+      ]);
+      const blocks = graph.node('Reshape', [previous(), split], tensorName(layer, 'blocks'));
+      const moved = graph.node('Transpose', [blocks], tensorName(layer, 'moved'), {
+        perm: attr.ints([0, 3, 5, 1, 2, 4]),
+      });
+      const merged = graph.int64Tensor(tensorName(layer, 'shape'), [1, outChannels, outHeight, outWidth]);
+      return graph.node('Reshape', [moved, merged], out);
+    }
+    case 'shortcut': {
+      const sum = layer.activation === 'linear' ? out : tensorName(layer, 'sum');
+      graph.node('Add', [previous(), source(layer.from)], sum);
+      return layer.activation === 'linear' ? sum : activate(graph, sum, layer.activation, out);
+    }
+    case 'softmax': {
+      const total = channels * height * width;
+      const groups = graph.int64Tensor(tensorName(layer, 'group_shape'), [
+        1,
+        layer.groups,
+        total / layer.groups,
+      ]);
+      let grouped = graph.node('Reshape', [previous(), groups], tensorName(layer, 'groups'));
+      if (layer.temperature !== 1) {
+        const temperature = graph.floatTensor(
+          tensorName(layer, 'temperature'),
+          [],
+          new Float32Array([layer.temperature]),
+        );
+        grouped = graph.node('Div', [grouped, temperature], tensorName(layer, 'tempered'));
+      }
+      const softmax = graph.node('Softmax', [grouped], tensorName(layer, 'softmax'), { axis: attr.int(2) });
+      const shape = graph.int64Tensor(tensorName(layer, 'shape'), [1, channels, height, width]);
+      return graph.node('Reshape', [softmax, shape], out);
+    }
+    case 'upsample': {
+      const scales = graph.floatTensor(
+        tensorName(layer, 'scales'),
+        [4],
+        new Float32Array([1, 1, layer.stride, layer.stride]),
+      );
+      const resized = graph.node(
+        'Resize',
+        [previous(), '', scales],
+        layer.scale === 1 ? out : tensorName(layer, 'resized'),
+        {
+          mode: attr.string('nearest'),
+          coordinate_transformation_mode: attr.string('asymmetric'),
+          nearest_mode: attr.string('floor'),
+        },
+      );
+      if (layer.scale === 1) return resized;
+      const scale = graph.floatTensor(tensorName(layer, 'scale'), [], new Float32Array([layer.scale]));
+      return graph.node('Mul', [resized, scale], out);
+    }
+    case 'region':
+    case 'yolo':
+      throw new Error(`internal: detection head ${layer.index} is never lowered`);
+  }
+}
+
+/**
+ * Converts a darknet network and its weights to an ONNX model (opset 13).
+ *
+ * - Input `input`: float32 NCHW `[1, channels, height, width]` of the cfg, RGB in 0..1 (as darknet feeds it).
+ * - Outputs: `raw` = the layer before the first `[region]`/`[yolo]` head (or the last layer), undecoded,
+ *   then `raw_1`, ... for further heads. Box decoding is not part of the graph.
+ * - Batch norm is folded into the convolution with darknet's `sqrt(variance) + 1e-6`.
+ * - leaky = LeakyRelu(0.1); maxpool gets darknet's asymmetric padding; route = Concat; reorg =
+ *   Reshape/Transpose/Reshape in darknet's exact element order; upsample = Resize(nearest, asymmetric, floor).
+ */
+export function exportOnnx(network: Network, weights: NetworkWeights): Uint8Array {
+  const outputs = rawOutputs(network);
+  const needed = layersNeededFor(network, outputs);
+  const folded = foldedLayerWeights(network, weights);
+  const graph = new OnnxGraphBuilder();
+  graph.input('input', [1, ...network.inputShape]);
+  const names = new Map<number, string>([[-1, 'input']]);
+  const source = (index: number): string => {
+    const name = names.get(index);
+    if (name === undefined) throw new Error(`internal: layer ${index} was not lowered before it is used`);
+    return name;
+  };
+  for (const index of needed) {
+    const layer = network.layers[index];
+    if (!layer) continue;
+    names.set(
+      index,
+      lowerLayer(graph, network, layer, source, (i) => weightsAt(folded, i)),
+    );
+  }
+  for (const output of outputs) {
+    graph.node('Identity', [source(output.layerIndex)], output.name);
+    graph.output(output.name, [1, ...output.shape]);
+  }
+  return graph.encode({
+    graphName: basename(network.source),
+    opset: ONNX_OPSET,
+    irVersion: ONNX_IR_VERSION,
+    docString: `Converted by emofleet from ${network.source}. Input 'input': NCHW RGB in 0..1. Outputs: ${outputs
+      .map((output) => `'${output.name}' = layer ${output.layerIndex} (raw, not decoded)`)
+      .join(', ')}. Batch norm folded with darknet's sqrt(var) + 1e-6.`,
+  });
+}
+
+/** Writes `exportOnnx` to `path` atomically (temporary file + rename). */
+export function saveOnnx(network: Network, weights: NetworkWeights, path: string): void {
+  writeFileAtomic(path, exportOnnx(network, weights));
+}

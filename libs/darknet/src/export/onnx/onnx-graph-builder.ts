@@ -1,0 +1,117 @@
+import { onnx } from 'onnx-proto';
+import { float32LittleEndianBytes } from '../float32-bytes';
+
+/** An attribute value: numbers are written as INT when integral and `kind` is not `float`. */
+export type OnnxAttributeValue =
+  | { readonly kind: 'int'; readonly value: number }
+  | { readonly kind: 'float'; readonly value: number }
+  | { readonly kind: 'ints'; readonly value: readonly number[] }
+  | { readonly kind: 'string'; readonly value: string };
+
+/** Shorthands for attribute values. */
+export const attr = {
+  int: (value: number): OnnxAttributeValue => ({ kind: 'int', value }),
+  float: (value: number): OnnxAttributeValue => ({ kind: 'float', value }),
+  ints: (value: readonly number[]): OnnxAttributeValue => ({ kind: 'ints', value }),
+  string: (value: string): OnnxAttributeValue => ({ kind: 'string', value }),
+};
+
+function attribute(name: string, value: OnnxAttributeValue): onnx.IAttributeProto {
+  const { AttributeType } = onnx.AttributeProto;
+  switch (value.kind) {
+    case 'int':
+      return { name, type: AttributeType.INT, i: value.value };
+    case 'float':
+      return { name, type: AttributeType.FLOAT, f: value.value };
+    case 'ints':
+      return { name, type: AttributeType.INTS, ints: [...value.value] };
+    case 'string':
+      return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value.value) };
+  }
+}
+
+function float32ValueInfo(name: string, dims: readonly number[]): onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: onnx.TensorProto.DataType.FLOAT,
+        shape: { dim: dims.map((dimValue) => ({ dimValue })) },
+      },
+    },
+  };
+}
+
+/** Collects the nodes, initializers, inputs and outputs of one ONNX graph and encodes the model. */
+export class OnnxGraphBuilder {
+  private readonly nodes: onnx.INodeProto[] = [];
+  private readonly initializers: onnx.ITensorProto[] = [];
+  private readonly inputs: onnx.IValueInfoProto[] = [];
+  private readonly outputs: onnx.IValueInfoProto[] = [];
+
+  /** Adds a node whose single output is `output` (also used as the node name); returns `output`. */
+  node(
+    opType: string,
+    inputs: readonly string[],
+    output: string,
+    attributes: Readonly<Record<string, OnnxAttributeValue>> = {},
+  ): string {
+    this.nodes.push({
+      opType,
+      name: output,
+      input: [...inputs],
+      output: [output],
+      attribute: Object.entries(attributes).map(([name, value]) => attribute(name, value)),
+    });
+    return output;
+  }
+
+  /** A float32 constant (weights, biases, scales); returns its name. */
+  floatTensor(name: string, dims: readonly number[], values: Float32Array): string {
+    this.initializers.push({
+      name,
+      dims: [...dims],
+      dataType: onnx.TensorProto.DataType.FLOAT,
+      rawData: float32LittleEndianBytes(values),
+    });
+    return name;
+  }
+
+  /** An int64 constant (shapes); returns its name. */
+  int64Tensor(name: string, values: readonly number[]): string {
+    this.initializers.push({
+      name,
+      dims: [values.length],
+      dataType: onnx.TensorProto.DataType.INT64,
+      int64Data: [...values],
+    });
+    return name;
+  }
+
+  input(name: string, dims: readonly number[]): void {
+    this.inputs.push(float32ValueInfo(name, dims));
+  }
+
+  output(name: string, dims: readonly number[]): void {
+    this.outputs.push(float32ValueInfo(name, dims));
+  }
+
+  /** Encodes the model as ONNX protobuf bytes. */
+  encode(model: { graphName: string; opset: number; irVersion: number; docString: string }): Uint8Array {
+    const proto = onnx.ModelProto.create({
+      irVersion: model.irVersion,
+      opsetImport: [{ domain: '', version: model.opset }],
+      producerName: 'emofleet',
+      producerVersion: '0.1.0',
+      docString: model.docString,
+      graph: {
+        name: model.graphName,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
+    });
+    return onnx.ModelProto.encode(proto).finish();
+  }
+}

@@ -1,0 +1,75 @@
+// Module entry: createDetector(cfgText, weights, options) -> Promise<Detector>.
+#include <napi.h>
+
+#include "../core/detector_error.hpp"
+#include "../core/kernels/sgemm_peak.hpp"
+#include "addon_state.hpp"
+#include "arguments.hpp"
+#include "detector_wrap.hpp"
+#include "promise_worker.hpp"
+#include "workers.hpp"
+
+namespace emofleet {
+namespace {
+
+Napi::Value createDetector(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    CreateRequest request;
+    request.cfgText = stringArgument(info, 0, "cfg");
+    const Napi::Uint8Array weights = bytesArgument(info, 1, "weights");
+    if (!info[2].IsObject()) throw DetectorError(ErrorCode::BadArgument, "options must be an object");
+    const Napi::Object options = info[2].As<Napi::Object>();
+    request.backend = stringOption(options, "backend", "cpu");
+    if (request.backend != "cpu" && request.backend != "tensorrt") {
+      throw DetectorError(ErrorCode::BadArgument, "backend must be 'cpu' or 'tensorrt', got '" + request.backend + "'");
+    }
+    const double threads = numberOption(options, "threads", 0);
+    if (threads != static_cast<int>(threads) || threads < 0 || threads > 256) {
+      throw DetectorError(ErrorCode::BadArgument, "threads must be 0 (all cores) or an integer 1..256");
+    }
+    request.options.engine.threads = static_cast<int>(threads);
+    request.options.engine.fuse = booleanOption(options, "fuse", true);
+    request.options.pipelined = booleanOption(options, "pipelined", true);
+    auto* worker = new CreateWorker(env, std::move(request), weights);
+    worker->Queue();
+    return worker->promise();
+  } catch (const DetectorError& error) {
+    return rejectedPromise(env, errorCodeName(error.code()), error.what());
+  }
+}
+
+/** Diagnostics for the benchmark: measureSgemmPeakGflops(threads) -> number (blocks for about a second). */
+Napi::Value measureSgemmPeak(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    const int threads = integerArgument(info, 0, "threads");
+    if (threads < 1 || threads > 256) throw DetectorError(ErrorCode::BadArgument, "threads must be 1..256");
+    return Napi::Number::New(env, measureSgemmPeakGflops(threads));
+  } catch (const DetectorError& error) {
+    codedError(env, errorCodeName(error.code()), error.what()).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+}
+
+Napi::Object initialise(Napi::Env env, Napi::Object exports) {
+  auto* state = new AddonState();
+  state->detectorConstructor = Napi::Persistent(DetectorWrap::define(env));
+  env.SetInstanceData<AddonState>(state);
+  exports.Set("createDetector", Napi::Function::New(env, createDetector, "createDetector"));
+  exports.Set("Detector", state->detectorConstructor.Value());
+  exports.Set("measureSgemmPeakGflops", Napi::Function::New(env, measureSgemmPeak, "measureSgemmPeakGflops"));
+#ifdef EMOFLEET_WITH_TENSORRT
+  exports.Set("backends", Napi::String::New(env, "cpu,tensorrt"));
+#else
+  exports.Set("backends", Napi::String::New(env, "cpu"));
+#endif
+  return exports;
+}
+
+}  // namespace
+}  // namespace emofleet
+
+static Napi::Object initialiseAddon(Napi::Env env, Napi::Object exports) { return emofleet::initialise(env, exports); }
+
+NODE_API_MODULE(emofleet_detector, initialiseAddon)

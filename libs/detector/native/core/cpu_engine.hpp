@@ -1,0 +1,55 @@
+// The CPU backend: runs a parsed darknet network with planned activation memory and a thread pool.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "activation_plan.hpp"
+#include "inference_backend.hpp"
+#include "network_spec.hpp"
+#include "thread_pool.hpp"
+#include "weights_loader.hpp"
+
+namespace emofleet {
+
+struct EngineOptions {
+  int threads = 0;    // 0: all hardware threads
+  bool fuse = true;   // CBR fusion + routes written in place; false: darknet-style separate passes and copies
+};
+
+class CpuEngine : public InferenceBackend {
+ public:
+  CpuEngine(NetworkSpec spec, LoadedWeights weights, const EngineOptions& options);
+
+  const char* name() const override { return "cpu"; }
+  float* infer(const float* input) override;
+  Shape outputShape() const override;
+
+  /** Runs like infer() and copies layer `layer`'s output into `tap` (layer < executedLayers()). */
+  float* inferWithTap(const float* input, int layer, std::vector<float>& tap);
+
+  const NetworkSpec& spec() const { return spec_; }
+  size_t executedLayers() const { return executed_; }
+  size_t activationBytes() const { return plan_.arenaFloats * sizeof(float); }
+  size_t unplannedActivationBytes() const { return plan_.unplannedFloats * sizeof(float); }
+  size_t scratchBytes() const { return scratch_.size() * sizeof(float); }
+  int threads() const { return pool_.size(); }
+  bool fused() const { return options_.fuse; }
+
+ private:
+  const float* layerOutput(size_t layer) const;
+  float* layerOutput(size_t layer);
+  const float* layerInput(const float* networkInput, int producer) const;
+  void runLayer(size_t index, const float* networkInput);
+
+  NetworkSpec spec_;
+  LoadedWeights weights_;
+  EngineOptions options_;
+  size_t executed_;
+  ActivationPlan plan_;
+  std::vector<float> arena_;
+  std::vector<float> scratch_;
+  ThreadPool pool_;
+};
+
+}  // namespace emofleet

@@ -1,0 +1,137 @@
+#include "detector.hpp"
+
+#include "detector_error.hpp"
+
+namespace emofleet {
+namespace {
+
+DetectorInfo describe(const NetworkSpec& spec, const WeightsHeader& header, const InferenceBackend& backend) {
+  DetectorInfo info{};
+  info.backend = backend.name();
+  info.input = spec.input;
+  info.rawOutput = backend.outputShape();
+  info.flops = 0;
+  for (const LayerSpec& layer : spec.layers) {
+    info.layers.push_back(LayerInfo{layer.index, layer.cfgLine, layer.kind, layer.output, layer.flops()});
+    info.flops += layer.flops();
+  }
+  info.hasRegion = !spec.layers.empty() && spec.layers.back().kind == LayerKind::Region;
+  info.weightsHeader = header;
+  return info;
+}
+
+}  // namespace
+
+std::unique_ptr<Detector> Detector::createCpu(const std::string& cfgText, const uint8_t* weights, size_t weightsLength,
+                                              const DetectorOptions& options) {
+  NetworkSpec spec = parseNetworkCfg(cfgText);
+  LoadedWeights loaded = loadWeights(spec, weights, weightsLength);
+  const WeightsHeader header = loaded.header;
+  auto engine = std::make_unique<CpuEngine>(spec, std::move(loaded), options.engine);
+  const CpuEngine& cpu = *engine;
+  auto detector = std::make_unique<Detector>(std::move(spec), header, std::move(engine), options);
+  detector->info_.activationBytes = cpu.activationBytes();
+  detector->info_.unplannedActivationBytes = cpu.unplannedActivationBytes();
+  detector->info_.scratchBytes = cpu.scratchBytes();
+  detector->info_.threads = cpu.threads();
+  detector->info_.fused = cpu.fused();
+  return detector;
+}
+
+Detector::Detector(NetworkSpec spec, WeightsHeader header, std::unique_ptr<InferenceBackend> backend,
+                   const DetectorOptions& options)
+    : spec_(std::move(spec)), backend_(std::move(backend)), region_(nullptr) {
+  info_ = describe(spec_, header, *backend_);
+  if (info_.hasRegion) region_ = &spec_.layers.back();
+  const size_t slots = options.pipelined ? 2 : 1;
+  for (size_t i = 0; i < slots; ++i) {
+    auto slot = std::make_unique<InputSlot>(InputSlot{std::vector<float>(spec_.input.elements()),
+                                                      FramePreprocessor(spec_.input), false});
+    slots_.push_back(std::move(slot));
+  }
+}
+
+Detector::InputSlot& Detector::acquireSlot() {
+  std::unique_lock<std::mutex> lock(slotMutex_);
+  for (;;) {
+    for (auto& slot : slots_) {
+      if (!slot->busy) {
+        slot->busy = true;
+        return *slot;
+      }
+    }
+    slotFreed_.wait(lock);
+  }
+}
+
+void Detector::releaseSlot(InputSlot& slot) {
+  {
+    std::lock_guard<std::mutex> lock(slotMutex_);
+    slot.busy = false;
+  }
+  slotFreed_.notify_one();
+}
+
+std::vector<Detection> Detector::detect(const uint8_t* frame, size_t byteLength, const FrameDescription& description,
+                                        const DetectThresholds& thresholds) {
+  if (region_ == nullptr) {
+    throw DetectorError(ErrorCode::Unsupported, "detect() needs a network that ends in [region]; use forwardRaw()");
+  }
+  if (spec_.input.channels != 3) {
+    throw DetectorError(ErrorCode::Unsupported, "detect() needs a 3-channel network input, the cfg has " +
+                                                    std::to_string(spec_.input.channels));
+  }
+  if (!(thresholds.score >= 0 && thresholds.score <= 1) || !(thresholds.iou >= 0 && thresholds.iou <= 1)) {
+    throw DetectorError(ErrorCode::BadArgument, "scoreThreshold and iouThreshold must be within 0..1");
+  }
+  validateFrame(description, byteLength);
+  InputSlot& slot = acquireSlot();
+  std::vector<Detection> candidates;
+  try {
+    slot.preprocessor.run(frame, byteLength, description, slot.tensor.data());
+    const LetterboxGeometry geometry{description.width, description.height, spec_.input.width, spec_.input.height};
+    std::lock_guard<std::mutex> lock(backendMutex_);
+    // The backend's output buffer is reused by the next call: activate and decode it under the lock.
+    float* raw = backend_->infer(slot.tensor.data());
+    activateRegion(region_->region, region_->input, raw);
+    candidates = decodeRegion(region_->region, region_->input, raw, geometry, thresholds.score);
+  } catch (...) {
+    releaseSlot(slot);
+    throw;
+  }
+  releaseSlot(slot);
+  return suppressOverlaps(std::move(candidates), thresholds.iou);
+}
+
+std::vector<float> Detector::forwardRaw(const float* input, size_t count, int layer) {
+  if (count != spec_.input.elements()) {
+    throw DetectorError(ErrorCode::BadArgument, "input tensor has " + std::to_string(count) + " floats, the network takes " +
+                                                    std::to_string(spec_.input.elements()) + " (" +
+                                                    std::to_string(spec_.input.channels) + "x" +
+                                                    std::to_string(spec_.input.height) + "x" +
+                                                    std::to_string(spec_.input.width) + ")");
+  }
+  std::lock_guard<std::mutex> lock(backendMutex_);
+  if (layer < 0) {
+    const float* raw = backend_->infer(input);
+    return std::vector<float>(raw, raw + backend_->outputShape().elements());
+  }
+  auto* cpu = dynamic_cast<CpuEngine*>(backend_.get());
+  if (cpu == nullptr) {
+    throw DetectorError(ErrorCode::Unsupported, "per-layer outputs are only available on the cpu backend");
+  }
+  std::vector<float> tap;
+  cpu->inferWithTap(input, layer, tap);
+  return tap;
+}
+
+std::vector<float> Detector::preprocess(const uint8_t* frame, size_t byteLength, const FrameDescription& description) {
+  if (spec_.input.channels != 3) {
+    throw DetectorError(ErrorCode::Unsupported, "frames need a 3-channel network input");
+  }
+  std::vector<float> tensor(spec_.input.elements());
+  FramePreprocessor(spec_.input).run(frame, byteLength, description, tensor.data());
+  return tensor;
+}
+
+}  // namespace emofleet

@@ -1,0 +1,186 @@
+#include "convolution.hpp"
+
+#include <algorithm>
+
+#include "activation.hpp"
+#include "im2col.hpp"
+#include "sgemm.hpp"
+
+namespace emofleet {
+namespace {
+
+// An im2col tile of about this many bytes stays in L2 while SGEMM consumes it.
+constexpr size_t kTileBytes = 384 * 1024;
+constexpr size_t kMinTileColumns = 64;
+constexpr int kMinRowBlock = 16;
+
+struct ConvShape {
+  int groups;
+  int rowsPerGroup;      // M: filters per group
+  int depth;             // K: (channels per group) * size * size
+  size_t columns;        // N: output pixels
+  bool direct;           // 1x1, stride 1, no padding: the input already is the GEMM operand
+  PatchGeometry patches;
+};
+
+ConvShape shapeOf(const LayerSpec& layer) {
+  const ConvolutionParams& p = layer.convolution;
+  ConvShape s{};
+  s.groups = p.groups;
+  s.rowsPerGroup = p.filters / p.groups;
+  s.depth = layer.input.channels / p.groups * p.size * p.size;
+  s.columns = layer.output.plane();
+  s.direct = p.size == 1 && p.stride == 1 && p.padding == 0;
+  s.patches = PatchGeometry{layer.input, p.size, p.stride, p.padding, layer.output.height, layer.output.width};
+  return s;
+}
+
+bool isDepthwise(const LayerSpec& layer) {
+  const ConvolutionParams& p = layer.convolution;
+  return p.groups > 1 && p.groups == layer.input.channels && p.filters == p.groups;
+}
+
+size_t tileColumns(const ConvShape& s) {
+  const size_t byBytes = kTileBytes / (static_cast<size_t>(s.depth) * sizeof(float));
+  const size_t rounded = std::max(kMinTileColumns, byBytes / 16 * 16);
+  return std::min(rounded, s.columns);
+}
+
+void runDepthwise(const LayerSpec& layer, const LayerParameters& params, const float* input, float* output,
+                  ThreadPool& pool, bool fuse) {
+  const ConvolutionParams& p = layer.convolution;
+  const Shape in = layer.input;
+  const Shape out = layer.output;
+  pool.parallelFor(static_cast<size_t>(out.channels), [&](size_t c, int) {
+    const float* plane = input + c * in.plane();
+    const float* kernel = params.weights.data() + c * static_cast<size_t>(p.size * p.size);
+    float* dst = output + c * out.plane();
+    for (int oy = 0; oy < out.height; ++oy) {
+      float* row = dst + static_cast<size_t>(oy) * static_cast<size_t>(out.width);
+      for (int ox = 0; ox < out.width; ++ox) {
+        float sum = 0;
+        for (int ky = 0; ky < p.size; ++ky) {
+          const int iy = oy * p.stride - p.padding + ky;
+          if (iy < 0 || iy >= in.height) continue;
+          const float* src = plane + static_cast<size_t>(iy) * static_cast<size_t>(in.width);
+          for (int kx = 0; kx < p.size; ++kx) {
+            const int ix = ox * p.stride - p.padding + kx;
+            if (ix >= 0 && ix < in.width) sum += kernel[ky * p.size + kx] * src[ix];
+          }
+        }
+        row[ox] = sum;
+      }
+      if (fuse) biasActivate(row, static_cast<size_t>(out.width), params.bias[c], p.activation);
+    }
+    if (!fuse) {
+      addBias(dst, out.plane(), params.bias[c]);
+      activateInPlace(dst, out.plane(), p.activation);
+    }
+  });
+}
+
+void runFused(const LayerSpec& layer, const LayerParameters& params, const float* input, float* output, float* scratch,
+              ThreadPool& pool) {
+  const ConvShape s = shapeOf(layer);
+  const size_t tile = tileColumns(s);
+  const size_t tiles = (s.columns + tile - 1) / tile;
+  const size_t perWorker = static_cast<size_t>(s.depth) * tile;
+  // Enough work items for every worker: split the filters when there are few column tiles.
+  const size_t wanted = static_cast<size_t>(pool.size()) * 2;
+  size_t rowBlocks = 1;
+  if (static_cast<size_t>(s.groups) * tiles < wanted) {
+    rowBlocks = (wanted + static_cast<size_t>(s.groups) * tiles - 1) / (static_cast<size_t>(s.groups) * tiles);
+    rowBlocks = std::max<size_t>(1, std::min(rowBlocks, static_cast<size_t>(s.rowsPerGroup / kMinRowBlock)));
+  }
+  const int rowsPerBlock = static_cast<int>((static_cast<size_t>(s.rowsPerGroup) + rowBlocks - 1) / rowBlocks);
+  const size_t items = static_cast<size_t>(s.groups) * rowBlocks * tiles;
+  const size_t inChannelsPerGroup = static_cast<size_t>(layer.input.channels / s.groups);
+  pool.parallelFor(items, [&](size_t item, int worker) {
+    const size_t t = item % tiles;
+    const size_t block = (item / tiles) % rowBlocks;
+    const size_t g = item / (tiles * rowBlocks);
+    const int firstRow = static_cast<int>(block) * rowsPerBlock;
+    const int rows = std::min(rowsPerBlock, s.rowsPerGroup - firstRow);
+    if (rows <= 0) return;
+    const size_t firstColumn = t * tile;
+    const size_t columns = std::min(tile, s.columns - firstColumn);
+    const float* operand = nullptr;
+    int operandStride = 0;
+    if (s.direct) {
+      operand = input + g * inChannelsPerGroup * s.columns + firstColumn;
+      operandStride = static_cast<int>(s.columns);
+    } else {
+      float* unrolled = scratch + static_cast<size_t>(worker) * perWorker;
+      im2colTile(input, s.patches, static_cast<int>(g * inChannelsPerGroup), static_cast<int>(inChannelsPerGroup),
+                 firstColumn, columns, unrolled);
+      operand = unrolled;
+      operandStride = static_cast<int>(columns);
+    }
+    const size_t firstFilter = g * static_cast<size_t>(s.rowsPerGroup) + static_cast<size_t>(firstRow);
+    const float* kernel = params.weights.data() + firstFilter * static_cast<size_t>(s.depth);
+    float* result = output + firstFilter * s.columns + firstColumn;
+    sgemm(rows, static_cast<int>(columns), s.depth, kernel, s.depth, operand, operandStride, result,
+          static_cast<int>(s.columns));
+    for (int r = 0; r < rows; ++r) {
+      biasActivate(result + static_cast<size_t>(r) * s.columns, columns, params.bias[firstFilter + static_cast<size_t>(r)],
+                   layer.convolution.activation);
+    }
+  });
+}
+
+void runUnfused(const LayerSpec& layer, const LayerParameters& params, const float* input, float* output,
+                float* scratch, ThreadPool& pool) {
+  const ConvShape s = shapeOf(layer);
+  const size_t inChannelsPerGroup = static_cast<size_t>(layer.input.channels / s.groups);
+  const size_t workers = static_cast<size_t>(pool.size());
+  for (int g = 0; g < s.groups; ++g) {
+    const float* operand = input + static_cast<size_t>(g) * inChannelsPerGroup * s.columns;
+    if (!s.direct) {
+      // Whole-layer unroll, split by channel across workers.
+      const size_t rowsPerChannel = static_cast<size_t>(s.depth) / inChannelsPerGroup;
+      pool.parallelFor(inChannelsPerGroup, [&](size_t c, int) {
+        im2colTile(input, s.patches, static_cast<int>(static_cast<size_t>(g) * inChannelsPerGroup + c), 1, 0,
+                   s.columns, scratch + c * rowsPerChannel * s.columns);
+      });
+      operand = scratch;
+    }
+    const size_t rowsPerWorker = (static_cast<size_t>(s.rowsPerGroup) + workers - 1) / workers;
+    pool.parallelFor(workers, [&](size_t w, int) {
+      const size_t firstRow = w * rowsPerWorker;
+      if (firstRow >= static_cast<size_t>(s.rowsPerGroup)) return;
+      const size_t rows = std::min(rowsPerWorker, static_cast<size_t>(s.rowsPerGroup) - firstRow);
+      const size_t firstFilter = static_cast<size_t>(g) * static_cast<size_t>(s.rowsPerGroup) + firstRow;
+      sgemm(static_cast<int>(rows), static_cast<int>(s.columns), s.depth,
+            params.weights.data() + firstFilter * static_cast<size_t>(s.depth), s.depth, operand,
+            static_cast<int>(s.columns), output + firstFilter * s.columns, static_cast<int>(s.columns));
+    });
+  }
+  const size_t filters = static_cast<size_t>(layer.output.channels);
+  pool.parallelFor(filters, [&](size_t f, int) { addBias(output + f * s.columns, s.columns, params.bias[f]); });
+  pool.parallelFor(filters, [&](size_t f, int) {
+    activateInPlace(output + f * s.columns, s.columns, layer.convolution.activation);
+  });
+}
+
+}  // namespace
+
+size_t convolutionScratchFloats(const LayerSpec& layer, bool fuse, int workers) {
+  if (isDepthwise(layer)) return 0;
+  const ConvShape s = shapeOf(layer);
+  if (s.direct) return 0;
+  if (fuse) return static_cast<size_t>(workers) * static_cast<size_t>(s.depth) * tileColumns(s);
+  return static_cast<size_t>(s.depth) * s.columns;
+}
+
+void runConvolution(const LayerSpec& layer, const LayerParameters& params, const float* input, float* output,
+                    float* scratch, ThreadPool& pool, bool fuse) {
+  if (isDepthwise(layer)) {
+    runDepthwise(layer, params, input, output, pool, fuse);
+  } else if (fuse) {
+    runFused(layer, params, input, output, scratch, pool);
+  } else {
+    runUnfused(layer, params, input, output, scratch, pool);
+  }
+}
+
+}  // namespace emofleet

@@ -1,0 +1,42 @@
+#include "pooling.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace emofleet {
+
+void runMaxPool(const LayerSpec& layer, const float* input, float* output, ThreadPool& pool) {
+  const MaxPoolParams& p = layer.maxPool;
+  const Shape in = layer.input;
+  const Shape out = layer.output;
+  const int offset = -p.padding / 2;
+  pool.parallelFor(static_cast<size_t>(out.channels), [&](size_t c, int) {
+    const float* plane = input + c * in.plane();
+    float* dst = output + c * out.plane();
+    for (int oy = 0; oy < out.height; ++oy) {
+      const int y0 = std::max(0, offset + oy * p.stride);
+      const int y1 = std::min(in.height, offset + oy * p.stride + p.size);
+      for (int ox = 0; ox < out.width; ++ox) {
+        const int x0 = std::max(0, offset + ox * p.stride);
+        const int x1 = std::min(in.width, offset + ox * p.stride + p.size);
+        float best = -std::numeric_limits<float>::max();
+        for (int y = y0; y < y1; ++y) {
+          const float* row = plane + static_cast<size_t>(y) * static_cast<size_t>(in.width);
+          for (int x = x0; x < x1; ++x) best = std::max(best, row[x]);
+        }
+        dst[static_cast<size_t>(oy) * static_cast<size_t>(out.width) + static_cast<size_t>(ox)] = best;
+      }
+    }
+  });
+}
+
+void runAveragePool(const LayerSpec& layer, const float* input, float* output) {
+  const size_t plane = layer.input.plane();
+  for (size_t c = 0; c < static_cast<size_t>(layer.input.channels); ++c) {
+    float sum = 0;
+    for (size_t i = 0; i < plane; ++i) sum += input[c * plane + i];
+    output[c] = sum / static_cast<float>(plane);
+  }
+}
+
+}  // namespace emofleet

@@ -1,0 +1,59 @@
+// Times a darknet cfg on seeded random weights with the CPU engine, per layer and end to end, and measures
+// this machine's single-precision GEMM peak for comparison. Used to tune the compute core.
+//   profile_network <cfg> [threads] [fuse 0|1] [iterations]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "../core/cpu_engine.hpp"
+#include "../core/kernels/sgemm_peak.hpp"
+#include "../test/test_networks.hpp"
+
+using namespace emofleet;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: profile_network <cfg> [threads] [fuse 0|1] [iterations]\n");
+    return 2;
+  }
+  std::ifstream file(argv[1]);
+  std::stringstream text;
+  text << file.rdbuf();
+  const int threads = argc > 2 ? std::atoi(argv[2]) : 0;
+  const bool fuse = argc > 3 ? std::atoi(argv[3]) != 0 : true;
+  const int iterations = argc > 4 ? std::atoi(argv[4]) : 10;
+  const NetworkSpec spec = parseNetworkCfg(text.str());
+  const std::vector<uint8_t> weights = emofleet_test::randomWeights(spec, 1);
+  CpuEngine engine(spec, loadWeights(spec, weights.data(), weights.size()), EngineOptions{threads, fuse});
+  const std::vector<float> input = emofleet_test::randomTensor(spec.input.elements(), 2, 0.f, 1.f);
+  engine.infer(input.data());
+  std::vector<double> times;
+  for (int i = 0; i < iterations; ++i) {
+    const auto start = Clock::now();
+    engine.infer(input.data());
+    times.push_back(secondsSince(start));
+  }
+  std::sort(times.begin(), times.end());
+  double flops = 0;
+  for (const LayerSpec& layer : spec.layers) flops += layer.flops();
+  const double median = times[times.size() / 2];
+  std::printf("%s threads=%d fuse=%d median %.2f ms (%.1f FPS), %.1f GFLOP/s, activations %.1f MB (unplanned %.1f MB)\n",
+              argv[1], engine.threads(), fuse, median * 1e3, 1 / median, flops / median / 1e9,
+              engine.activationBytes() / 1e6, engine.unplannedActivationBytes() / 1e6);
+  std::printf("sgemm peak (%d threads, 512x1024x1024 per thread): %.1f GFLOP/s\n", engine.threads(),
+              measureSgemmPeakGflops(engine.threads()));
+  return 0;
+}
