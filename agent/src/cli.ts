@@ -1,7 +1,21 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { CONFIG_KEYS, ConfigError, loadAgentConfig, type ConfigKey, type RawConfig } from './config';
-import { createJsonLogger } from './logger';
+import { DEFAULT_TOPIC_PREFIX } from '@emofleet/protocol';
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  defaultDataDir,
+  loadAgentConfig,
+  type ConfigKey,
+  type RawConfig,
+} from './config';
+import { probeDeviceCapabilities } from './connection';
+import { nativeDetectorBackends } from './detector';
+import { enrolDevice, enrolmentFilePath, readEnrolment, writeEnrolment } from './enrolment';
+import { createJsonLogger, LOG_LEVELS, type LogLevel } from './logger';
 import { runAgent } from './run-agent';
+import { startSimulation } from './simulator';
 
 export interface CliEnvironment {
   readonly env: NodeJS.ProcessEnv;
@@ -9,6 +23,7 @@ export interface CliEnvironment {
   /** Where signals come from; `process` in production. */
   readonly signals: Pick<NodeJS.Process, 'once' | 'removeListener'>;
   readonly writeError: (text: string) => void;
+  readonly writeOutput: (text: string) => void;
   readonly setExitCode: (code: number) => void;
 }
 
@@ -24,6 +39,17 @@ const RUN_OPTION_HELP: Record<ConfigKey, string> = {
   reconnectInitialMs: 'first reconnect backoff ceiling (default 1000)',
   reconnectMaxMs: 'largest reconnect delay (default 60000)',
   logLevel: 'debug, info, warn or error (default info)',
+  source:
+    'frames: file:<path>[?loop], rtsp://…, http(s)://…, v4l2:<device>, images:<dir>, synthetic: (default: none)',
+  frameSize: 'frame size the source is scaled to, <width>x<height> (default 416x416)',
+  fps: 'frames per second taken from the source (default 15)',
+  detector:
+    'native (the @emofleet/detector addon) or synthetic (no inference; demos, tests) (default native)',
+  minScore: 'ignore detections below this score (default 0.5)',
+  minDurationMs: 'report expressions held at least this long (default 500)',
+  spoolMaxBytes:
+    'bound of the event spool on disk; the oldest events are dropped and declared beyond it (default 64 MiB)',
+  telemetryIntervalMs: 'telemetry window length (default 5000)',
 };
 
 /** The `emofleet-agent` command line. */
@@ -42,7 +68,135 @@ export function buildCli(environment: CliEnvironment): Command {
   run.action(async (options: RawConfig) => {
     await runUntilSignal(options, environment);
   });
+
+  program
+    .command('enroll')
+    .description("exchange a one-time enrolment token for this device's identity, stored with mode 0600")
+    .requiredOption('--server <url>', 'control plane URL, e.g. https://fleet.example.com')
+    .requiredOption('--token <token>', 'one-time enrolment token from the control plane')
+    .option('--name <name>', 'device name (default: the host name)')
+    .option(
+      '--data-dir <dir>',
+      'where to store it (default $STATE_DIRECTORY or ~/.local/state/emofleet-agent)',
+    )
+    .option('--ca-file <file>', 'PEM CA to trust for an https control plane')
+    .option('--force', 'replace an existing enrolment')
+    .action(
+      async (options: {
+        server: string;
+        token: string;
+        name?: string;
+        dataDir?: string;
+        caFile?: string;
+        force?: boolean;
+      }) => {
+        const dataDir = path.resolve(
+          options.dataDir ?? environment.env.EMOFLEET_DATA_DIR ?? defaultDataDir(environment.env),
+        );
+        if (readEnrolment(dataDir) !== undefined && options.force !== true) {
+          environment.writeError(
+            `${enrolmentFilePath(dataDir)} exists: this device is enrolled (use --force to replace it)\n`,
+          );
+          environment.setExitCode(2);
+          return;
+        }
+        const capabilities = await probeDeviceCapabilities({
+          detectorBackends: nativeDetectorBackends(),
+          simulated: false,
+        });
+        const record = await enrolDevice({
+          server: options.server,
+          token: options.token,
+          name: options.name,
+          capabilities,
+          caCertificate: options.caFile === undefined ? undefined : await fs.readFile(options.caFile, 'utf8'),
+        });
+        writeEnrolment(dataDir, record);
+        environment.writeOutput(`enrolled as ${record.deviceId}; stored in ${enrolmentFilePath(dataDir)}\n`);
+      },
+    );
+
+  program
+    .command('simulate')
+    .description(
+      'run N simulated agents in this process (real protocol, spool, reconcile, telemetry; synthetic detector)',
+    )
+    .requiredOption('--count <n>', 'number of simulated devices')
+    .requiredOption('--mqtt-url <url>', 'broker URL')
+    .option('--id-prefix <prefix>', 'device ids are <prefix>-1 … <prefix>-N', 'sim')
+    .option('--secret <secret>', 'MQTT password of every simulated device', 'simulated')
+    .option('--topic-prefix <prefix>', 'MQTT topic prefix', DEFAULT_TOPIC_PREFIX)
+    .option(
+      '--data-dir <dir>',
+      'state of the simulated devices',
+      path.join(process.cwd(), 'simulated-devices'),
+    )
+    .option(
+      '--manifest-public-key-file <file>',
+      'PEM ed25519 key that signs manifests (else every model is refused)',
+    )
+    .option('--fps <n>', 'synthetic frames per second per device', '2')
+    .option('--telemetry-interval-ms <ms>', 'telemetry window', '5000')
+    .option('--log-level <level>', 'debug, info, warn or error', 'warn')
+    .action(
+      async (options: {
+        count: string;
+        mqttUrl: string;
+        idPrefix: string;
+        secret: string;
+        topicPrefix: string;
+        dataDir: string;
+        manifestPublicKeyFile?: string;
+        fps: string;
+        telemetryIntervalMs: string;
+        logLevel: string;
+      }) => {
+        const count = Number(options.count);
+        if (!Number.isInteger(count) || count < 1 || count > 100_000) {
+          environment.writeError(`--count must be a whole number from 1 to 100000, got ${options.count}\n`);
+          environment.setExitCode(2);
+          return;
+        }
+        const logger = createJsonLogger(
+          LOG_LEVELS.includes(options.logLevel as LogLevel) ? (options.logLevel as LogLevel) : 'warn',
+        );
+        const simulation = await startSimulation({
+          count,
+          idPrefix: options.idPrefix,
+          secret: options.secret,
+          mqttUrl: options.mqttUrl,
+          topicPrefix: options.topicPrefix,
+          mqttVersion: 4,
+          dataDir: path.resolve(options.dataDir),
+          manifestPublicKey:
+            options.manifestPublicKeyFile === undefined
+              ? null
+              : await fs.readFile(options.manifestPublicKeyFile, 'utf8'),
+          fps: Number(options.fps),
+          telemetryIntervalMs: Number(options.telemetryIntervalMs),
+          agentVersion: environment.agentVersion,
+          logger,
+        });
+        environment.writeOutput(
+          `${count} simulated agents started; RSS ${Math.round(process.memoryUsage().rss / 1048576)} MiB\n`,
+        );
+        await waitForSignal(environment);
+        await simulation.stop();
+      },
+    );
   return program;
+}
+
+function waitForSignal(environment: CliEnvironment): Promise<NodeJS.Signals> {
+  return new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (received: NodeJS.Signals) => {
+      environment.signals.removeListener('SIGTERM', onSignal);
+      environment.signals.removeListener('SIGINT', onSignal);
+      resolve(received);
+    };
+    environment.signals.once('SIGTERM', onSignal);
+    environment.signals.once('SIGINT', onSignal);
+  });
 }
 
 async function runUntilSignal(flags: RawConfig, environment: CliEnvironment): Promise<void> {
@@ -57,15 +211,7 @@ async function runUntilSignal(flags: RawConfig, environment: CliEnvironment): Pr
   }
   const logger = createJsonLogger(config.logLevel);
   const agent = await runAgent(config, environment.agentVersion, logger);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const onSignal = (received: NodeJS.Signals) => {
-      environment.signals.removeListener('SIGTERM', onSignal);
-      environment.signals.removeListener('SIGINT', onSignal);
-      resolve(received);
-    };
-    environment.signals.once('SIGTERM', onSignal);
-    environment.signals.once('SIGINT', onSignal);
-  });
+  const signal = await waitForSignal(environment);
   logger.info('shutting down', { signal });
   await agent.stop();
   logger.info('stopped');

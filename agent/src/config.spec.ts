@@ -32,6 +32,17 @@ describe('loadAgentConfig', () => {
       reconnectInitialMs: 1000,
       reconnectMaxMs: 60000,
       logLevel: 'info',
+      source: null,
+      frameWidth: 416,
+      frameHeight: 416,
+      fps: 15,
+      detector: 'native',
+      minScore: 0.5,
+      minDurationMs: 500,
+      spoolMaxBytes: 64 * 1024 * 1024,
+      telemetryIntervalMs: 5000,
+      manifestPublicKey: null,
+      caCertificate: null,
     });
   });
 

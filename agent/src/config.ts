@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TOPIC_PREFIX, identifierProblem, topicPrefixProblem } from '@emofleet/protocol';
+import { readEnrolment, type EnrolmentRecord } from './enrolment/enrolment-file';
 import { LOG_LEVELS } from './logger';
 
 /** Every setting: its environment variable and its `run` flag (commander's camel-cased option name). */
@@ -18,6 +19,14 @@ export const CONFIG_KEYS = {
   reconnectInitialMs: { env: 'EMOFLEET_RECONNECT_INITIAL_MS', flag: '--reconnect-initial-ms' },
   reconnectMaxMs: { env: 'EMOFLEET_RECONNECT_MAX_MS', flag: '--reconnect-max-ms' },
   logLevel: { env: 'EMOFLEET_LOG_LEVEL', flag: '--log-level' },
+  source: { env: 'EMOFLEET_SOURCE', flag: '--source' },
+  frameSize: { env: 'EMOFLEET_FRAME_SIZE', flag: '--frame-size' },
+  fps: { env: 'EMOFLEET_FPS', flag: '--fps' },
+  detector: { env: 'EMOFLEET_DETECTOR', flag: '--detector' },
+  minScore: { env: 'EMOFLEET_MIN_SCORE', flag: '--min-score' },
+  minDurationMs: { env: 'EMOFLEET_MIN_DURATION_MS', flag: '--min-duration-ms' },
+  spoolMaxBytes: { env: 'EMOFLEET_SPOOL_MAX_BYTES', flag: '--spool-max-bytes' },
+  telemetryIntervalMs: { env: 'EMOFLEET_TELEMETRY_INTERVAL_MS', flag: '--telemetry-interval-ms' },
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -68,6 +77,20 @@ const configSchema = z
     reconnectInitialMs: integerText(10, 600_000),
     reconnectMaxMs: integerText(10, 86_400_000),
     logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+    source: z.string().min(1).nullable(),
+    frameSize: z
+      .string()
+      .regex(/^\d{2,4}x\d{2,4}$/, 'must be <width>x<height>, e.g. 416x416')
+      .transform((value) => value.split('x').map(Number) as [number, number]),
+    fps: integerText(1, 240),
+    detector: z.enum(['native', 'synthetic'], { error: 'must be native or synthetic' }),
+    minScore: z
+      .string()
+      .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a number in [0, 1]')
+      .transform(Number),
+    minDurationMs: integerText(0, 3_600_000),
+    spoolMaxBytes: integerText(65_536, 2 ** 40),
+    telemetryIntervalMs: integerText(500, 3_600_000),
   })
   .refine((config) => config.reconnectMaxMs >= config.reconnectInitialMs, {
     message: 'must not be smaller than the initial reconnect delay',
@@ -86,6 +109,20 @@ export interface AgentConfig {
   readonly reconnectInitialMs: number;
   readonly reconnectMaxMs: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** `--source` (see FRAME_SOURCE_FORMS), or null: no detection, the agent only manages models. */
+  readonly source: string | null;
+  readonly frameWidth: number;
+  readonly frameHeight: number;
+  readonly fps: number;
+  readonly detector: 'native' | 'synthetic';
+  readonly minScore: number;
+  readonly minDurationMs: number;
+  readonly spoolMaxBytes: number;
+  readonly telemetryIntervalMs: number;
+  /** PEM ed25519 key pinned at enrolment; null when not enrolled (every model is then refused). */
+  readonly manifestPublicKey: string | null;
+  /** PEM CA pinned at enrolment for the broker and artifact downloads, or null. */
+  readonly caCertificate: string | null;
 }
 
 export interface ConfigProblem {
@@ -117,13 +154,26 @@ export function mergeConfigSources(flags: RawConfig, env: NodeJS.ProcessEnv): Ra
 }
 
 /**
- * Validates the configuration once, at start-up. The secret comes from `--secret` / EMOFLEET_DEVICE_SECRET or
+ * Validates the configuration once, at start-up. Settings not given as flags or environment variables come from
+ * the enrolment record in the data directory (`emofleet-agent enroll`), so an enrolled device starts with no
+ * flags. The secret comes from `--secret` / EMOFLEET_DEVICE_SECRET or
  * from a file (`--secret-file`, first line, e.g. written with mode 0600 at enrolment). Throws `ConfigError`
  * listing every bad key.
  */
 export async function loadAgentConfig(flags: RawConfig, env: NodeJS.ProcessEnv): Promise<AgentConfig> {
   const raw = mergeConfigSources(flags, env);
   const problems: ConfigProblem[] = [];
+  let enrolment: EnrolmentRecord | undefined;
+  try {
+    enrolment = readEnrolment(path.resolve(raw.dataDir ?? defaultDataDir(env)));
+  } catch (error) {
+    problems.push({ key: 'dataDir', message: (error as Error).message });
+  }
+  raw.mqttUrl ??= enrolment?.mqttUrl;
+  raw.deviceId ??= enrolment?.deviceId;
+  raw.topicPrefix ??= enrolment?.topicPrefix;
+  if (raw.deviceSecret === undefined && raw.deviceSecretFile === undefined)
+    raw.deviceSecret = enrolment?.secret;
   let deviceSecret = raw.deviceSecret;
   if (raw.deviceSecretFile !== undefined) {
     if (deviceSecret !== undefined) {
@@ -151,6 +201,14 @@ export async function loadAgentConfig(flags: RawConfig, env: NodeJS.ProcessEnv):
     reconnectInitialMs: raw.reconnectInitialMs ?? '1000',
     reconnectMaxMs: raw.reconnectMaxMs ?? '60000',
     logLevel: raw.logLevel ?? 'info',
+    source: raw.source ?? null,
+    frameSize: raw.frameSize ?? '416x416',
+    fps: raw.fps ?? '15',
+    detector: raw.detector ?? 'native',
+    minScore: raw.minScore ?? '0.5',
+    minDurationMs: raw.minDurationMs ?? '500',
+    spoolMaxBytes: raw.spoolMaxBytes ?? String(64 * 1024 * 1024),
+    telemetryIntervalMs: raw.telemetryIntervalMs ?? '5000',
   });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -160,9 +218,14 @@ export async function loadAgentConfig(flags: RawConfig, env: NodeJS.ProcessEnv):
     }
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const { frameSize, ...settings } = parsed.data;
   return {
-    ...parsed.data,
+    ...settings,
     dataDir: path.resolve(parsed.data.dataDir),
     mqttVersion: parsed.data.mqttVersion as 4 | 5,
+    frameWidth: frameSize[0],
+    frameHeight: frameSize[1],
+    manifestPublicKey: enrolment?.signingPublicKey ?? null,
+    caCertificate: enrolment?.caCertificate ?? null,
   };
 }

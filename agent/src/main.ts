@@ -7,6 +7,7 @@ buildCli({
   agentVersion: readAgentVersion(),
   signals: process,
   writeError: (text) => process.stderr.write(text),
+  writeOutput: (text) => process.stdout.write(text),
   setExitCode: (code) => {
     process.exitCode = code;
   },

@@ -1,44 +1,63 @@
-import { TopicScheme } from '@emofleet/protocol';
 import { type AgentConfig } from './config';
-import { DeviceConnection, probeDeviceCapabilities, type ConnectionStatus } from './connection';
+import { probeDeviceCapabilities } from './connection';
+import { startDeviceAgent, type DeviceAgent } from './device-agent';
+import { nativeDetectorBackends } from './detector';
 import { type Logger } from './logger';
+import { nativeModelLoader, syntheticModelLoader } from './reconcile';
+import { frameSourceFromSpec } from './sources';
 
-export interface RunningAgent {
-  readonly connection: DeviceConnection;
-  /** Publishes the offline state, disconnects and releases everything. */
-  stop(): Promise<void>;
-}
+export type RunningAgent = DeviceAgent;
 
-/** Starts the agent's long-lived parts. Today: the broker connection (birth, state, last will, reconnects). */
+/** Starts the agent of this device from its configuration (`emofleet-agent run`). */
 export async function runAgent(
   config: AgentConfig,
   agentVersion: string,
   logger: Logger,
 ): Promise<RunningAgent> {
-  const capabilities = await probeDeviceCapabilities({ detectorBackends: [], simulated: false });
+  const detectorBackends = config.detector === 'synthetic' ? ['synthetic'] : nativeDetectorBackends();
+  const capabilities = await probeDeviceCapabilities({ detectorBackends, simulated: false });
   logger.info('starting emofleet agent', {
     agentVersion,
     deviceId: config.deviceId,
     mqttUrl: config.mqttUrl,
     dataDir: config.dataDir,
+    source: config.source,
     capabilities,
   });
-  const connection = new DeviceConnection({
-    url: config.mqttUrl,
+  if (config.manifestPublicKey === null) {
+    logger.warn(
+      'no manifest public key pinned (not enrolled with `emofleet-agent enroll`): every model will be refused',
+    );
+  }
+  return startDeviceAgent({
+    agentVersion,
     deviceId: config.deviceId,
-    secret: config.deviceSecret,
-    dataDir: config.dataDir,
-    topics: new TopicScheme(config.topicPrefix),
-    protocolVersion: config.mqttVersion,
+    deviceSecret: config.deviceSecret,
+    mqttUrl: config.mqttUrl,
+    topicPrefix: config.topicPrefix,
+    mqttVersion: config.mqttVersion,
     keepaliveSeconds: config.keepaliveSeconds,
     reconnect: { initialDelayMs: config.reconnectInitialMs, maxDelayMs: config.reconnectMaxMs },
-    birth: () => ({ agentVersion, capabilities, runningModel: null }),
+    dataDir: config.dataDir,
+    manifestPublicKey: config.manifestPublicKey,
+    caCertificate: config.caCertificate,
+    capabilities,
+    loader: config.detector === 'synthetic' ? syntheticModelLoader() : nativeModelLoader(),
+    source:
+      config.source === null
+        ? undefined
+        : frameSourceFromSpec(config.source, {
+            width: config.frameWidth,
+            height: config.frameHeight,
+            fps: config.fps,
+          }),
+    frameWidth: config.frameWidth,
+    frameHeight: config.frameHeight,
+    tracker: { minScore: config.minScore, minDurationMs: config.minDurationMs },
+    spool: { maxBytes: config.spoolMaxBytes, fsync: { mode: 'interval', intervalMs: 200 } },
+    telemetryIntervalMs: config.telemetryIntervalMs,
+    thermalRoot: '/sys/class/thermal',
+    tegrastats: true,
     logger,
   });
-  connection.onStatusChange((status: ConnectionStatus) => logger.debug('connection status', { status }));
-  connection.start();
-  return {
-    connection,
-    stop: () => connection.stop(),
-  };
 }

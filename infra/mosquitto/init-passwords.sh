@@ -2,7 +2,9 @@
 # Writes /mosquitto/config/passwords from the environment before the broker starts (docker-compose):
 #   MQTT_CONTROL_PLANE_PASSWORD  password of the control plane's `emofleet-control-plane` account
 #   MQTT_DEVICE_ACCOUNTS         space-separated `deviceId:secret` pairs for statically provisioned devices
-# Devices enrolled through the control plane get their credentials from it instead (see docs/architecture.md).
+# This is MQTT_DEVICE_CREDENTIALS=unmanaged: devices enrolled through the control plane must be added here too.
+# With the dynamic security plugin (infra/mosquitto/dynamic-security/) the control plane manages device accounts
+# itself; see docs/security.md.
 set -eu
 target=/mosquitto/config/passwords
 : "${MQTT_CONTROL_PLANE_PASSWORD:?set MQTT_CONTROL_PLANE_PASSWORD}"

@@ -49,6 +49,8 @@ export interface DeviceConnectionOptions {
   readonly topics: TopicScheme;
   readonly protocolVersion: MqttProtocolVersion;
   readonly keepaliveSeconds: number;
+  /** PEM CA pinned at enrolment for an mqtts:// broker. */
+  readonly caCertificate?: string | null;
   readonly reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number };
   /** A connection that lasted this long resets the backoff to its first step. */
   readonly stableConnectionMs?: number;
@@ -94,6 +96,8 @@ interface Session {
   connectedAt?: number;
   /** Subscribing and publishing birth + online after CONNACK; never rejects. */
   announcement?: Promise<void>;
+  /** Publishes waiting for their PUBACK; failed when the client reports `close`. */
+  readonly pendingPublishes: Set<() => void>;
 }
 
 /**
@@ -209,7 +213,7 @@ export class DeviceConnection {
     const publication = buildPublication(this.options.topics, kind, message, this.options.protocolVersion);
     const session = this.session;
     if (session === undefined || !session.online) throw new DeviceOfflineError(kind);
-    await this.send(session, publication);
+    await this.send(session, kind, publication);
   }
 
   /** Publishes a new birth in the current session, e.g. after the running model changed. */
@@ -250,11 +254,12 @@ export class DeviceConnection {
       reconnectPeriod: 0,
       resubscribe: false,
       will: { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain },
+      ...(this.options.caCertificate ? { ca: this.options.caCertificate } : {}),
     };
     this.setStatus('connecting');
     this.options.logger.info('connecting to the MQTT broker', { url: this.options.url, bdSeq });
     const client = this.createClient(this.options.url, clientOptions);
-    const session: Session = { bdSeq, client, online: false, closed: false };
+    const session: Session = { bdSeq, client, online: false, closed: false, pendingPublishes: new Set() };
     this.session = session;
     client.on('connect', () => {
       session.announcement = this.onConnected(session);
@@ -263,7 +268,10 @@ export class DeviceConnection {
       this.onBrokerMessage(session, topic, payload, packet.retain),
     );
     client.on('error', (error) => this.options.logger.warn('MQTT connection error', { error, bdSeq }));
-    client.on('close', () => this.onClosed(session));
+    client.on('close', () => {
+      for (const fail of session.pendingPublishes) fail();
+      this.onClosed(session);
+    });
   }
 
   private async onConnected(session: Session): Promise<void> {
@@ -384,6 +392,7 @@ export class DeviceConnection {
     };
     await this.send(
       session,
+      'birth',
       buildPublication(this.options.topics, 'birth', birth, this.options.protocolVersion),
     );
   }
@@ -392,6 +401,7 @@ export class DeviceConnection {
     const message = this.stateMessage(state, session.bdSeq);
     await this.send(
       session,
+      'state',
       buildPublication(this.options.topics, 'state', message, this.options.protocolVersion),
     );
   }
@@ -400,11 +410,23 @@ export class DeviceConnection {
     return { v: PROTOCOL_VERSION, deviceId: this.options.deviceId, state, bdSeq, timestamp: this.now() };
   }
 
-  private async send(session: Session, publication: Publication): Promise<void> {
-    await session.client.publishAsync(publication.topic, publication.payload, {
-      qos: publication.qos,
-      retain: publication.retain,
-      ...(this.options.protocolVersion === 5 ? { properties: publication.properties } : {}),
+  /**
+   * Publishes and waits for the broker's acknowledgement (QoS 1). A connection that closes first fails the
+   * publish with `DeviceOfflineError`: mqtt.js may otherwise leave it pending forever once the client is ended.
+   */
+  private async send(session: Session, kind: MessageKind, publication: Publication): Promise<void> {
+    if (session.closed) throw new DeviceOfflineError(kind);
+    await new Promise<void>((resolve, reject) => {
+      const fail = () => reject(new DeviceOfflineError(kind));
+      session.pendingPublishes.add(fail);
+      session.client
+        .publishAsync(publication.topic, publication.payload, {
+          qos: publication.qos,
+          retain: publication.retain,
+          ...(this.options.protocolVersion === 5 ? { properties: publication.properties } : {}),
+        })
+        .then(() => resolve(), reject)
+        .finally(() => session.pendingPublishes.delete(fail));
     });
   }
 

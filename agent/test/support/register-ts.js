@@ -10,6 +10,7 @@ const repositoryRoot = path.resolve(__dirname, '../../..');
 const workspaceSources = {
   '@emofleet/protocol': path.join(repositoryRoot, 'libs/protocol/src/index.ts'),
   '@emofleet/agent': path.join(repositoryRoot, 'agent/src/index.ts'),
+  '@emofleet/detector': path.join(repositoryRoot, 'libs/detector/src/index.ts'),
 };
 
 const originalResolve = Module._resolveFilename;

@@ -41,6 +41,7 @@ describe('emofleet model', () => {
       'convert',
       'verify',
       'plan',
+      'import-faceapi',
     ]);
   });
 

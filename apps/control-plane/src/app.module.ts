@@ -8,16 +8,24 @@ import { ArtifactStorageModule } from './artifacts/artifacts.module';
 import { ModelsModule } from './models/models.module';
 import { JobsHttpModule } from './pipeline/pipeline.module';
 import { PipelineWorkerModule } from './pipeline/pipeline-worker.module';
+import { QueueDashboardModule } from './pipeline/queue-dashboard.module';
 import { AuthModule } from './auth/auth.module';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DevicesModule } from './devices/devices.module';
 import { EnrolmentModule } from './enrolment/enrolment.module';
+import { EventsModule } from './events/events.module';
+import { EventsWorkerModule } from './events/events-worker.module';
 import { HealthModule } from './health/health.module';
 import { ApiErrorFilter } from './http/api-error.filter';
 import { type Infrastructure } from './infra/infrastructure';
 import { MessagingModule } from './messaging/messaging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { QueuesModule } from './queues/queues.module';
+import { TelemetryModule } from './telemetry/telemetry.module';
+import { TelemetryWorkerModule } from './telemetry/telemetry-worker.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
+import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
 
 /**
  * The control plane. Both roles share the infrastructure modules; the `api` role adds the HTTP API and the
@@ -27,9 +35,22 @@ import { QueuesModule } from './queues/queues.module';
 export class AppModule {
   static forRoot(config: AppConfig, infrastructure: Infrastructure): DynamicModule {
     const apiModules = runsApi(config.role)
-      ? [DevicesModule, ArtifactsHttpModule, ModelsModule, JobsHttpModule, EnrolmentModule]
+      ? [
+          DevicesModule,
+          ArtifactsHttpModule,
+          ModelsModule,
+          JobsHttpModule,
+          QueueDashboardModule,
+          EnrolmentModule,
+          EventsModule,
+          TelemetryModule,
+          MetricsModule,
+          WebhooksModule,
+        ]
       : [];
-    const workerModules = runsWorker(config.role) ? [PipelineWorkerModule] : [];
+    const workerModules = runsWorker(config.role)
+      ? [PipelineWorkerModule, TelemetryWorkerModule, EventsWorkerModule, WebhooksWorkerModule]
+      : [];
     return {
       module: AppModule,
       imports: [

@@ -14,7 +14,7 @@ import { MqttAdapter } from './messaging/mqtt.adapter';
 export interface RunningControlPlane {
   app: INestApplication;
   infrastructure: Infrastructure;
-  /** The base URL of the HTTP API (also served by the worker role, for /health). */
+  /** The base URL of the HTTP API (also served by the worker role, for /health); https with TLS. */
   httpUrl: string;
   /** Drains MQTT, closes queues and the database, stops embedded services. Safe to call twice. */
   close(): Promise<void>;
@@ -31,17 +31,29 @@ export async function startControlPlane(
   const infrastructure = await startInfrastructure(config, bootLog);
   let app: INestApplication | undefined;
   try {
-    app = await NestFactory.create(AppModule.forRoot(config, infrastructure), { bufferLogs: true });
+    const { tls } = infrastructure;
+    app = await NestFactory.create(AppModule.forRoot(config, infrastructure), {
+      bufferLogs: true,
+      // A boot failure (e.g. a missing provider) is thrown to the caller instead of exiting the process.
+      abortOnError: false,
+      // With TLS_CERT_FILE/TLS_KEY_FILE the API serves https only; plain http stays the local default.
+      ...(tls ? { httpsOptions: { cert: tls.cert, key: tls.key } } : {}),
+    });
     app.useLogger(app.get(Logger));
     await app.get(MqttAdapter).connect();
-    if (runsApi(config.role)) announceAdminToken(await app.get(AdminTokenBootstrap).ensureAdminToken(), bootLog);
+    if (runsApi(config.role))
+      announceAdminToken(await app.get(AdminTokenBootstrap).ensureAdminToken(), bootLog);
     const document = SwaggerModule.createDocument(
       app,
       new DocumentBuilder()
         .setTitle('emofleet control plane')
         .setDescription('Devices, models, rollouts, telemetry and emotion events of a Jetson fleet')
         .setVersion('1')
-        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API token (`emofleet tokens create`)' })
+        .addBearerAuth({
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API token (`emofleet tokens create`)',
+        })
         .addSecurityRequirements('bearer')
         .build(),
     );
@@ -60,7 +72,7 @@ export async function startControlPlane(
   return {
     app: started,
     infrastructure,
-    httpUrl: `http://${host}:${port}`,
+    httpUrl: `${infrastructure.tls ? 'https' : 'http'}://${host}:${port}`,
     close: () => {
       closing ??= started.close().finally(() => infrastructure.stop());
       return closing;

@@ -66,3 +66,23 @@ export {
   type OpenCvOutput,
   type OpenCvResult,
 } from './verify/opencv-runner';
+export {
+  importFaceapiModels,
+  convertFaceapiModels,
+  DETECTOR_BASENAME,
+  EXPRESSION_BASENAME,
+  IMPORT_SUMMARY_FILE,
+  type FaceapiImport,
+  type ImportedNetwork,
+  type InputPreprocessing,
+} from './import/faceapi/import-faceapi';
+export { FaceapiImportError } from './import/faceapi/faceapi-import-error';
+export { readTfjsWeights, type TfjsTensor, type TfjsWeightMap } from './import/faceapi/tfjs-weights';
+export { TINY_FACE_DETECTOR } from './import/faceapi/tiny-face-detector';
+export { FACE_EXPRESSION_NET } from './import/faceapi/face-expression-net';
+export type { DarknetModel } from './import/faceapi/darknet-model-builder';
+export {
+  PAPER_EXPRESSION_MAPPING,
+  applyExpressionMapping,
+  type ExpressionMapping,
+} from './labels/expression-mapping';

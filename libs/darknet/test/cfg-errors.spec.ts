@@ -120,7 +120,7 @@ describe('cfg errors name file:line and the reason', () => {
     [
       'route to a softmax',
       `${NET}\n[softmax]\n\n[connected]\noutput=2\n\n[route]\nlayers=0\n`,
-      'bad.cfg:13: layer 0 is a [softmax], whose output darknet treats as a flat vector, not an image',
+      'bad.cfg:12: layer 0 is a [softmax], whose output darknet treats as a flat vector, not an image',
     ],
     [
       'unsupported activation',

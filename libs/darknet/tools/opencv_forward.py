@@ -22,21 +22,25 @@ import cv2
 import numpy as np
 
 
+# OpenCV layer types that are a darknet layer's activation rather than a layer of their own.
+ACTIVATION_TYPES = {"ReLU", "Sigmoid", "TanH", "Swish", "Mish", "ReLU6", "ELU"}
+
+
 def darknet_layer_names(net):
     """Maps each darknet layer index to the last OpenCV layer imported for it.
 
-    OpenCV names the layers of darknet layer i conv_i, bn_i, relu_i, pool_i, ... with one exception:
-    OpenCV 4.6 numbers a logistic activation one past its layer (logistic_<i+1>), so an activation
-    belongs to the layer imported just before it.
+    OpenCV names the layers of darknet layer i conv_i, bn_i, pool_i, shortcut_i, ... but OpenCV 4.6 numbers
+    an activation one past its layer (conv_1, bn_1, leaky_2 / relu_2 / logistic_2), so an activation is
+    attributed to the layer imported just before it.
     """
     last = {}
     previous = None
     for name in net.getLayerNames():
-        match = re.match(r"^([A-Za-z]+)_(\d+)$", name)
+        match = re.match(r"^[A-Za-z]+_(\d+)$", name)
         if not match:
             continue
-        index = int(match.group(2))
-        if match.group(1) == "logistic" and previous is not None:
+        index = int(match.group(1))
+        if net.getLayer(name).type in ACTIVATION_TYPES and previous is not None:
             index = previous
         last[index] = name
         previous = index
@@ -61,7 +65,10 @@ def run(case):
     layer_names = []
     for output in case["outputs"]:
         if "darknet_layer" in output:
-            layer_names.append(by_darknet_index[output["darknet_layer"]])
+            index = output["darknet_layer"]
+            if index not in by_darknet_index:
+                raise ValueError("OpenCV imported no layer for darknet layer %d" % index)
+            layer_names.append(by_darknet_index[index])
         else:
             layer_names.append(output["layer"])
     batch = np.fromfile(case["input"], dtype="<f4").reshape(case["shape"])
@@ -80,7 +87,7 @@ def main():
     for case in json.load(sys.stdin):
         try:
             results.append(run(case))
-        except (cv2.error, KeyError, ValueError) as error:
+        except (cv2.error, ValueError) as error:
             results.append({"error": "%s: %s" % (type(error).__name__, error)})
     json.dump(results, sys.stdout)
 

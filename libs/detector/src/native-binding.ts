@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { chooseBlasCoreType } from './blas-core-type';
 import { DetectorError } from './detector-error';
 import type { DetectorInfo } from './types';
 
@@ -48,6 +49,7 @@ let loaded: NativeModule | undefined;
 export function loadNativeModule(): NativeModule {
   if (loaded) return loaded;
   try {
+    chooseBlasCoreType();
     const addon: { exports: unknown } = { exports: {} };
     process.dlopen(addon, NATIVE_ADDON_PATH);
     loaded = addon.exports as NativeModule;

@@ -60,12 +60,16 @@ export interface LayerInfo {
   readonly index: number;
   readonly type: string;
   readonly cfgLine: number;
+  /** convolutional, connected and shortcut layers: linear | leaky | relu | logistic */
+  readonly activation?: string;
   readonly output: TensorShape;
   readonly flops: number;
 }
 
 export interface DetectorInfo {
   readonly backend: Backend;
+  /** cpu backend: the OpenBLAS kernel family in use (see OPENBLAS_CORETYPE in the README). */
+  readonly blasCore?: string;
   readonly input: TensorShape;
   /** Shape of forwardRaw()'s default output: the input of [region] (or the last layer without one). */
   readonly rawOutput: TensorShape;

@@ -42,6 +42,7 @@ describe('createDetector', () => {
     expect(info.layers).toHaveLength(18);
     expect(info.layers[13]).toMatchObject({ type: 'reorg', output: { channels: 64, height: 8, width: 8 } });
     expect(info.layers[17]?.type).toBe('region');
+    expect(info.layers[16]).toMatchObject({ type: 'convolutional', activation: 'linear', cfgLine: 103 });
     expect(info.activationBytes).toBeGreaterThan(0);
     expect(info.activationBytes).toBeLessThan(info.unplannedActivationBytes);
     expect(info.fused).toBe(true);

@@ -13,7 +13,7 @@ export class DatabaseDeviceArtifactAccess implements DeviceArtifactAccess {
   constructor(private readonly database: DatabaseAdapter) {}
 
   async mayDownload(deviceId: string, sha256: string): Promise<boolean> {
-    const result = await this.database.db.execute(sql`
+    const result: unknown = await this.database.db.execute(sql`
       select (
         exists (
           select 1 from ${devices} d
@@ -27,7 +27,7 @@ export class DatabaseDeviceArtifactAccess implements DeviceArtifactAccess {
         )
       ) as allowed`);
     // node-postgres and PGlite both answer raw queries with `{ rows }`.
-    const { rows } = result as unknown as { rows: Array<{ allowed: boolean }> };
+    const { rows } = result as { rows: Array<{ allowed: boolean }> };
     return rows[0]?.allowed === true;
   }
 }

@@ -52,3 +52,60 @@ describe('loadAppConfig', () => {
     expect((caught as ConfigError).message).toContain('invalid configuration');
   });
 });
+
+describe('loadAppConfig: auth, TLS and broker accounts', () => {
+  it('defaults to plain TCP and embedded broker accounts, unmanaged ones with MQTT_URL', () => {
+    const embedded = loadAppConfig({});
+    expect(embedded.tls).toBeUndefined();
+    expect(embedded.adminToken).toBeUndefined();
+    expect(embedded.mqtt).toMatchObject({ deviceCredentials: 'embedded', publicUrl: undefined });
+    expect(loadAppConfig({ MQTT_URL: 'mqtt://broker:1883' }).mqtt.deviceCredentials).toBe('unmanaged');
+  });
+
+  it('reads the TLS files, the public broker URL and the admin token', () => {
+    const config = loadAppConfig({
+      TLS_CERT_FILE: '/tls/cert.pem',
+      TLS_KEY_FILE: '/tls/key.pem',
+      TLS_CA_FILE: '/tls/ca.pem',
+      MQTT_PUBLIC_URL: 'mqtts://fleet.example.com:8883',
+      EMOFLEET_ADMIN_TOKEN: 'x'.repeat(32),
+      MQTT_URL: 'mqtt://cp:secret@broker:1883',
+      MQTT_DEVICE_CREDENTIALS: 'mosquitto-dynsec',
+    });
+    expect(config.tls).toEqual({ certFile: '/tls/cert.pem', keyFile: '/tls/key.pem', caFile: '/tls/ca.pem' });
+    expect(config.mqtt.publicUrl).toBe('mqtts://fleet.example.com:8883');
+    expect(config.mqtt.deviceCredentials).toBe('mosquitto-dynsec');
+    expect(config.adminToken).toBe('x'.repeat(32));
+  });
+
+  it('never echoes a bad admin token', () => {
+    expect(() => loadAppConfig({ EMOFLEET_ADMIN_TOKEN: 'short-secret' })).toThrow(
+      /EMOFLEET_ADMIN_TOKEN=\(hidden\): must be at least 32 characters/,
+    );
+    expect(() => loadAppConfig({ EMOFLEET_ADMIN_TOKEN: 'short-secret' })).not.toThrow(/short-secret/);
+  });
+
+  it('lists every inconsistent combination', () => {
+    let caught: unknown;
+    try {
+      loadAppConfig({
+        TLS_CERT_FILE: '/c.pem',
+        TLS_CA_FILE: '/ca.pem',
+        MQTT_DEVICE_CREDENTIALS: 'mosquitto-dynsec',
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).problems).toEqual([
+      'TLS_KEY_FILE: must be set when TLS_CERT_FILE is',
+      'MQTT_DEVICE_CREDENTIALS="mosquitto-dynsec": needs MQTT_URL (the Mosquitto to manage)',
+    ]);
+    expect(() => loadAppConfig({ MQTT_URL: 'mqtt://b:1883', MQTT_DEVICE_CREDENTIALS: 'embedded' })).toThrow(
+      /only the embedded broker/,
+    );
+    expect(() => loadAppConfig({ TLS_KEY_FILE: '/k.pem' })).toThrow(
+      /TLS_CERT_FILE: must be set when TLS_KEY_FILE is/,
+    );
+  });
+});

@@ -59,16 +59,9 @@ const configSchema = z.object({
   UPLOAD_MAX_WEIGHTS_BYTES: byteCount.default(1024 ** 3),
   UPLOAD_MAX_NAMES_BYTES: byteCount.default(64 * 1024),
   UPLOAD_MAX_EVAL_SET_BYTES: byteCount.default(1024 ** 3),
-  UPLOAD_MAX_ENGINE_BYTES: byteCount.default(1024 ** 3),
   EVAL_SET_MAX_ENTRIES: z.coerce.number().int().positive().default(20_000),
   EVAL_SET_MAX_UNCOMPRESSED_BYTES: byteCount.default(4 * 1024 ** 3),
   EVAL_SET_MAX_COMPRESSION_RATIO: z.coerce.number().positive().default(100),
-  ENGINE_BUILD_TIMEOUT_MS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(30 * 60_000),
-  ENGINE_BUILD_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   EMOFLEET_ADMIN_TOKEN: z
     .string()
     .min(32, 'must be at least 32 characters (for example `openssl rand -base64 32`)')
@@ -79,6 +72,16 @@ const configSchema = z.object({
   TLS_CA_FILE: z.string().min(1).optional(),
   MQTT_PUBLIC_URL: url(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']).optional(),
   MQTT_DEVICE_CREDENTIALS: z.enum(DEVICE_CREDENTIAL_MODES).optional(),
+  TELEMETRY_FLUSH_MAX_ROWS: z.coerce.number().int().min(1).max(3000).default(1000),
+  TELEMETRY_FLUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  TELEMETRY_RAW_RETENTION_HOURS: z.coerce.number().int().positive().default(48),
+  TELEMETRY_ROLLUP_1M_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
+  TELEMETRY_ROLLUP_1H_RETENTION_DAYS: z.coerce.number().int().positive().default(400),
+  EVENT_RETENTION_DAYS: z.coerce.number().int().min(0).default(90),
+  WEBHOOK_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+  WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(10_000).default(20),
 });
 
 /** Keys whose values are secrets: configuration errors never echo them. */
@@ -115,11 +118,36 @@ export interface AppConfig {
     directory: string;
     /** PEM file with the ed25519 manifest signing key; `undefined`: generated under `dataDir` at first start. */
     signingKeyFile: string | undefined;
-    /** Largest device upload (a TensorRT engine or a build log) accepted by `POST /artifacts`. */
-    maxDeviceUploadBytes: number;
   };
   uploads: UploadLimits;
-  engineBuild: { timeoutMs: number; attempts: number };
+  telemetry: TelemetrySettings;
+  events: {
+    /** Events older than this many days are deleted by the worker; 0 keeps them forever. */
+    retentionDays: number;
+  };
+  webhooks: WebhookSettings;
+}
+
+/** Webhook delivery: retries with exponential backoff, time-out, automatic disabling. */
+export interface WebhookSettings {
+  /** Attempts per delivery (the first one included). */
+  deliveryAttempts: number;
+  /** Delay before the first retry; doubled for every further one. */
+  backoffMs: number;
+  timeoutMs: number;
+  /** Consecutive failed attempts (any delivery) after which the webhook is disabled. */
+  disableAfterFailures: number;
+}
+
+/** Telemetry ingestion batching and how long each resolution is kept. */
+export interface TelemetrySettings {
+  /** A buffer of this many samples is written at once ... */
+  flushMaxRows: number;
+  /** ... and a non-empty buffer at least this often. */
+  flushIntervalMs: number;
+  rawRetentionHours: number;
+  rollup1mRetentionDays: number;
+  rollup1hRetentionDays: number;
 }
 
 export interface TlsFiles {
@@ -206,7 +234,6 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     artifacts: {
       directory: c.ARTIFACTS_DIR ?? join(c.EMOFLEET_DATA_DIR, 'artifacts'),
       signingKeyFile: c.SIGNING_KEY_FILE,
-      maxDeviceUploadBytes: c.UPLOAD_MAX_ENGINE_BYTES,
     },
     uploads: {
       maxCfgBytes: c.UPLOAD_MAX_CFG_BYTES,
@@ -217,7 +244,20 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       evalSetMaxUncompressedBytes: c.EVAL_SET_MAX_UNCOMPRESSED_BYTES,
       evalSetMaxCompressionRatio: c.EVAL_SET_MAX_COMPRESSION_RATIO,
     },
-    engineBuild: { timeoutMs: c.ENGINE_BUILD_TIMEOUT_MS, attempts: c.ENGINE_BUILD_ATTEMPTS },
+    telemetry: {
+      flushMaxRows: c.TELEMETRY_FLUSH_MAX_ROWS,
+      flushIntervalMs: c.TELEMETRY_FLUSH_INTERVAL_MS,
+      rawRetentionHours: c.TELEMETRY_RAW_RETENTION_HOURS,
+      rollup1mRetentionDays: c.TELEMETRY_ROLLUP_1M_RETENTION_DAYS,
+      rollup1hRetentionDays: c.TELEMETRY_ROLLUP_1H_RETENTION_DAYS,
+    },
+    events: { retentionDays: c.EVENT_RETENTION_DAYS },
+    webhooks: {
+      deliveryAttempts: c.WEBHOOK_DELIVERY_ATTEMPTS,
+      backoffMs: c.WEBHOOK_BACKOFF_MS,
+      timeoutMs: c.WEBHOOK_TIMEOUT_MS,
+      disableAfterFailures: c.WEBHOOK_DISABLE_AFTER_FAILURES,
+    },
   };
 }
 

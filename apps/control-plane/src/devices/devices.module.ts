@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BrokerAuthModule } from '../broker-auth/broker-auth.module';
 import { DevicePresenceListener } from './device-presence.listener';
-import { DeviceTelemetryListener } from './device-telemetry.listener';
 import { DevicesController } from './devices.controller';
 import { DevicesRepository } from './devices.repository';
 import { DevicesService } from './devices.service';
@@ -9,7 +8,7 @@ import { DevicesService } from './devices.service';
 @Module({
   imports: [BrokerAuthModule],
   controllers: [DevicesController],
-  providers: [DevicesRepository, DevicesService, DevicePresenceListener, DeviceTelemetryListener],
+  providers: [DevicesRepository, DevicesService, DevicePresenceListener],
   exports: [DevicesService],
 })
 export class DevicesModule {}

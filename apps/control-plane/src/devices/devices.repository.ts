@@ -96,17 +96,6 @@ export class DevicesRepository {
     return updated.length > 0;
   }
 
-  async recordTelemetry(
-    deviceId: string,
-    telemetry: Record<string, unknown>,
-    receivedAt: Date,
-  ): Promise<void> {
-    await this.database.db
-      .update(devices)
-      .set({ lastTelemetry: telemetry, lastTelemetryAt: receivedAt, lastSeenAt: receivedAt })
-      .where(and(eq(devices.id, deviceId), notDecommissioned()));
-  }
-
   /** Devices in service matching every filter, by id. */
   async list(query: DeviceListQuery): Promise<DeviceRow[]> {
     const conditions: SQL[] = [notDecommissioned()];
@@ -179,7 +168,7 @@ export class DevicesRepository {
   }
 }
 
-function tagCondition(requirement: TagRequirement): SQL {
+export function tagCondition(requirement: TagRequirement): SQL {
   const tag = sql`${devices.tags} ->> ${requirement.key}`;
   switch (requirement.op) {
     case 'equals':

@@ -47,10 +47,6 @@ export class DevicesService {
     return this.repository.applySessionState(deviceId, online, sessionSeq, seenAt);
   }
 
-  recordTelemetry(deviceId: string, telemetry: Record<string, unknown>, receivedAt: Date): Promise<void> {
-    return this.repository.recordTelemetry(deviceId, telemetry, receivedAt);
-  }
-
   async list(query: DeviceListQueryDto): Promise<DeviceListDto> {
     const tags = query.tags === undefined ? undefined : parseTagSelector(query.tags);
     if (tags && !tags.ok) throw new BadRequestException(`tags: ${tags.problem}`);

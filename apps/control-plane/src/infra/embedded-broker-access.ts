@@ -106,8 +106,7 @@ export class EmbeddedBrokerAccess {
 }
 
 function refusal(returnCode: number, message: string): AuthenticateError {
-  // aedes' AuthErrorCode is a const enum; the numeric codes above are its values.
-  return Object.assign(new Error(message), { returnCode: returnCode as AuthenticateError['returnCode'] });
+  return Object.assign(new Error(message), { returnCode });
 }
 
 function sameSecret(presented: string, expected: string): boolean {

@@ -18,10 +18,10 @@ export const DARKNET_BUNDLE_ENTRIES = {
  * A darknet bundle: an uncompressed POSIX tar holding model.cfg, model.weights and model.names, streamed from
  * the artifact store (the weights are never held in memory). Deterministic: fixed order, mtime 0, mode 0644.
  */
-export async function packDarknetBundle(
+export function packDarknetBundle(
   store: ArtifactStore,
   files: { cfg: BundleFile; weights: BundleFile; names: BundleFile },
-): Promise<Readable> {
+): Readable {
   const pack = tar.pack();
   const append = async (name: string, file: BundleFile) => {
     const entry = pack.entry({ name, size: file.sizeBytes, mtime: new Date(0), mode: 0o644 });

@@ -141,17 +141,24 @@ async function walkTar(
   const extract = tar.extract();
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
+      let consumed = false;
       const entry: ArchiveEntry = {
         name: header.name.replace(/^\.\//, ''),
         isDirectory: header.type === 'directory',
         uncompressedBytes: header.size ?? 0,
         compressedBytes: 0,
-        read: () => text(stream),
+        read: () => {
+          consumed = true;
+          return text(stream);
+        },
       };
       visit(entry).then(
         () => {
-          stream.resume();
-          stream.on('end', () => next());
+          if (consumed) next();
+          else {
+            stream.on('end', () => next());
+            stream.resume();
+          }
         },
         (error: unknown) => {
           extract.destroy();
@@ -199,9 +206,10 @@ async function walkZip(
           compressedBytes: raw.compressedSize,
           read: () =>
             new Promise<string>((resolveRead, rejectRead) =>
-              zip.openReadStream(raw, (error, stream) =>
-                error ? rejectRead(error) : text(stream).then(resolveRead, rejectRead),
-              ),
+              zip.openReadStream(raw, (error, stream) => {
+                if (error) rejectRead(error);
+                else text(stream).then(resolveRead, rejectRead);
+              }),
             ),
         };
         visit(entry).then(

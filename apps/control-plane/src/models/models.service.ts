@@ -192,7 +192,6 @@ export class ModelsService {
       }
       const { transforms, parentVersion, uploadedBy } = options();
       const network = await this.validate(cfg, weights, names, evalSet);
-      process.stderr.write('validated\n');
       for (const transform of transforms) {
         if (transform.kind === 'replace-3x3-with-1x1') replace3x3With1x1(network, transform.paperLayers);
       }
@@ -206,11 +205,10 @@ export class ModelsService {
           );
         parentVersionId = parent.id;
       }
-      const stored = await this.store.put(await packDarknetBundle(this.store, { cfg, weights, names }), {
+      const stored = await this.store.put(packDarknetBundle(this.store, { cfg, weights, names }), {
         maxBytes: Number.MAX_SAFE_INTEGER,
       });
       bundle = { field: 'weights', fileName: 'model.tar', ...stored };
-      process.stderr.write('bundled\n');
       const bundleFile = bundle;
       const row = await this.repository.insertVersion({
         id: randomUUID(),

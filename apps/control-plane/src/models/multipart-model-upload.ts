@@ -35,7 +35,6 @@ export async function receiveMultipartModelUpload(
       'send the model files as multipart/form-data (fields cfg, weights, names, evalSet)',
     );
   }
-  process.stderr.write('multipart: start\n');
   const parser = busboy({
     headers: request.headers,
     limits: {

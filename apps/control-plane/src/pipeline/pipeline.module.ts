@@ -7,10 +7,12 @@ import { PipelineQueue } from './pipeline-queues';
 import { PipelineService } from './pipeline.service';
 
 /** The pipeline's queues and durable job records; used by the api (to start jobs) and the worker. */
+const pipelineQueues = BullModule.registerQueue({ name: PipelineQueue.Convert }, { name: PipelineQueue.Benchmark });
+
 @Module({
-  imports: [BullModule.registerQueue({ name: PipelineQueue.Convert }, { name: PipelineQueue.Benchmark })],
+  imports: [pipelineQueues],
   providers: [PipelineService, PipelineJobsRepository, ModelsRepository],
-  exports: [PipelineService, PipelineJobsRepository, ModelsRepository],
+  exports: [pipelineQueues, PipelineService, PipelineJobsRepository, ModelsRepository],
 })
 export class PipelineModule {}
 

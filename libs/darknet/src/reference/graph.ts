@@ -52,21 +52,15 @@ export function rawOutputs(network: Network): RawOutput[] {
     }
   }
   const heads = network.layers.filter(isHead);
+  const first = heads[0];
+  if (first && first.index === 0)
+    throw ExportError.at(network, first, 'a detection head needs a layer before it');
   const producers = heads.length > 0 ? heads.map((head) => head.index - 1) : [network.layers.length - 1];
-  return producers.map((layerIndex, position) => {
-    const producer = network.layers[layerIndex];
-    if (!producer) {
-      const head = heads[position];
-      throw head
-        ? ExportError.at(network, head, 'a detection head needs a layer before it')
-        : new ExportError(network.source, 0, network.net.line, 'the network has no layers');
-    }
-    return {
-      name: position === 0 ? 'raw' : `raw_${position}`,
-      layerIndex,
-      shape: producer.outputShape,
-    };
-  });
+  return producers.map((layerIndex, position) => ({
+    name: position === 0 ? 'raw' : `raw_${position}`,
+    layerIndex,
+    shape: network.layers[layerIndex]?.outputShape ?? network.inputShape,
+  }));
 }
 
 /**

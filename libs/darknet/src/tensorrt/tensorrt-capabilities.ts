@@ -8,14 +8,16 @@
  * - Caffe and UFF parsers deprecated in 7.x/8.x and removed in 10.0 (`--deploy`, `--model`, `--output`, `--uff`
  *   gone from trtexec): https://docs.nvidia.com/deeplearning/tensorrt/latest/getting-started/release-notes-10/10.0.0-ea.html
  *   and https://docs.nvidia.com/deeplearning/tensorrt/10.16.1/api/tensorrt-8x-to-10x-trtexec.html
- * - ONNX parser shipped from TensorRT 4.0: https://docs.nvidia.com/deeplearning/tensorrt/archives/tensorrt_401/tensorrt-release-notes/index.html
+ * - ONNX parser shipped from TensorRT 4.0.1 ("TensorRT can now parse the network definitions in ONNX format"):
+ *   https://docs.nvidia.com/deeplearning/tensorrt/archives/tensorrt-843/release-notes/tensorrt-4.html
  * - Leaky ReLU as a native activation (ActivationType::kLEAKY_RELU) since TensorRT 5.1:
- *   https://docs.nvidia.com/deeplearning/tensorrt/archives/tensorrt-515/tensorrt-release-notes/index.html
+ *   https://docs.nvidia.com/deeplearning/tensorrt/archives/tensorrt-825/release-notes/tensorrt-5.html (5.1.x notes)
  * - `IBuilderConfig::setMaxWorkspaceSize` deprecated in 8.3 for `setMemoryPoolLimit`; trtexec takes
  *   `--memPoolSize=workspace:<MiB>` from 8.4 and drops `--workspace` in 10.0:
  *   https://docs.nvidia.com/deeplearning/tensorrt/archives/tensorrt-843/api/c_api/deprecated.html
  * - ONNX models need an explicit-batch network; trtexec 6.x/7.x require `--explicitBatch` for that, 8.x+ implies it:
- *   https://docs.nvidia.com/deeplearning/tensorrt/archives/tensorrt-722/developer-guide/index.html#explicit-implicit-batch
+ *   https://docs.nvidia.com/deeplearning/tensorrt/archives/tensorrt-713/developer-guide/index.html ("Explicit vs
+ *   implicit batch")
  * - Precision per compute capability (hardware precision matrix):
  *   https://docs.nvidia.com/deeplearning/tensorrt/archives/tensorrt-825/support-matrix/index.html#hardware-precision-matrix
  * - Engines are not portable across TensorRT versions or GPU architectures (same support matrix, "Serialized

@@ -22,9 +22,10 @@ export function compareTensors(expected: Float32Array, actual: Float32Array): Di
   for (let i = 0; i < expected.length; i += 1) {
     const reference = expected[i]!;
     const difference = Math.abs(actual[i]! - reference);
-    // NaN compares false everywhere; count it as an infinite difference.
-    maxAbs = difference <= maxAbs ? maxAbs : Number.isNaN(difference) ? Infinity : difference;
-    scale = Math.max(scale, Math.abs(reference));
+    // NaN on either side compares false everywhere; count it as an infinite difference.
+    if (Number.isNaN(difference)) maxAbs = Infinity;
+    else if (difference > maxAbs) maxAbs = difference;
+    if (Math.abs(reference) > scale) scale = Math.abs(reference);
   }
   return { maxAbs, maxRel: maxAbs / Math.max(RELATIVE_FLOOR, scale) };
 }

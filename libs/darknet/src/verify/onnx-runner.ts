@@ -1,3 +1,4 @@
+import { readFileSync } from 'fs';
 import type { Shape } from '../network/types';
 
 /**
@@ -12,10 +13,7 @@ export async function runOnnx(
   outputNames: readonly string[],
 ): Promise<Map<string, Float32Array[]>> {
   const ort = await import('onnxruntime-node');
-  const session =
-    typeof model === 'string'
-      ? await ort.InferenceSession.create(model)
-      : await ort.InferenceSession.create(model);
+  const session = await ort.InferenceSession.create(typeof model === 'string' ? readFileSync(model) : model);
   try {
     const outputs = new Map<string, Float32Array[]>(outputNames.map((name) => [name, []]));
     for (const input of inputs) {

@@ -32,8 +32,8 @@ export function writeModel(directory: string, name: string, cfgText: string, see
 
 /** Hand-written networks covering every layer type and option the exports handle. */
 export const SMALL_CFGS: Readonly<Record<string, string>> = {
-  // Layers OpenCV 4.6's darknet importer understands: BN, leaky/logistic/linear, maxpool incl. tiny's
-  // size=2 stride=1, shortcut, single and multi-layer route, reorg, upsample, region.
+  // Layers OpenCV 4.6's darknet importer understands: BN, grouped conv, leaky/relu/logistic/linear,
+  // maxpool incl. tiny's size=2 stride=1, shortcut, single and multi-layer route, reorg, upsample, region.
   'yolo-v2-features': `
 [net]
 width=16
@@ -46,6 +46,14 @@ filters=8
 size=3
 stride=1
 pad=1
+activation=relu
+
+[convolutional]
+filters=8
+size=3
+stride=1
+pad=1
+groups=2
 activation=leaky
 
 [maxpool]

@@ -118,6 +118,7 @@ export function buildRandomCfg(seed: CfgSeed, options: RandomCfgOptions): string
   };
   // darknet treats a softmax output as a flat vector: after one, only connected and softmax layers fit.
   let flat = false;
+  const flatLayers = new Set<number>();
   for (const s of seed.layers) {
     const chosen = KINDS[s.kind % KINDS.length] ?? 'conv';
     const kind = flat && chosen !== 'connected' && chosen !== 'softmax' ? 'softmax' : chosen;
@@ -145,12 +146,13 @@ export function buildRandomCfg(seed: CfgSeed, options: RandomCfgOptions): string
         break;
       }
       case 'route': {
-        if (index === 0) break;
-        const first = s.a % index;
-        const firstShape = shapes[first] as Dims;
-        const partners = shapes
-          .map((shape, j) => ({ shape, j }))
-          .filter(({ shape, j }) => j !== first && shape[1] === firstShape[1] && shape[2] === firstShape[2]);
+        const sources = shapes.map((shape, j) => ({ shape, j })).filter(({ j }) => !flatLayers.has(j));
+        const firstSource = sources[s.a % Math.max(1, sources.length)];
+        if (!firstSource) break;
+        const { shape: firstShape, j: first } = firstSource;
+        const partners = sources.filter(
+          ({ shape, j }) => j !== first && shape[1] === firstShape[1] && shape[2] === firstShape[2],
+        );
         const second = s.flag && partners.length > 0 ? partners[s.b % partners.length] : undefined;
         const refs = [first, ...(second ? [second.j] : [])];
         const written = refs.map((ref) => (s.flag2 ? ref - index : ref));
@@ -167,7 +169,7 @@ export function buildRandomCfg(seed: CfgSeed, options: RandomCfgOptions): string
       case 'shortcut': {
         const candidates = shapes
           .map((shape, j) => ({ shape, j }))
-          .filter(({ shape }) => shape.join() === current.join());
+          .filter(({ shape, j }) => !flatLayers.has(j) && shape.join() === current.join());
         const chosen = candidates[s.a % Math.max(1, candidates.length)];
         if (!chosen || index === 0) break;
         push(
@@ -204,6 +206,7 @@ export function buildRandomCfg(seed: CfgSeed, options: RandomCfgOptions): string
       }
       case 'softmax':
         if (options.openCvCompatible) break;
+        flatLayers.add(index);
         push(['[softmax]', 'groups=1'], current);
         flat = true;
         break;

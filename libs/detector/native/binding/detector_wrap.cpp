@@ -101,6 +101,7 @@ Napi::Value DetectorWrap::info(const Napi::CallbackInfo& info) {
   const DetectorInfo& d = detector_->info();
   Napi::Object result = Napi::Object::New(env);
   result.Set("backend", d.backend);
+  if (!d.blasCore.empty()) result.Set("blasCore", d.blasCore);
   result.Set("input", shapeObject(env, d.input));
   result.Set("rawOutput", shapeObject(env, d.rawOutput));
   Napi::Array layers = Napi::Array::New(env, d.layers.size());
@@ -110,6 +111,7 @@ Napi::Value DetectorWrap::info(const Napi::CallbackInfo& info) {
     item.Set("index", layer.index);
     item.Set("type", layerKindName(layer.kind));
     item.Set("cfgLine", layer.cfgLine);
+    if (layer.activation != nullptr) item.Set("activation", layer.activation);
     item.Set("output", shapeObject(env, layer.output));
     item.Set("flops", layer.flops);
     layers.Set(static_cast<uint32_t>(i), item);

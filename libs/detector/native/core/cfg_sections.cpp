@@ -110,11 +110,6 @@ int SectionOptions::integer(const std::string& key, int fallback) const {
   return value;
 }
 
-int SectionOptions::requiredInteger(const std::string& key) const {
-  if (!has(key)) fail(key, "missing required option '" + key + "'");
-  return integer(key, 0);
-}
-
 float SectionOptions::number(const std::string& key, float fallback) const {
   const auto found = section_.options.find(key);
   if (found == section_.options.end()) return fallback;

@@ -31,7 +31,6 @@ class SectionOptions {
   explicit SectionOptions(const CfgSection& section) : section_(section) {}
 
   int integer(const std::string& key, int fallback) const;
-  int requiredInteger(const std::string& key) const;
   float number(const std::string& key, float fallback) const;
   std::string text(const std::string& key, const std::string& fallback) const;
   std::vector<int> integerList(const std::string& key) const;

@@ -1,6 +1,7 @@
 #include "detector.hpp"
 
 #include "detector_error.hpp"
+#include "kernels/sgemm.hpp"
 
 namespace emofleet {
 namespace {
@@ -12,7 +13,11 @@ DetectorInfo describe(const NetworkSpec& spec, const WeightsHeader& header, cons
   info.rawOutput = backend.outputShape();
   info.flops = 0;
   for (const LayerSpec& layer : spec.layers) {
-    info.layers.push_back(LayerInfo{layer.index, layer.cfgLine, layer.kind, layer.output, layer.flops()});
+    const char* activation = nullptr;
+    if (layer.kind == LayerKind::Convolutional) activation = activationName(layer.convolution.activation);
+    if (layer.kind == LayerKind::Connected) activation = activationName(layer.connected.activation);
+    if (layer.kind == LayerKind::Shortcut) activation = activationName(layer.shortcutActivation);
+    info.layers.push_back(LayerInfo{layer.index, layer.cfgLine, layer.kind, activation, layer.output, layer.flops()});
     info.flops += layer.flops();
   }
   info.hasRegion = !spec.layers.empty() && spec.layers.back().kind == LayerKind::Region;
@@ -35,6 +40,7 @@ std::unique_ptr<Detector> Detector::createCpu(const std::string& cfgText, const 
   detector->info_.scratchBytes = cpu.scratchBytes();
   detector->info_.threads = cpu.threads();
   detector->info_.fused = cpu.fused();
+  detector->info_.blasCore = blasCoreName();
   return detector;
 }
 

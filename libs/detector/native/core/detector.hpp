@@ -35,12 +35,14 @@ struct LayerInfo {
   int index;
   int cfgLine;
   LayerKind kind;
+  const char* activation;  // conv, connected, shortcut; nullptr for other layers
   Shape output;
   double flops;
 };
 
 struct DetectorInfo {
   std::string backend;
+  std::string blasCore;  // cpu backend: OpenBLAS's kernel family
   Shape input;
   Shape rawOutput;
   std::vector<LayerInfo> layers;

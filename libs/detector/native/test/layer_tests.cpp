@@ -39,8 +39,8 @@ void compareAllLayers(const std::string& cfg, uint32_t seed) {
 
 const char* const kConvolutions = R"(
 [net]
-width=23
-height=19
+width=47
+height=41
 channels=3
 [convolutional]
 batch_normalize=1

@@ -1,8 +1,18 @@
 import { type Command } from 'commander';
 import { registerDevicesCommand } from './devices';
+import { registerEnrolTokenCommands } from './enrol-tokens';
 import { registerHealthCommand } from './health';
+import { registerJobsCommand } from './jobs';
+import { registerLoginCommands } from './login';
+import { registerModelsCommand } from './models';
+import { registerTokenCommands } from './tokens';
 
 export function registerFleetCommands(program: Command): void {
+  registerLoginCommands(program);
   registerHealthCommand(program);
   registerDevicesCommand(program);
+  registerEnrolTokenCommands(program);
+  registerTokenCommands(program);
+  registerModelsCommand(program);
+  registerJobsCommand(program);
 }

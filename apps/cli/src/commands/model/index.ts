@@ -1,5 +1,6 @@
 import { type Command } from 'commander';
 import { registerConvertCommand } from './convert';
+import { registerImportFaceapiCommand } from './import-faceapi';
 import { registerInspectCommand } from './inspect';
 import { registerPlanCommand } from './plan';
 import { registerTransformCommand } from './transform';
@@ -15,4 +16,5 @@ export function registerModelCommands(program: Command): void {
   registerConvertCommand(model);
   registerVerifyCommand(model);
   registerPlanCommand(model);
+  registerImportFaceapiCommand(model);
 }

@@ -9,3 +9,6 @@ export * from './audit-log';
 export * from './enrolment-tokens';
 export * from './models';
 export * from './pipeline';
+export * from './events';
+export * from './telemetry';
+export * from './webhooks';

@@ -2,7 +2,6 @@ import { basename } from 'path';
 import type { Activation, Layer, LayerWeights, Network, NetworkWeights } from '../../network/types';
 import { layersNeededFor, rawOutputs } from '../../reference/graph';
 import { writeFileAtomic } from '../../util/write-file-atomic';
-import { ExportError } from '../export-error';
 import { foldedLayerWeights, weightsAt } from '../folded-weights';
 import { encodeCaffemodel, formatPrototxt, type CaffeLayer, type CaffeNet } from './caffe-model';
 import { planCaffeMaxpool } from './caffe-maxpool';
@@ -29,9 +28,9 @@ class CaffeLayers {
   }
 
   /**
-   * darknet's activation on `x` (`channels` wide) ending in blob `out`. leaky ReLU is built for TensorRT's
-   * Caffe parser, which has no leaky ReLU, from the exact identity `leaky(x) = relu(x) - 0.1 * relu(-x)`:
-   * ReLU(x); Scale(x, -1) -> ReLU -> Scale(-0.1); Eltwise SUM.
+   * darknet's activation on `x` (`channels` wide) ending in blob `out`. leaky ReLU is built as the paper did
+   * for TensorRT's Caffe parser (native leaky ReLU only arrived in TensorRT 5.1), from the exact identity
+   * `leaky(x) = relu(x) - 0.1 * relu(-x)`: ReLU(x); Scale(x, -1) -> ReLU -> Scale(-0.1); Eltwise SUM.
    */
   activate(x: string, channels: number, activation: Exclude<Activation, 'linear'>, out: string): string {
     switch (activation) {
@@ -62,7 +61,7 @@ class CaffeLayers {
     }
   }
 
-  /** `x` then the activation, the last blob named `out` (no layer at all for linear when `x` can be renamed). */
+  /** Runs `produce` (which creates the blob named by its argument), then the activation; the last blob is `out`. */
   withActivation(
     produce: (name: string) => string,
     channels: number,
@@ -257,7 +256,7 @@ function lowerLayer(
       });
     case 'region':
     case 'yolo':
-      throw ExportError.at(network, layer, 'detection heads are not exported (the raw tensor before it is)');
+      throw new Error(`internal: detection head ${layer.index} is never lowered`);
   }
 }
 

@@ -15,17 +15,25 @@ function tensorName(layer: Layer, step?: string): string {
   return step ? `layer${layer.index}_${step}` : `layer${layer.index}`;
 }
 
-/** Appends darknet's activation; returns the name of the activated tensor. */
-function activate(graph: OnnxGraphBuilder, x: string, activation: Activation, output: string): string {
+/**
+ * Runs `produce` (which creates the tensor named by its argument) and appends darknet's activation, so that
+ * the final tensor is named `out`: leaky = LeakyRelu(0.1), relu = Relu, logistic = Sigmoid.
+ */
+function withActivation(
+  graph: OnnxGraphBuilder,
+  activation: Activation,
+  out: string,
+  produce: (name: string) => string,
+): string {
+  if (activation === 'linear') return produce(out);
+  const linear = produce(`${out}_linear`);
   switch (activation) {
-    case 'linear':
-      return graph.node('Identity', [x], output);
     case 'leaky':
-      return graph.node('LeakyRelu', [x], output, { alpha: attr.float(0.1) });
+      return graph.node('LeakyRelu', [linear], out, { alpha: attr.float(0.1) });
     case 'relu':
-      return graph.node('Relu', [x], output);
+      return graph.node('Relu', [linear], out);
     case 'logistic':
-      return graph.node('Sigmoid', [x], output);
+      return graph.node('Sigmoid', [linear], out);
   }
 }
 
@@ -52,19 +60,15 @@ function lowerLayer(
       );
       const b = graph.floatTensor(tensorName(layer, 'bias'), [layer.filters], biases);
       const p = layer.padding;
-      const conv = graph.node(
-        'Conv',
-        [previous(), w, b],
-        layer.activation === 'linear' ? out : tensorName(layer, 'conv'),
-        {
+      return withActivation(graph, layer.activation, out, (name) =>
+        graph.node('Conv', [previous(), w, b], name, {
           kernel_shape: attr.ints([layer.size, layer.size]),
           strides: attr.ints([layer.stride, layer.stride]),
           pads: attr.ints([p, p, p, p]),
           dilations: attr.ints([1, 1]),
           group: attr.int(layer.groups),
-        },
+        }),
       );
-      return layer.activation === 'linear' ? conv : activate(graph, conv, layer.activation, out);
     }
     case 'connected': {
       const { weights: matrix, biases } = weights(layer.index);
@@ -74,12 +78,9 @@ function lowerLayer(
       const b = graph.floatTensor(tensorName(layer, 'bias'), [layer.output], biases);
       const gemm = graph.node('Gemm', [flat, w, b], tensorName(layer, 'gemm'), { transB: attr.int(1) });
       const shape = graph.int64Tensor(tensorName(layer, 'shape'), [1, layer.output, 1, 1]);
-      const nchw = graph.node(
-        'Reshape',
-        [gemm, shape],
-        layer.activation === 'linear' ? out : tensorName(layer, 'nchw'),
+      return withActivation(graph, layer.activation, out, (name) =>
+        graph.node('Reshape', [gemm, shape], name),
       );
-      return layer.activation === 'linear' ? nchw : activate(graph, nchw, layer.activation, out);
     }
     case 'maxpool': {
       const { begin, end } = darknetMaxpoolPadding(network, layer);
@@ -115,11 +116,10 @@ function lowerLayer(
       const merged = graph.int64Tensor(tensorName(layer, 'shape'), [1, outChannels, outHeight, outWidth]);
       return graph.node('Reshape', [moved, merged], out);
     }
-    case 'shortcut': {
-      const sum = layer.activation === 'linear' ? out : tensorName(layer, 'sum');
-      graph.node('Add', [previous(), source(layer.from)], sum);
-      return layer.activation === 'linear' ? sum : activate(graph, sum, layer.activation, out);
-    }
+    case 'shortcut':
+      return withActivation(graph, layer.activation, out, (name) =>
+        graph.node('Add', [previous(), source(layer.from)], name),
+      );
     case 'softmax': {
       const total = channels * height * width;
       const groups = graph.int64Tensor(tensorName(layer, 'group_shape'), [

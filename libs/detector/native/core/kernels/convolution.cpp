@@ -13,6 +13,8 @@ namespace {
 constexpr size_t kTileBytes = 384 * 1024;
 constexpr size_t kMinTileColumns = 64;
 constexpr int kMinRowBlock = 16;
+// Layers with at most this many output pixels are unrolled whole (see runFusedWholeLayer).
+constexpr size_t kWholeLayerColumns = 1024;
 
 struct ConvShape {
   int groups;
@@ -79,9 +81,54 @@ void runDepthwise(const LayerSpec& layer, const LayerParameters& params, const f
   });
 }
 
+// Few output pixels (deep, low-resolution layers): column tiles would be too narrow for SGEMM and every
+// tile would re-pack the large kernel matrix. Unroll the whole (small) input once, then give each worker
+// a block of filters: SGEMM on the block, bias + activation on its rows while they are still in cache.
+bool unrollsWholeLayer(const ConvShape& s) { return s.columns <= kWholeLayerColumns; }
+
+void runFusedWholeLayer(const LayerSpec& layer, const LayerParameters& params, const float* input, float* output,
+                        float* scratch, ThreadPool& pool) {
+  const ConvShape s = shapeOf(layer);
+  const size_t inChannelsPerGroup = static_cast<size_t>(layer.input.channels / s.groups);
+  const size_t rowsPerChannel = static_cast<size_t>(s.depth) / inChannelsPerGroup;
+  const size_t groupFloats = static_cast<size_t>(s.depth) * s.columns;
+  if (!s.direct) {
+    pool.parallelFor(static_cast<size_t>(layer.input.channels), [&](size_t c, int) {
+      const size_t g = c / inChannelsPerGroup;
+      im2colTile(input, s.patches, static_cast<int>(c), 1, 0, s.columns,
+                 scratch + g * groupFloats + (c % inChannelsPerGroup) * rowsPerChannel * s.columns);
+    });
+  }
+  // One filter block per worker: each SGEMM call re-packs the shared unrolled input.
+  const size_t wanted = static_cast<size_t>(pool.size());
+  const size_t blocksPerGroup = std::max<size_t>(
+      1, std::min((wanted + static_cast<size_t>(s.groups) - 1) / static_cast<size_t>(s.groups),
+                  static_cast<size_t>(s.rowsPerGroup / kMinRowBlock)));
+  const int rowsPerBlock = static_cast<int>((static_cast<size_t>(s.rowsPerGroup) + blocksPerGroup - 1) / blocksPerGroup);
+  pool.parallelFor(static_cast<size_t>(s.groups) * blocksPerGroup, [&](size_t item, int) {
+    const size_t g = item / blocksPerGroup;
+    const int firstRow = static_cast<int>(item % blocksPerGroup) * rowsPerBlock;
+    const int rows = std::min(rowsPerBlock, s.rowsPerGroup - firstRow);
+    if (rows <= 0) return;
+    const float* operand = s.direct ? input + g * inChannelsPerGroup * s.columns : scratch + g * groupFloats;
+    const size_t firstFilter = g * static_cast<size_t>(s.rowsPerGroup) + static_cast<size_t>(firstRow);
+    float* result = output + firstFilter * s.columns;
+    sgemm(rows, static_cast<int>(s.columns), s.depth, params.weights.data() + firstFilter * static_cast<size_t>(s.depth),
+          s.depth, operand, static_cast<int>(s.columns), result, static_cast<int>(s.columns));
+    for (int r = 0; r < rows; ++r) {
+      biasActivate(result + static_cast<size_t>(r) * s.columns, s.columns, params.bias[firstFilter + static_cast<size_t>(r)],
+                   layer.convolution.activation);
+    }
+  });
+}
+
 void runFused(const LayerSpec& layer, const LayerParameters& params, const float* input, float* output, float* scratch,
               ThreadPool& pool) {
   const ConvShape s = shapeOf(layer);
+  if (unrollsWholeLayer(s)) {
+    runFusedWholeLayer(layer, params, input, output, scratch, pool);
+    return;
+  }
   const size_t tile = tileColumns(s);
   const size_t tiles = (s.columns + tile - 1) / tile;
   const size_t perWorker = static_cast<size_t>(s.depth) * tile;
@@ -168,8 +215,9 @@ size_t convolutionScratchFloats(const LayerSpec& layer, bool fuse, int workers) 
   if (isDepthwise(layer)) return 0;
   const ConvShape s = shapeOf(layer);
   if (s.direct) return 0;
-  if (fuse) return static_cast<size_t>(workers) * static_cast<size_t>(s.depth) * tileColumns(s);
-  return static_cast<size_t>(s.depth) * s.columns;
+  const size_t wholeLayer = static_cast<size_t>(s.depth) * s.columns * static_cast<size_t>(s.groups);
+  if (fuse && !unrollsWholeLayer(s)) return static_cast<size_t>(workers) * static_cast<size_t>(s.depth) * tileColumns(s);
+  return wholeLayer;
 }
 
 void runConvolution(const LayerSpec& layer, const LayerParameters& params, const float* input, float* output,

@@ -5,7 +5,40 @@
 
 namespace emofleet {
 
+namespace {
+
+// The common YOLO case: 2x2 windows, stride 2, even input, every window inside the input.
+bool isPlainTwoByTwo(const LayerSpec& layer) {
+  const MaxPoolParams& p = layer.maxPool;
+  return p.size == 2 && p.stride == 2 && p.padding / 2 == 0 && layer.input.width % 2 == 0 &&
+         layer.input.height % 2 == 0 && layer.output.width * 2 == layer.input.width &&
+         layer.output.height * 2 == layer.input.height;
+}
+
+void runTwoByTwo(const LayerSpec& layer, const float* input, float* output, ThreadPool& pool) {
+  const Shape in = layer.input;
+  const Shape out = layer.output;
+  const size_t inWidth = static_cast<size_t>(in.width);
+  const size_t outWidth = static_cast<size_t>(out.width);
+  pool.parallelFor(static_cast<size_t>(out.channels), [&](size_t c, int) {
+    for (size_t oy = 0; oy < static_cast<size_t>(out.height); ++oy) {
+      const float* top = input + c * in.plane() + 2 * oy * inWidth;
+      const float* bottom = top + inWidth;
+      float* dst = output + c * out.plane() + oy * outWidth;
+      for (size_t ox = 0; ox < outWidth; ++ox) {
+        dst[ox] = std::max(std::max(top[2 * ox], top[2 * ox + 1]), std::max(bottom[2 * ox], bottom[2 * ox + 1]));
+      }
+    }
+  });
+}
+
+}  // namespace
+
 void runMaxPool(const LayerSpec& layer, const float* input, float* output, ThreadPool& pool) {
+  if (isPlainTwoByTwo(layer)) {
+    runTwoByTwo(layer, input, output, pool);
+    return;
+  }
   const MaxPoolParams& p = layer.maxPool;
   const Shape in = layer.input;
   const Shape out = layer.output;

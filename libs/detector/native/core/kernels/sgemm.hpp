@@ -9,6 +9,9 @@ void sgemm(int m, int n, int k, const float* a, int lda, const float* b, int ldb
 /** y[M] = A[M x K] * x[K]. */
 void sgemv(int m, int k, const float* a, const float* x, float* y);
 
+/** The kernel family OpenBLAS picked at load time (e.g. "SkylakeX", "Haswell", "Prescott", "ARMV8"). */
+const char* blasCoreName();
+
 /** OpenBLAS must not spawn its own threads: the engine parallelises over tiles and calls it per thread. */
 void useSingleThreadedBlas();
 

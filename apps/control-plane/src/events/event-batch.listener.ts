@@ -4,19 +4,19 @@ import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { MqttAdapter } from '../messaging/mqtt.adapter';
 import { ProtocolRejections } from '../messaging/protocol-rejections';
-import { DevicesService } from './devices.service';
+import { EventIngestionService } from './event-ingestion.service';
 
 /**
- * Keeps each device's newest telemetry message in the registry. Telemetry is not retained and replicas share
- * it (MQTT 5 shared subscription): each message is stored by one replica.
+ * Receives the devices' event batches. Shared between replicas on MQTT 5 (each batch goes to one replica);
+ * ingestion is idempotent, so on MQTT 3.1.1 several replicas stay correct too.
  */
 @Injectable()
-export class DeviceTelemetryListener implements OnApplicationBootstrap {
+export class EventBatchListener implements OnApplicationBootstrap {
   private readonly topics: TopicScheme;
 
   constructor(
     private readonly mqtt: MqttAdapter,
-    private readonly devices: DevicesService,
+    private readonly ingestion: EventIngestionService,
     private readonly rejections: ProtocolRejections,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -26,13 +26,12 @@ export class DeviceTelemetryListener implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     await this.mqtt.connect();
     await this.mqtt.subscribe(
-      this.topics.filterFor('telemetry'),
+      this.topics.filterFor('events'),
       async (topic, payload) => {
         const decoded = decodeMessage(topic, payload, { topics: this.topics });
         if (!decoded.ok) return this.rejections.record(decoded);
-        if (decoded.kind !== 'telemetry') return;
-        const { v: _version, deviceId, ...telemetry } = decoded.message;
-        await this.devices.recordTelemetry(deviceId, telemetry, new Date());
+        if (decoded.kind !== 'events') return;
+        await this.ingestion.ingest(decoded.message);
       },
       { shared: true },
     );

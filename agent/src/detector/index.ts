@@ -1,0 +1,3 @@
+export * from './detector-adapter';
+export * from './synthetic-detector';
+export * from './native-detector-adapter';

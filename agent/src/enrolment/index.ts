@@ -1,0 +1,2 @@
+export * from './enrol-device';
+export * from './enrolment-file';

@@ -1,0 +1,597 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  parseJobDocument,
+  verifyManifestSignature,
+  type DesiredModel,
+  type DesiredStateMessage,
+  type JobExecution,
+  type JobStatusDetails,
+  type ModelManifest,
+} from '@emofleet/protocol';
+import { type InboundHandler } from '../connection';
+import { type DetectorAdapter } from '../detector';
+import { type Logger } from '../logger';
+import { type InstalledModel, type SlotPointer, type SlotStore } from '../slots';
+import { ArtifactDownloadError, downloadArtifact } from './artifact-download';
+import { freeDiskBytes } from './free-disk-space';
+import { evaluateAccuracy, runHealthCheck, type HealthCheckOptions } from './health-check';
+import { JobEndedByControlPlane, JobExecutionReporter, type JobChannel } from './job-execution-reporter';
+import { unpackModelBundle } from './model-bundle';
+import { type ModelLoader } from './model-loader';
+
+export interface ReconcileChannel extends JobChannel {
+  onMessage(kind: 'desired', handler: InboundHandler<'desired'>): () => void;
+  onMessage(kind: 'job-notify-next', handler: InboundHandler<'job-notify-next'>): () => void;
+  onMessage(kind: 'job-update-response', handler: InboundHandler<'job-update-response'>): () => void;
+}
+
+export interface ModelReconcilerOptions {
+  readonly deviceId: string;
+  readonly deviceSecret: string;
+  /** Downloads go to `<dataDir>/downloads`. */
+  readonly dataDir: string;
+  readonly slots: SlotStore;
+  readonly channel: ReconcileChannel;
+  readonly loader: ModelLoader;
+  /** PEM ed25519 public key pinned at enrolment; null (not enrolled) refuses every model. */
+  readonly manifestPublicKey: string | null;
+  readonly caCertificate?: string | null;
+  readonly healthCheck: HealthCheckOptions;
+  /** Starts of the agent with an unproven new model before it is rolled back (default 3). */
+  readonly maxStartsOnProbation?: number;
+  /** How long a new model must run before it counts as good (default 10 min). */
+  readonly probationMs?: number;
+  /** Called whenever the running detector changes (undefined: no model). */
+  readonly onModelChanged: (detector: DetectorAdapter | undefined, model: InstalledModel | null) => void;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/** A failure to report: `step` is where it happened. */
+class InstallFailure extends Error {
+  constructor(
+    readonly step: NonNullable<JobStatusDetails['step']>,
+    reason: string,
+    /** Whether the same desired state should not be tried again (bad signature, wrong digest, bad bundle …). */
+    readonly permanent: boolean,
+    readonly measured: Pick<JobStatusDetails, 'measuredFps' | 'measuredAccuracy'> = {},
+  ) {
+    super(reason);
+  }
+}
+
+type Reporter = Pick<JobExecutionReporter, 'report'>;
+
+/** A desired state queued or being applied; a job asking for it attaches its reporter. */
+interface PendingApply {
+  readonly desiredVersion: number;
+  reporter: JobExecutionReporter | undefined;
+  finished: boolean;
+}
+
+const silentReporter: Reporter = { report: () => Promise.resolve() };
+
+/**
+ * Reconciles the running model with the retained desired state (docs/protocol.md): verify the signed manifest,
+ * download with resume, check size and sha256, refuse when the disk is too full, unpack into the inactive A/B
+ * slot, load, health-check, then switch the `current` pointer atomically and keep the previous slot for rollback.
+ * Runs jobs (`apply-desired-state`, `rollback`, `evaluate`), reporting each step. One operation at a time.
+ */
+export class ModelReconciler {
+  private detector: DetectorAdapter | undefined;
+  private pointer: SlotPointer;
+  private work: Promise<void> = Promise.resolve();
+  private latestDesired: DesiredStateMessage | undefined;
+  private pendingApply: PendingApply | undefined;
+  private readonly jobsSeen = new Set<string>();
+  private readonly unsubscribers: (() => void)[] = [];
+  private probationTimer: NodeJS.Timeout | undefined;
+  private lastAccuracy: number | null = null;
+  private stopped = false;
+
+  constructor(private readonly options: ModelReconcilerOptions) {
+    this.pointer = options.slots.readPointer();
+  }
+
+  get runningModel(): InstalledModel | null {
+    return this.detector === undefined ? null : this.pointer.current;
+  }
+
+  get accuracy(): number | null {
+    return this.lastAccuracy;
+  }
+
+  get currentDetector(): DetectorAdapter | undefined {
+    return this.detector;
+  }
+
+  /** Waits for queued work (tests). */
+  idle(): Promise<void> {
+    return this.work;
+  }
+
+  /**
+   * Loads the last good model (rolling back first when the new one kept killing the agent), then follows the
+   * desired state and jobs.
+   */
+  async start(): Promise<void> {
+    await this.loadAtStart();
+    const { channel } = this.options;
+    this.unsubscribers.push(
+      channel.onMessage('desired', ({ message }) => this.onDesired(message)),
+      channel.onMessage('job-notify-next', ({ message }) => {
+        if (message.execution !== null) this.onJob(message.execution);
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+    if (this.probationTimer !== undefined) clearTimeout(this.probationTimer);
+    await this.work;
+    await this.detector?.close();
+    this.detector = undefined;
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.work = this.work
+      .then(task)
+      .catch((error: unknown) => this.options.logger.error('reconcile task failed', { error }));
+  }
+
+  private onDesired(desired: DesiredStateMessage): void {
+    if (this.latestDesired !== undefined && desired.desiredVersion <= this.latestDesired.desiredVersion)
+      return;
+    this.latestDesired = desired;
+    const apply: PendingApply = {
+      desiredVersion: desired.desiredVersion,
+      reporter: undefined,
+      finished: false,
+    };
+    this.pendingApply = apply;
+    // Reports go to the job that asks for this desired state, if one arrives before or during the work.
+    const reporter: Reporter = {
+      report: (status, details) => (apply.reporter ?? silentReporter).report(status, details),
+    };
+    this.enqueue(async () => {
+      try {
+        await this.applyDesired(desired, reporter);
+      } finally {
+        apply.finished = true;
+        apply.reporter?.close();
+      }
+    });
+  }
+
+  private onJob(execution: JobExecution): void {
+    if (this.jobsSeen.has(execution.jobId)) return;
+    this.jobsSeen.add(execution.jobId);
+    const reporter = new JobExecutionReporter(
+      this.options.channel,
+      this.options.deviceId,
+      execution,
+      this.options.logger,
+    );
+    const parsed = parseJobDocument(execution.document);
+    const apply = this.pendingApply;
+    if (
+      parsed.ok &&
+      parsed.document.operation === 'apply-desired-state' &&
+      apply !== undefined &&
+      !apply.finished &&
+      apply.reporter === undefined &&
+      apply.desiredVersion >= parsed.document.parameters.desiredVersion
+    ) {
+      apply.reporter = reporter;
+      return;
+    }
+    this.enqueue(async () => {
+      try {
+        await this.runJob(execution, reporter);
+      } catch (error) {
+        if (!(error instanceof JobEndedByControlPlane)) throw error;
+        this.options.logger.info('job ended by the control plane', {
+          jobId: execution.jobId,
+          reason: error.message,
+        });
+      } finally {
+        reporter.close();
+      }
+    });
+  }
+
+  private async runJob(execution: JobExecution, reporter: JobExecutionReporter): Promise<void> {
+    const parsed = parseJobDocument(execution.document);
+    if (!parsed.ok) {
+      await reporter.report('REJECTED', { reason: `${parsed.reason}: ${parsed.detail}` });
+      return;
+    }
+    const document = parsed.document;
+    switch (document.operation) {
+      case 'apply-desired-state': {
+        const wanted = document.parameters.desiredVersion;
+        const desired = await this.waitForDesired(wanted);
+        if (desired === undefined) {
+          await reporter.report('FAILED', {
+            reason: `no valid desired state with desiredVersion >= ${wanted} arrived`,
+          });
+          return;
+        }
+        await this.applyDesired(desired, reporter, true);
+        return;
+      }
+      case 'rollback':
+        await this.rollback(
+          reporter,
+          document.parameters.reason ?? 'rollback requested by the control plane',
+        );
+        return;
+      case 'evaluate': {
+        const current = this.pointer.current;
+        if (this.detector === undefined || current === null) {
+          await reporter.report('FAILED', { reason: 'no model is running' });
+          return;
+        }
+        if (document.parameters.modelId !== undefined && document.parameters.modelId !== current.modelId) {
+          await reporter.report('REJECTED', {
+            reason: `model ${document.parameters.modelId} is not the running model (${current.modelId})`,
+          });
+          return;
+        }
+        const accuracy = await evaluateAccuracy(
+          this.detector,
+          this.options.slots.slotDirectory(current.slot),
+          this.options.healthCheck,
+        );
+        if (accuracy === null) {
+          await reporter.report('FAILED', {
+            modelId: current.modelId,
+            reason: 'the running model has no eval set',
+          });
+          return;
+        }
+        this.lastAccuracy = accuracy;
+        await reporter.report('SUCCEEDED', {
+          step: 'RUNNING',
+          modelId: current.modelId,
+          measuredAccuracy: accuracy,
+        });
+        return;
+      }
+    }
+  }
+
+  private async waitForDesired(
+    minimumVersion: number,
+    timeoutMs = 30_000,
+  ): Promise<DesiredStateMessage | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !this.stopped) {
+      const desired = this.latestDesired;
+      if (desired !== undefined && desired.desiredVersion >= minimumVersion) return desired;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return undefined;
+  }
+
+  private async applyDesired(
+    desired: DesiredStateMessage,
+    reporter: Reporter,
+    forJob = false,
+  ): Promise<void> {
+    const handled = this.pointer.handledDesiredVersion;
+    const current = this.pointer.current;
+    const model = desired.model;
+    if (model === null) {
+      if (current !== null || this.detector !== undefined) await this.switchTo(null, desired.desiredVersion);
+      else this.savePointer({ ...this.pointer, handledDesiredVersion: desired.desiredVersion });
+      await reporter.report('SUCCEEDED', { step: 'RUNNING', reason: 'desired state: run no model' });
+      return;
+    }
+    if (current !== null && current.sha256 === model.sha256 && this.detector !== undefined) {
+      this.savePointer({
+        ...this.pointer,
+        handledDesiredVersion: Math.max(handled ?? 0, desired.desiredVersion),
+      });
+      await reporter.report('SUCCEEDED', {
+        step: 'RUNNING',
+        modelId: current.modelId,
+        ...(current.measuredFps === null ? {} : { measuredFps: current.measuredFps }),
+        ...(current.measuredAccuracy === null ? {} : { measuredAccuracy: current.measuredAccuracy }),
+      });
+      return;
+    }
+    if (!forJob && handled !== null && desired.desiredVersion <= handled) return;
+    try {
+      await this.install(desired, model, reporter);
+    } catch (error) {
+      const failure =
+        error instanceof InstallFailure
+          ? error
+          : new InstallFailure('INSTALLING', error instanceof Error ? error.message : String(error), false);
+      if (error instanceof JobEndedByControlPlane) throw error;
+      this.options.logger.warn('model installation failed; the running model keeps running', {
+        modelId: model.modelId,
+        step: failure.step,
+        reason: failure.message,
+      });
+      if (failure.permanent)
+        this.savePointer({ ...this.pointer, handledDesiredVersion: desired.desiredVersion });
+      await reporter.report('FAILED', {
+        step: failure.step,
+        modelId: model.modelId,
+        reason: failure.message.slice(0, 1024),
+        ...failure.measured,
+      });
+    }
+  }
+
+  private async install(
+    desired: DesiredStateMessage,
+    model: DesiredModel,
+    reporter: Reporter,
+  ): Promise<void> {
+    const { logger, slots } = this.options;
+    const manifest: ModelManifest = {
+      modelId: model.modelId,
+      version: model.version,
+      format: model.format,
+      sha256: model.sha256,
+      sizeBytes: model.sizeBytes,
+    };
+    if (this.options.manifestPublicKey === null) {
+      throw new InstallFailure(
+        'VERIFYING',
+        'no manifest public key is pinned: enrol the device first',
+        false,
+      );
+    }
+    if (!verifyManifestSignature(manifest, model.signature, this.options.manifestPublicKey)) {
+      throw new InstallFailure(
+        'VERIFYING',
+        'the manifest signature does not verify with the public key pinned at enrolment',
+        true,
+      );
+    }
+    const downloads = path.join(this.options.dataDir, 'downloads');
+    fs.mkdirSync(downloads, { recursive: true, mode: 0o700 });
+    const partFile = path.join(downloads, `${model.sha256}.part`);
+    const alreadyDownloaded = fs.existsSync(partFile) ? fs.statSync(partFile).size : 0;
+    const needed = model.sizeBytes - alreadyDownloaded + model.sizeBytes + 16 * 1024 * 1024;
+    const free = await freeDiskBytes(downloads);
+    if (free < needed) {
+      throw new InstallFailure(
+        'DOWNLOADING',
+        `needs ${needed} bytes free for download and unpacking, ${free} available`,
+        false,
+      );
+    }
+    await reporter.report('IN_PROGRESS', {
+      step: 'DOWNLOADING',
+      modelId: model.modelId,
+      progress: { bytesDone: alreadyDownloaded, bytesTotal: model.sizeBytes },
+    });
+    let lastReportedQuarter = Math.floor((alreadyDownloaded * 4) / model.sizeBytes);
+    const progressReports: Promise<void>[] = [];
+    try {
+      await downloadArtifact({
+        url: model.artifactUrl,
+        partFile,
+        expectedSizeBytes: model.sizeBytes,
+        expectedSha256: model.sha256,
+        credentials: { username: this.options.deviceId, password: this.options.deviceSecret },
+        caCertificate: this.options.caCertificate,
+        onProgress: (bytesDone, bytesTotal) => {
+          const quarter = Math.floor((bytesDone * 4) / bytesTotal);
+          if (quarter > lastReportedQuarter && quarter < 4) {
+            lastReportedQuarter = quarter;
+            progressReports.push(
+              reporter.report('IN_PROGRESS', {
+                step: 'DOWNLOADING',
+                modelId: model.modelId,
+                progress: { bytesDone, bytesTotal },
+              }),
+            );
+          }
+        },
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const permanent =
+        error instanceof ArtifactDownloadError && /mismatch|HTTP 4\d\d|more than/.test(reason);
+      throw new InstallFailure(
+        /mismatch/.test(reason) ? 'VERIFYING' : 'DOWNLOADING',
+        `download: ${reason}`,
+        permanent,
+      );
+    }
+    await Promise.all(progressReports);
+    await reporter.report('IN_PROGRESS', {
+      step: 'VERIFYING',
+      modelId: model.modelId,
+      reason: 'signature, size and sha256 verified',
+    });
+
+    await reporter.report('IN_PROGRESS', { step: 'INSTALLING', modelId: model.modelId });
+    const slot = slots.inactiveSlot();
+    if (this.pointer.previous?.slot === slot) this.savePointer({ ...this.pointer, previous: null });
+    const directory = slots.clearSlot(slot);
+    try {
+      unpackModelBundle(partFile, directory);
+    } catch (error) {
+      fs.rmSync(partFile, { force: true });
+      throw new InstallFailure(
+        'INSTALLING',
+        `bundle: ${error instanceof Error ? error.message : String(error)}`,
+        true,
+      );
+    }
+    slots.markInstalled(slot, model.sha256);
+    fs.rmSync(partFile, { force: true });
+
+    await reporter.report('IN_PROGRESS', { step: 'HEALTH_CHECK', modelId: model.modelId });
+    let candidate: DetectorAdapter;
+    try {
+      candidate = await this.options.loader(directory, manifest);
+    } catch (error) {
+      throw new InstallFailure(
+        'HEALTH_CHECK',
+        `cannot load the model: ${error instanceof Error ? error.message : String(error)}`,
+        true,
+      );
+    }
+    const spec = desired.healthCheck ?? { warmupFrames: 1, measureFrames: 1, minFps: 0, minAccuracy: null };
+    const result = await runHealthCheck(candidate, directory, spec, this.options.healthCheck).catch(
+      async (error: unknown) => {
+        await candidate.close();
+        throw new InstallFailure(
+          'HEALTH_CHECK',
+          `health check crashed: ${error instanceof Error ? error.message : String(error)}`,
+          true,
+        );
+      },
+    );
+    const measured = {
+      measuredFps: result.measuredFps,
+      ...(result.measuredAccuracy === null ? {} : { measuredAccuracy: result.measuredAccuracy }),
+    };
+    if (!result.passed) {
+      await candidate.close();
+      logger.warn('health check failed; staying on the running model', {
+        modelId: model.modelId,
+        reason: result.reason,
+      });
+      throw new InstallFailure(
+        'ROLLED_BACK',
+        `health check failed: ${result.reason ?? 'unknown'}; kept ${this.pointer.current?.modelId ?? 'no model'}`,
+        true,
+        measured,
+      );
+    }
+    const installed: InstalledModel = {
+      ...manifest,
+      slot,
+      desiredVersion: desired.desiredVersion,
+      installedAt: (this.options.now ?? Date.now)(),
+      measuredFps: result.measuredFps,
+      measuredAccuracy: result.measuredAccuracy,
+    };
+    await this.switchTo({ installed, detector: candidate }, desired.desiredVersion);
+    this.lastAccuracy = result.measuredAccuracy;
+    await reporter.report('SUCCEEDED', { step: 'RUNNING', modelId: model.modelId, ...measured });
+  }
+
+  /** Makes `next` the running model and records it atomically; the old one becomes `previous`. */
+  private async switchTo(
+    next: { installed: InstalledModel; detector: DetectorAdapter } | null,
+    desiredVersion: number,
+  ): Promise<void> {
+    const old = this.detector;
+    const now = (this.options.now ?? Date.now)();
+    this.savePointer({
+      current: next?.installed ?? null,
+      previous: this.pointer.current ?? this.pointer.previous,
+      probation: next === null ? null : { starts: 0, since: now },
+      handledDesiredVersion: desiredVersion,
+    });
+    this.detector = next?.detector;
+    this.options.onModelChanged(this.detector, next?.installed ?? null);
+    this.scheduleProbationEnd();
+    await old?.close();
+    this.options.logger.info('switched model', {
+      modelId: next?.installed.modelId ?? null,
+      slot: next?.installed.slot ?? null,
+    });
+  }
+
+  private async rollback(reporter: Reporter, reason: string): Promise<void> {
+    const previous = this.pointer.previous;
+    if (previous === null || !this.options.slots.isInstalled(previous)) {
+      await reporter.report('REJECTED', { reason: 'no previous model is installed to roll back to' });
+      return;
+    }
+    let detector: DetectorAdapter;
+    try {
+      detector = await this.options.loader(this.options.slots.slotDirectory(previous.slot), previous);
+    } catch (error) {
+      await reporter.report('FAILED', {
+        step: 'ROLLED_BACK',
+        modelId: previous.modelId,
+        reason: `cannot load the previous model: ${String(error)}`,
+      });
+      return;
+    }
+    const old = this.detector;
+    this.savePointer({ ...this.pointer, current: previous, previous: this.pointer.current, probation: null });
+    this.detector = detector;
+    this.options.onModelChanged(detector, previous);
+    await old?.close();
+    this.options.logger.warn('rolled back', { modelId: previous.modelId, reason });
+    await reporter.report('SUCCEEDED', { step: 'ROLLED_BACK', modelId: previous.modelId, reason });
+  }
+
+  private async loadAtStart(): Promise<void> {
+    const maxStarts = this.options.maxStartsOnProbation ?? 3;
+    let pointer = this.pointer;
+    if (pointer.probation !== null) {
+      // Each start restarts the probation clock: the model must run `probationMs` in one go to be trusted.
+      const starts = pointer.probation.starts + 1;
+      pointer = { ...pointer, probation: { starts, since: (this.options.now ?? Date.now)() } };
+      if (
+        starts > maxStarts &&
+        pointer.previous !== null &&
+        this.options.slots.isInstalled(pointer.previous)
+      ) {
+        this.options.logger.error('the new model did not survive its probation; rolling back', {
+          modelId: pointer.current?.modelId,
+          starts,
+          previous: pointer.previous.modelId,
+        });
+        pointer = { ...pointer, current: pointer.previous, previous: pointer.current, probation: null };
+      }
+      this.savePointer(pointer);
+    }
+    const current = pointer.current;
+    if (current === null) return;
+    if (!this.options.slots.isInstalled(current)) {
+      this.options.logger.error('the current slot is incomplete; running no model', {
+        slot: current.slot,
+        modelId: current.modelId,
+      });
+      this.savePointer({ ...pointer, current: null, handledDesiredVersion: null });
+      return;
+    }
+    try {
+      this.detector = await this.options.loader(this.options.slots.slotDirectory(current.slot), current);
+      this.lastAccuracy = current.measuredAccuracy;
+      this.options.onModelChanged(this.detector, current);
+      this.scheduleProbationEnd();
+    } catch (error) {
+      this.options.logger.error('cannot load the current model', { modelId: current.modelId, error });
+    }
+  }
+
+  private scheduleProbationEnd(): void {
+    if (this.probationTimer !== undefined) clearTimeout(this.probationTimer);
+    const probation = this.pointer.probation;
+    if (probation === null) return;
+    const remaining = Math.max(
+      0,
+      probation.since + (this.options.probationMs ?? 600_000) - (this.options.now ?? Date.now)(),
+    );
+    this.probationTimer = setTimeout(() => {
+      this.savePointer({ ...this.pointer, probation: null });
+      this.options.logger.info('the running model passed its probation', {
+        modelId: this.pointer.current?.modelId,
+      });
+    }, remaining);
+    this.probationTimer.unref();
+  }
+
+  private savePointer(pointer: SlotPointer): void {
+    this.options.slots.writePointer(pointer);
+    this.pointer = pointer;
+  }
+}

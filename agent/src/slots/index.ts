@@ -1,0 +1,2 @@
+export * from './atomic-json-file';
+export * from './slot-store';

@@ -1,0 +1,436 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  emotionEventSchema,
+  formatIssues,
+  type EmotionEvent,
+  type LostSequenceRange,
+} from '@emofleet/protocol';
+import { type Logger } from '../logger';
+import { addSequenceRange, rangesAbove } from './sequence-ranges';
+import { decodeSpoolRecords, encodeSpoolRecord, highestSeqBehindCorruption } from './spool-record';
+import { fsyncDirectory, SpoolStateFile, type SpoolState } from './spool-state-file';
+
+/** An event as the tracker produces it; the spool assigns its `seq`. */
+export type NewEmotionEvent = Omit<EmotionEvent, 'seq'>;
+
+/**
+ * When appended records reach the disk. `every-append`: `append` returns after fdatasync (nothing returned is
+ * ever lost, even to a power cut; one sync per event). `interval`: synced every `intervalMs`; a power cut may
+ * lose the last interval, a process crash loses nothing (the page cache survives it). Either way only synced
+ * records are handed to the publisher, so a seq the control plane has seen is never reused.
+ */
+export type FsyncPolicy =
+  | { readonly mode: 'every-append' }
+  | { readonly mode: 'interval'; readonly intervalMs: number };
+
+export interface EventSpoolOptions {
+  /** Directory of the segment files and the state file (created when missing). */
+  readonly directory: string;
+  /** Bound on the segment files' total size; the oldest segment is dropped (and declared lost) to stay under it. */
+  readonly maxBytes: number;
+  /** A segment file is closed and a new one started when the next record would pass this size. */
+  readonly segmentBytes: number;
+  readonly fsync: FsyncPolicy;
+  readonly logger: Logger;
+}
+
+export interface SpoolStats {
+  /** Events stored and not yet acknowledged. */
+  readonly depth: number;
+  readonly droppedTotal: number;
+  readonly acknowledgedSeq: number;
+  /** The seq the next appended event gets. */
+  readonly nextSeq: number;
+  readonly bytes: number;
+  readonly segments: number;
+}
+
+interface Segment {
+  readonly filePath: string;
+  readonly firstSeq: number;
+  /** `firstSeq - 1` while empty. */
+  lastSeq: number;
+  bytes: number;
+}
+
+const SEGMENT_NAME = /^events-(\d{16})\.seg$/;
+
+function segmentFileName(firstSeq: number): string {
+  return `events-${String(firstSeq).padStart(16, '0')}.seg`;
+}
+
+/**
+ * The durable, bounded event spool: an append-only log of segment files (`events-<first seq>.seg`) whose records
+ * carry length + CRC-32, plus a small state file (acknowledged seq, dropped count, undeclared lost ranges).
+ *
+ * - Sequence numbers start at 1, grow by one per event and are never reused, across restarts and even after all
+ *   segments were deleted (the highest assigned seq is kept in the state file).
+ * - On open, a torn or corrupt tail (crash mid-write) is detected by length + CRC + seq chain and truncated.
+ * - Events are deleted only when acknowledged (whole segments whose last seq is acknowledged).
+ * - When full, the oldest segment is dropped: its unacknowledged events are counted and kept as lost ranges
+ *   to declare in the next batch, written to the state file before the segment is deleted.
+ *
+ * File operations are synchronous: appends are small and rare (debounced events), and a synchronous append
+ * keeps the order of writes, syncs and acknowledgements obvious.
+ */
+export class EventSpool {
+  private readonly stateFile: SpoolStateFile;
+  private readonly segments: Segment[] = [];
+  private readonly durableListeners = new Set<() => void>();
+  private activeFd: number | undefined;
+  private nextSeq = 1;
+  /** Highest seq known to be on disk; only these are handed out by `readFrom`. */
+  private durableSeq = 0;
+  private dirty = false;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private readCache: { filePath: string; bytesRead: number; events: EmotionEvent[] } | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly options: EventSpoolOptions,
+    private state: SpoolState,
+  ) {
+    this.stateFile = new SpoolStateFile(path.join(options.directory, 'spool-state.json'));
+  }
+
+  /** Opens (or creates) the spool in `options.directory`, repairing a torn tail. */
+  static open(options: EventSpoolOptions): EventSpool {
+    if (!(options.segmentBytes >= 4096 && options.maxBytes >= 2 * options.segmentBytes)) {
+      throw new RangeError(
+        `spool sizes: segmentBytes (${options.segmentBytes}) must be >= 4096 and maxBytes (${options.maxBytes}) >= 2 x segmentBytes`,
+      );
+    }
+    if (options.fsync.mode === 'interval' && !(options.fsync.intervalMs >= 1)) {
+      throw new RangeError(`spool fsync interval must be >= 1 ms, got ${options.fsync.intervalMs}`);
+    }
+    fs.mkdirSync(options.directory, { recursive: true, mode: 0o700 });
+    const stateFile = new SpoolStateFile(path.join(options.directory, 'spool-state.json'));
+    const spool = new EventSpool(options, stateFile.read());
+    spool.recover();
+    if (options.fsync.mode === 'interval') {
+      spool.syncTimer = setInterval(() => spool.sync(), options.fsync.intervalMs);
+      spool.syncTimer.unref();
+    }
+    return spool;
+  }
+
+  get stats(): SpoolStats {
+    const from = this.state.acknowledgedSeq + 1;
+    let depth = 0;
+    let bytes = 0;
+    for (const segment of this.segments) {
+      depth += Math.max(0, segment.lastSeq - Math.max(segment.firstSeq, from) + 1);
+      bytes += segment.bytes;
+    }
+    return {
+      depth,
+      droppedTotal: this.state.droppedTotal,
+      acknowledgedSeq: this.state.acknowledgedSeq,
+      nextSeq: this.nextSeq,
+      bytes,
+      segments: this.segments.length,
+    };
+  }
+
+  /** Dropped ranges not yet covered by an acknowledgement: what the next batch must declare. */
+  get lostRanges(): readonly LostSequenceRange[] {
+    return this.state.lost;
+  }
+
+  /** Calls `listener` whenever newly appended events became durable (and so publishable). */
+  onDurable(listener: () => void): () => void {
+    this.durableListeners.add(listener);
+    return () => this.durableListeners.delete(listener);
+  }
+
+  /** Stores the event under the next seq and returns it with that seq. Throws for an invalid event. */
+  append(event: NewEmotionEvent): EmotionEvent {
+    this.assertOpen();
+    const withSeq = { ...event, seq: this.nextSeq };
+    const valid = emotionEventSchema.safeParse(withSeq);
+    if (!valid.success) {
+      throw new TypeError(`cannot spool an invalid event: ${formatIssues(valid.error.issues, 'event')}`);
+    }
+    const record = encodeSpoolRecord(valid.data);
+    let active = this.segments[this.segments.length - 1];
+    if (
+      active === undefined ||
+      this.activeFd === undefined ||
+      active.bytes + record.length > this.options.segmentBytes
+    ) {
+      active = this.startSegment(withSeq.seq);
+    }
+    while (this.stats.bytes + record.length > this.options.maxBytes && this.segments.length > 1) {
+      this.dropOldestSegment();
+    }
+    writeFully(this.activeFd as number, record);
+    active.lastSeq = withSeq.seq;
+    active.bytes += record.length;
+    this.nextSeq += 1;
+    if (this.options.fsync.mode === 'every-append') {
+      fs.fdatasyncSync(this.activeFd as number);
+      this.markDurable();
+    } else {
+      this.dirty = true;
+    }
+    return valid.data;
+  }
+
+  /** Syncs appended records to disk now (the interval policy calls this on its timer). */
+  sync(): void {
+    if (!this.dirty || this.activeFd === undefined) return;
+    fs.fdatasyncSync(this.activeFd);
+    this.markDurable();
+  }
+
+  /** Up to `maxEvents` durable, unacknowledged events with `seq >= fromSeq`, in seq order. */
+  readFrom(fromSeq: number, maxEvents: number): EmotionEvent[] {
+    this.assertOpen();
+    const from = Math.max(fromSeq, this.state.acknowledgedSeq + 1);
+    const events: EmotionEvent[] = [];
+    for (const segment of this.segments) {
+      if (events.length >= maxEvents) break;
+      if (segment.lastSeq < from || segment.firstSeq > this.durableSeq) continue;
+      for (const event of this.segmentEvents(segment)) {
+        if (event.seq < from) continue;
+        if (event.seq > this.durableSeq || events.length >= maxEvents) break;
+        events.push(event);
+      }
+    }
+    return events;
+  }
+
+  /**
+   * The control plane stored everything up to `highestContiguousSeq`: delete those events. Lower or equal acks
+   * are ignored (acks are monotonic; retained ones are replayed). An ack at or above the next seq means this
+   * spool was lost or reset while the control plane kept its events: numbering continues above it.
+   * Returns whether the acknowledgement advanced.
+   */
+  acknowledge(highestContiguousSeq: number): boolean {
+    this.assertOpen();
+    if (highestContiguousSeq <= this.state.acknowledgedSeq) return false;
+    if (highestContiguousSeq >= this.nextSeq) {
+      this.options.logger.warn('acknowledgement above every local seq: continuing the numbering above it', {
+        acknowledgedSeq: highestContiguousSeq,
+        nextSeq: this.nextSeq,
+      });
+      this.nextSeq = highestContiguousSeq + 1;
+      this.durableSeq = Math.max(this.durableSeq, highestContiguousSeq);
+    }
+    this.writeState({
+      ...this.state,
+      acknowledgedSeq: highestContiguousSeq,
+      lost: rangesAbove(this.state.lost, highestContiguousSeq),
+    });
+    let deleted = false;
+    while (this.segments[0] !== undefined && this.segments[0].lastSeq <= highestContiguousSeq) {
+      this.deleteOldestSegment();
+      deleted = true;
+    }
+    if (deleted) fsyncDirectory(this.options.directory);
+    return true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    if (this.syncTimer !== undefined) clearInterval(this.syncTimer);
+    this.sync();
+    if (this.activeFd !== undefined) fs.closeSync(this.activeFd);
+    this.activeFd = undefined;
+    this.closed = true;
+  }
+
+  private recover(): void {
+    const names = fs
+      .readdirSync(this.options.directory)
+      .filter((name) => SEGMENT_NAME.test(name))
+      .sort();
+    let highestSeqOnDisk = 0;
+    for (const name of names) {
+      const filePath = path.join(this.options.directory, name);
+      const firstSeq = Number(SEGMENT_NAME.exec(name)?.[1]);
+      const bytes = fs.readFileSync(filePath);
+      const decoded = decodeSpoolRecords(bytes, firstSeq);
+      if (!decoded.complete) {
+        highestSeqOnDisk = Math.max(
+          highestSeqOnDisk,
+          highestSeqBehindCorruption(bytes, decoded.validBytes) ?? 0,
+        );
+        this.options.logger.warn('spool segment has a torn or corrupt record; truncating it there', {
+          file: filePath,
+          byteOffset: decoded.validBytes,
+          problem: decoded.problem,
+          bytesDiscarded: bytes.length - decoded.validBytes,
+        });
+        const fd = fs.openSync(filePath, 'r+');
+        try {
+          fs.ftruncateSync(fd, decoded.validBytes);
+          fs.fsyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
+      const lastSeq = firstSeq + decoded.events.length - 1;
+      highestSeqOnDisk = Math.max(highestSeqOnDisk, lastSeq);
+      if (decoded.events.length === 0 || lastSeq <= this.state.acknowledgedSeq) {
+        fs.unlinkSync(filePath);
+        continue;
+      }
+      this.segments.push({ filePath, firstSeq, lastSeq, bytes: decoded.validBytes });
+    }
+    fsyncDirectory(this.options.directory);
+    const lastSegment = this.segments[this.segments.length - 1];
+    const highestLost = this.state.lost.reduce((max, range) => Math.max(max, range.toSeq), 0);
+    const highest = Math.max(
+      this.state.highestAssignedSeq,
+      this.state.acknowledgedSeq,
+      highestLost,
+      highestSeqOnDisk,
+    );
+    this.declareGapsAsLost(highest);
+    this.nextSeq = highest + 1;
+    this.durableSeq = highest;
+    if (lastSegment !== undefined && lastSegment.bytes < this.options.segmentBytes) {
+      this.activeFd = fs.openSync(lastSegment.filePath, 'a');
+      fs.fsyncSync(this.activeFd);
+    }
+  }
+
+  /**
+   * Seqs between the acknowledgement and the highest assigned seq that are neither in a segment nor already
+   * declared lost were destroyed (a corrupt segment, files removed by hand): count and declare them too.
+   */
+  private declareGapsAsLost(highestAssignedSeq: number): void {
+    const present: LostSequenceRange[] = [
+      ...this.state.lost,
+      ...this.segments.map((s) => ({ fromSeq: s.firstSeq, toSeq: s.lastSeq })),
+    ].reduce<LostSequenceRange[]>((ranges, range) => addSequenceRange(ranges, range), []);
+    let lost = this.state.lost;
+    let missing = 0;
+    let expected = this.state.acknowledgedSeq + 1;
+    for (const range of [...present, { fromSeq: highestAssignedSeq + 1, toSeq: highestAssignedSeq + 1 }]) {
+      if (range.toSeq < expected) continue;
+      if (range.fromSeq > expected) {
+        const gap = { fromSeq: expected, toSeq: range.fromSeq - 1 };
+        lost = addSequenceRange(lost, gap);
+        missing += gap.toSeq - gap.fromSeq + 1;
+      }
+      expected = range.toSeq + 1;
+    }
+    if (missing === 0) return;
+    this.options.logger.warn('spool events missing on disk; declaring them lost', { missing, lost });
+    this.writeState({ ...this.state, lost, droppedTotal: this.state.droppedTotal + missing });
+  }
+
+  private startSegment(firstSeq: number): Segment {
+    if (this.activeFd !== undefined) {
+      fs.fsyncSync(this.activeFd);
+      fs.closeSync(this.activeFd);
+      this.activeFd = undefined;
+      this.markDurable();
+    }
+    const segment: Segment = {
+      filePath: path.join(this.options.directory, segmentFileName(firstSeq)),
+      firstSeq,
+      lastSeq: firstSeq - 1,
+      bytes: 0,
+    };
+    this.activeFd = fs.openSync(segment.filePath, 'wx', 0o600);
+    fsyncDirectory(this.options.directory);
+    this.segments.push(segment);
+    return segment;
+  }
+
+  private dropOldestSegment(): void {
+    const oldest = this.segments[0] as Segment;
+    const fromSeq = Math.max(oldest.firstSeq, this.state.acknowledgedSeq + 1);
+    const count = oldest.lastSeq - fromSeq + 1;
+    if (count > 0) {
+      const range = { fromSeq, toSeq: oldest.lastSeq };
+      this.writeState({
+        ...this.state,
+        lost: addSequenceRange(this.state.lost, range),
+        droppedTotal: this.state.droppedTotal + count,
+      });
+      this.options.logger.warn('event spool full: dropped the oldest unacknowledged events', {
+        ...range,
+        droppedTotal: this.state.droppedTotal,
+      });
+    }
+    this.deleteOldestSegment();
+    fsyncDirectory(this.options.directory);
+  }
+
+  private deleteOldestSegment(): void {
+    const oldest = this.segments.shift() as Segment;
+    if (this.segments.length === 0 && this.activeFd !== undefined) {
+      fs.closeSync(this.activeFd);
+      this.activeFd = undefined;
+    }
+    if (this.readCache?.filePath === oldest.filePath) this.readCache = undefined;
+    fs.unlinkSync(oldest.filePath);
+  }
+
+  private writeState(state: SpoolState): void {
+    this.state = { ...state, highestAssignedSeq: Math.max(state.highestAssignedSeq, this.nextSeq - 1) };
+    this.stateFile.write(this.state);
+  }
+
+  /** The segment's events, read incrementally (appends only grow the active segment). */
+  private segmentEvents(segment: Segment): EmotionEvent[] {
+    let cache = this.readCache;
+    if (cache === undefined || cache.filePath !== segment.filePath || cache.bytesRead > segment.bytes) {
+      cache = { filePath: segment.filePath, bytesRead: 0, events: [] };
+      this.readCache = cache;
+    }
+    if (cache.bytesRead < segment.bytes) {
+      const tail = Buffer.allocUnsafe(segment.bytes - cache.bytesRead);
+      const fd = fs.openSync(segment.filePath, 'r');
+      try {
+        readFully(fd, tail, cache.bytesRead);
+      } finally {
+        fs.closeSync(fd);
+      }
+      const lastCached = cache.events[cache.events.length - 1];
+      const decoded = decodeSpoolRecords(
+        tail,
+        lastCached === undefined ? segment.firstSeq : lastCached.seq + 1,
+      );
+      if (!decoded.complete) {
+        throw new Error(
+          `${segment.filePath}: ${decoded.problem} at byte ${cache.bytesRead + decoded.validBytes} of a record this process wrote`,
+        );
+      }
+      cache.events.push(...decoded.events);
+      cache.bytesRead = segment.bytes;
+    }
+    return cache.events;
+  }
+
+  private markDurable(): void {
+    this.dirty = false;
+    const highest = this.nextSeq - 1;
+    if (highest <= this.durableSeq) return;
+    this.durableSeq = highest;
+    for (const listener of this.durableListeners) listener();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`event spool ${this.options.directory} is closed`);
+  }
+}
+
+function writeFully(fd: number, bytes: Buffer): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
+}
+
+function readFully(fd: number, into: Buffer, position: number): void {
+  let offset = 0;
+  while (offset < into.length) {
+    const read = fs.readSync(fd, into, offset, into.length - offset, position + offset);
+    if (read === 0) throw new Error(`unexpected end of file at byte ${position + offset}`);
+    offset += read;
+  }
+}

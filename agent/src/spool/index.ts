@@ -1,0 +1,2 @@
+export * from './event-spool';
+export * from './event-publisher';

@@ -1,0 +1,2 @@
+export * from './box-geometry';
+export * from './expression-tracker';

@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { TelemetryBuffer } from './telemetry-buffer';
+import { TelemetryIngestCounters } from './telemetry-ingest-counters';
+import { TelemetryQueryRepository } from './telemetry-query.repository';
+import { TelemetryController } from './telemetry.controller';
+import { TelemetryListener } from './telemetry.listener';
+import { TelemetryRepository } from './telemetry.repository';
+import { TelemetryService } from './telemetry.service';
+
+/** Telemetry ingestion from MQTT (batched writes) and the telemetry API (api role). */
+@Module({
+  controllers: [TelemetryController],
+  providers: [
+    TelemetryRepository,
+    TelemetryIngestCounters,
+    TelemetryBuffer,
+    TelemetryListener,
+    TelemetryQueryRepository,
+    TelemetryService,
+  ],
+  exports: [TelemetryIngestCounters, TelemetryBuffer, TelemetryQueryRepository],
+})
+export class TelemetryModule {}

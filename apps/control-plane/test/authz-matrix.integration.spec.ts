@@ -1,0 +1,138 @@
+import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
+import { type ApiResponse, apiRequest } from './support/api-request';
+import { createTestDatabase, testAdminToken, testConfig } from './support/test-environment';
+
+/**
+ * The least role every endpoint needs (`public`: no token). Keyed by `METHOD /openapi/path`. EVERY endpoint in
+ * the OpenAPI document must be listed here, and nothing else: a new endpoint fails this test until its author
+ * states who may call it.
+ */
+const REQUIRED: Readonly<Record<string, 'public' | 'viewer' | 'operator' | 'admin'>> = {
+  'GET /health': 'public',
+  'GET /devices': 'viewer',
+  'GET /devices/{id}': 'viewer',
+  'PATCH /devices/{id}': 'operator',
+  'DELETE /devices/{id}': 'operator',
+  'GET /tokens': 'admin',
+  'POST /tokens': 'admin',
+  'DELETE /tokens/{id}': 'admin',
+  'GET /audit': 'admin',
+  'GET /enrolment-tokens': 'operator',
+  'POST /enrolment-tokens': 'operator',
+  'DELETE /enrolment-tokens/{id}': 'operator',
+  'POST /enrol': 'public',
+  'GET /artifacts/{sha256}': 'public',
+  'GET /signing-key': 'public',
+  'GET /models': 'viewer',
+  'GET /models/{name}/versions': 'viewer',
+  'GET /models/{name}/versions/{version}': 'viewer',
+  'POST /models/{name}/versions': 'operator',
+  'POST /models/{name}/versions/from-path': 'admin',
+  'GET /jobs/{id}': 'viewer',
+};
+
+const ROLE_ORDER = ['viewer', 'operator', 'admin'] as const;
+type Caller = 'admin' | 'operator' | 'viewer' | 'no token' | 'bad token' | 'expired token' | 'revoked token';
+const CALLERS: readonly Caller[] = [
+  'admin',
+  'operator',
+  'viewer',
+  'no token',
+  'bad token',
+  'expired token',
+  'revoked token',
+];
+const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+/** What `caller` must get from an endpoint needing `required`: `allowed` = anything but 401/403. */
+function expectedOutcome(required: (typeof REQUIRED)[string], caller: Caller): 401 | 403 | 'allowed' {
+  if (required === 'public') return 'allowed';
+  if (caller !== 'admin' && caller !== 'operator' && caller !== 'viewer') return 401;
+  return ROLE_ORDER.indexOf(caller) >= ROLE_ORDER.indexOf(required) ? 'allowed' : 403;
+}
+
+describe('authorization matrix: every endpoint x every kind of caller', () => {
+  let controlPlane: RunningControlPlane;
+  let endpoints: string[];
+  const tokens = new Map<Caller, string | null>();
+  const cleanups: Array<() => Promise<void> | void> = [];
+
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    cleanups.push(() => database.drop());
+    const test = testConfig('embedded', { DATABASE_URL: database.url });
+    cleanups.push(test.cleanup);
+    controlPlane = await startControlPlane(test.config, () => undefined);
+
+    const document = await apiRequest<{ paths: Record<string, Record<string, unknown>> }>(
+      controlPlane.httpUrl,
+      'GET',
+      '/docs-json',
+      { token: null },
+    );
+    endpoints = Object.entries(document.body.paths).flatMap(([path, operations]) =>
+      HTTP_METHODS.filter((method) => method in operations).map(
+        (method) => `${method.toUpperCase()} ${path}`,
+      ),
+    );
+
+    const create = async (role: string, expiresAt?: string) => {
+      const created = await apiRequest<{ id: string; token: string }>(
+        controlPlane.httpUrl,
+        'POST',
+        '/tokens',
+        {
+          body: { name: `matrix ${role}`, role, expiresAt },
+        },
+      );
+      if (created.status !== 201)
+        throw new Error(`creating a ${role} token: ${JSON.stringify(created.body)}`);
+      return created.body;
+    };
+    tokens.set('admin', testAdminToken);
+    tokens.set('operator', (await create('operator')).token);
+    tokens.set('viewer', (await create('viewer')).token);
+    tokens.set('no token', null);
+    tokens.set('bad token', 'emf_this-token-was-never-issued');
+    const revoked = await create('admin');
+    await apiRequest(controlPlane.httpUrl, 'DELETE', `/tokens/${revoked.id}`);
+    tokens.set('revoked token', revoked.token);
+    tokens.set('expired token', (await create('admin', new Date(Date.now() + 1000).toISOString())).token);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+  }, 30_000);
+
+  afterAll(async () => {
+    await controlPlane?.close();
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  }, 30_000);
+
+  it('lists every endpoint of the OpenAPI document, and only those', () => {
+    const missing = endpoints.filter((endpoint) => !(endpoint in REQUIRED));
+    const stale = Object.keys(REQUIRED).filter((endpoint) => !endpoints.includes(endpoint));
+    expect({ missing, stale }).toEqual({ missing: [], stale: [] });
+  });
+
+  it('answers every caller of every endpoint as its role requires', async () => {
+    const mismatches: string[] = [];
+    for (const endpoint of endpoints) {
+      const required = REQUIRED[endpoint];
+      if (required === undefined) continue; // reported by the test above
+      const [method = 'GET', template = '/'] = endpoint.split(' ');
+      // Ids that do not exist and empty bodies: allowed callers get 4xx from validation or lookup, never a change.
+      const path = template.replace(/\{[^}]+\}/g, 'authz-matrix-missing');
+      const body = method === 'GET' || method === 'DELETE' ? undefined : {};
+      for (const caller of CALLERS) {
+        const response: ApiResponse<unknown> = await apiRequest(controlPlane.httpUrl, method, path, {
+          token: tokens.get(caller) ?? null,
+          body,
+        });
+        const expected = expectedOutcome(required, caller);
+        const actual = response.status;
+        const ok =
+          expected === 'allowed' ? actual !== 401 && actual !== 403 && actual < 500 : actual === expected;
+        if (!ok) mismatches.push(`${endpoint} as ${caller}: expected ${expected}, got ${actual}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  }, 60_000);
+});
