@@ -1,13 +1,31 @@
 // `npm test`: finds or starts the services the tests need, runs every project's test target through Nx and
 // closes with one line `N passed, N failed` summing all suites. Extra arguments go to `nx run-many`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { node16Binary } from './node16.mjs';
 import { resolveTestServices } from './test-services.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const NODE16_PROJECTS = ['libs/protocol', 'agent'];
+const NATIVE_SUITES = [
+  ['release', []],
+  ['sanitized', ['SANITIZE=1']],
+];
+
+/** Records a non-jest suite that prints `N passed, N failed` in the jest report format. */
+function recordPlainSuite(name, output, status) {
+  const match = [...output.matchAll(/^(\d+) passed, (\d+) failed$/gm)].pop();
+  const passedCount = match ? Number(match[1]) : 0;
+  const failedCount = match ? Number(match[2]) : 1;
+  const report = {
+    numPassedTests: passedCount,
+    numFailedTests: status === 0 ? failedCount : Math.max(failedCount, 1),
+    numRuntimeErrorTestSuites: 0,
+  };
+  mkdirSync(reports, { recursive: true });
+  writeFileSync(join(reports, `${name}.json`), JSON.stringify(report));
+}
 const reports = join(root, 'reports', 'jest');
 rmSync(reports, { recursive: true, force: true });
 
@@ -35,6 +53,17 @@ try {
       env: { ...process.env, ...services.env, EMOFLEET_TEST_NODE: node16, EMOFLEET_TEST_LABEL: 'node16' },
     });
     if (run.status !== 0) nxStatus = nxStatus || 1;
+  }
+  // The detector's C++ tests, plain and under AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer.
+  for (const [label, args] of NATIVE_SUITES) {
+    process.stdout.write(`\n> detector native tests (${label})\n`);
+    const run = spawnSync('nice', ['make', '-C', 'libs/detector/native', '-j2', ...args, 'test'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    process.stdout.write(run.stdout ?? '');
+    recordPlainSuite(`detector-native.${label}`, run.stdout ?? '', run.status ?? 1);
   }
 } finally {
   await services.stop();

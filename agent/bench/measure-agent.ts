@@ -20,23 +20,30 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function procSample(pid: number): { rssKiB: number; cpuTicks: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return { rssKiB: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]), cpuTicks: Number(stat[11]) + Number(stat[12]) };
+  return {
+    rssKiB: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]),
+    cpuTicks: Number(stat[11]) + Number(stat[12]),
+  };
 }
 
 async function measureAgentProcess(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'emofleet-measure-'));
-  const child = spawn(process.execPath, [path.join(__dirname, '../bin/emofleet-agent.js'), 'run', '--source', 'synthetic:', '--fps', '30'], {
-    env: {
-      ...process.env,
-      EMOFLEET_DATA_DIR: dataDir,
-      EMOFLEET_MQTT_URL: 'mqtt://127.0.0.1:1883',
-      EMOFLEET_DEVICE_ID: 'measure-agent',
-      EMOFLEET_DEVICE_SECRET: 'x',
-      EMOFLEET_TOPIC_PREFIX: `emofleet-bench/measure-${process.pid}/v1`,
-      EMOFLEET_DETECTOR: 'synthetic',
+  const child = spawn(
+    process.execPath,
+    [path.join(__dirname, '../bin/emofleet-agent.js'), 'run', '--source', 'synthetic:', '--fps', '30'],
+    {
+      env: {
+        ...process.env,
+        EMOFLEET_DATA_DIR: dataDir,
+        EMOFLEET_MQTT_URL: 'mqtt://127.0.0.1:1883',
+        EMOFLEET_DEVICE_ID: 'measure-agent',
+        EMOFLEET_DEVICE_SECRET: 'x',
+        EMOFLEET_TOPIC_PREFIX: `emofleet-bench/measure-${process.pid}/v1`,
+        EMOFLEET_DETECTOR: 'synthetic',
+      },
+      stdio: 'ignore',
     },
-    stdio: 'ignore',
-  });
+  );
   await sleep(8000);
   const first = procSample(child.pid as number);
   await sleep(10_000);
@@ -45,12 +52,20 @@ async function measureAgentProcess(): Promise<void> {
   await new Promise((resolve) => child.once('exit', resolve));
   fs.rmSync(dataDir, { recursive: true, force: true });
   const cpuPercent = ((second.cpuTicks - first.cpuTicks) / TICKS_PER_SECOND / 10) * 100;
-  console.log(`agent process (no model installed: frames are read and dropped): RSS ${second.rssKiB} KiB, CPU ${cpuPercent.toFixed(1)} % of one core`);
+  console.log(
+    `agent process (no model installed: frames are read and dropped): RSS ${second.rssKiB} KiB, CPU ${cpuPercent.toFixed(1)} % of one core`,
+  );
 }
 
 async function measurePipeline(): Promise<void> {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'emofleet-measure-spool-'));
-  const spool = EventSpool.open({ directory, maxBytes: 64 << 20, segmentBytes: 1 << 20, fsync: { mode: 'interval', intervalMs: 200 }, logger: silentLogger });
+  const spool = EventSpool.open({
+    directory,
+    maxBytes: 64 << 20,
+    segmentBytes: 1 << 20,
+    fsync: { mode: 'interval', intervalMs: 200 },
+    logger: silentLogger,
+  });
   const frames = new FrameStatistics();
   const count = 900;
   const loop = new DetectionLoop({

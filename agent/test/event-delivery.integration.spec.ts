@@ -125,8 +125,11 @@ describe('spooled events through a private mosquitto that goes down, to an inges
     const { spool, ingest } = await startAgentParts();
     spool.append(sampleEvent(0));
     await until(() => ingest.highestContiguousSeq === 1, 'first event acknowledged', 5000);
+    const outageStarted = Date.now();
     const duringOutage = await outageWithEvents(spool, 61_000, 50);
-    expect(duringOutage).toBeGreaterThan(1000);
+    expect(Date.now() - outageStarted).toBeGreaterThanOrEqual(61_000);
+    // One event every 50 ms, fewer when the machine is busy.
+    expect(duringOutage).toBeGreaterThan(300);
     await until(
       () => ingest.highestContiguousSeq === 1 + duringOutage,
       `${1 + duringOutage} events acknowledged`,
@@ -138,7 +141,11 @@ describe('spooled events through a private mosquitto that goes down, to an inges
 
   it('declares the events a full spool dropped, so the acknowledgement moves past the gap; the drop is counted', async () => {
     const { spool, ingest } = await startAgentParts({ maxBytes: 16 * 1024, segmentBytes: 4096 });
-    const duringOutage = await outageWithEvents(spool, 1500, 2);
+    await broker.stop();
+    // 400 events of ~230 bytes: far more than the 16 KiB spool holds.
+    const duringOutage = 400;
+    for (let n = 0; n < duringOutage; n += 1) spool.append(sampleEvent(n));
+    await broker.start();
     const { droppedTotal } = spool.stats;
     expect(droppedTotal).toBeGreaterThan(0);
     await until(

@@ -209,6 +209,20 @@ describe('model reconciliation against a local HTTP artifact server double and a
     });
   });
 
+  it('rejects an apply job whose desired state was malformed, with the validation detail; the model keeps running', async () => {
+    await install('model-a', 1);
+    jobs.sendMalformedDesired('schema-violation', 'model.sha256: must be 64 lower-case hex digits');
+    jobs.sendJob('job-2', 'apply-desired-state', { desiredVersion: 2 });
+    await until(() => jobs.finalOf('job-2') !== undefined, 'rejection');
+    expect(jobs.finalOf('job-2')).toMatchObject({
+      status: 'REJECTED',
+      statusDetails: {
+        reason: expect.stringMatching(/rejected: schema-violation: model\.sha256: must be 64/),
+      },
+    });
+    expect(running.model?.modelId).toBe('model-a');
+  });
+
   it('resumes a partial download with an HTTP Range request', async () => {
     const bundle = testBundle(0);
     const artifact = server.add(bundle);

@@ -7,6 +7,7 @@ import {
   PROTOCOL_VERSION,
   RejectionCounter,
   type BirthMessage,
+  type DecodeRejection,
   type MessageKind,
   type MessageOf,
   type MqttProtocolVersion,
@@ -114,6 +115,7 @@ export class DeviceConnection {
   private readonly now: () => number;
   private readonly handlers = new Map<InboundKind, Set<InboundHandler<InboundKind>>>();
   private readonly statusListeners = new Set<(status: ConnectionStatus) => void>();
+  private readonly rejectionListeners = new Set<(rejection: DecodeRejection) => void>();
   private session: Session | undefined;
   private reconnectTimer: unknown;
   private failedAttempts = 0;
@@ -190,6 +192,12 @@ export class DeviceConnection {
   onStatusChange(listener: (status: ConnectionStatus) => void): () => void {
     this.statusListeners.add(listener);
     return () => this.statusListeners.delete(listener);
+  }
+
+  /** Calls `listener` for every message from the broker that failed validation (e.g. a malformed desired state). */
+  onRejection(listener: (rejection: DecodeRejection) => void): () => void {
+    this.rejectionListeners.add(listener);
+    return () => this.rejectionListeners.delete(listener);
   }
 
   /** Calls `handler` for every valid message of `kind` addressed to this device; returns an unsubscribe function. */
@@ -328,6 +336,7 @@ export class DeviceConnection {
     if (!result.ok) {
       if (result.reason === 'empty-payload') return;
       this.rejections.record(result);
+      for (const listener of this.rejectionListeners) listener(result);
       this.options.logger.warn('rejected a message from the broker', {
         topic,
         reason: result.reason,

@@ -22,6 +22,7 @@ export interface DetectionLoopOptions {
 export class DetectionLoop {
   private readonly slot = new LatestFrameSlot();
   private busy = false;
+  private draining: Promise<void> = Promise.resolve();
   private lastModelId: string | undefined;
   private countedDrops = 0;
   private running = false;
@@ -51,9 +52,16 @@ export class DetectionLoop {
     });
   }
 
+  /**
+   * Stops the source, lets the frame being detected finish, and counts a frame still waiting as dropped, so
+   * that processed + dropped always equals the frames the source delivered.
+   */
   async stop(): Promise<void> {
     this.running = false;
     await this.options.source.stop();
+    await this.draining;
+    if (this.slot.take() !== undefined) this.options.frames.recordDropped();
+    this.syncDrops();
     for (const event of this.options.tracker.flush()) this.options.spool.append(event);
   }
 
@@ -61,7 +69,11 @@ export class DetectionLoop {
     if (!this.running) return;
     this.slot.put(frame);
     this.syncDrops();
-    if (!this.busy) void this.drain();
+    if (!this.busy) {
+      this.draining = this.drain().catch((error: unknown) =>
+        this.options.logger.error('detection loop failed', { error }),
+      );
+    }
   }
 
   private async drain(): Promise<void> {

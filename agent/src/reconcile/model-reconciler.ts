@@ -21,6 +21,8 @@ import { unpackModelBundle } from './model-bundle';
 import { type ModelLoader } from './model-loader';
 
 export interface ReconcileChannel extends JobChannel {
+  /** Messages from the broker that failed validation; a rejected desired state is reported to its job. */
+  onRejection?(listener: (rejection: { kind?: string; reason: string; detail: string }) => void): () => void;
   onMessage(kind: 'desired', handler: InboundHandler<'desired'>): () => void;
   onMessage(kind: 'job-notify-next', handler: InboundHandler<'job-notify-next'>): () => void;
   onMessage(kind: 'job-update-response', handler: InboundHandler<'job-update-response'>): () => void;
@@ -84,6 +86,8 @@ export class ModelReconciler {
   private work: Promise<void> = Promise.resolve();
   private latestDesired: DesiredStateMessage | undefined;
   private pendingApply: PendingApply | undefined;
+  /** Why the last desired state from the broker was rejected (schema, size, JSON), for the job waiting for it. */
+  private lastDesiredRejection: { at: number; reason: string } | undefined;
   private readonly jobsSeen = new Set<string>();
   private readonly unsubscribers: (() => void)[] = [];
   private probationTimer: NodeJS.Timeout | undefined;
@@ -118,6 +122,15 @@ export class ModelReconciler {
   async start(): Promise<void> {
     await this.loadAtStart();
     const { channel } = this.options;
+    const unsubscribeRejections = channel.onRejection?.((rejection) => {
+      if (rejection.kind !== 'desired') return;
+      this.lastDesiredRejection = { at: Date.now(), reason: `${rejection.reason}: ${rejection.detail}` };
+      this.options.logger.warn('rejected a desired state; the running model keeps running', {
+        reason: rejection.reason,
+        detail: rejection.detail,
+      });
+    });
+    if (unsubscribeRejections !== undefined) this.unsubscribers.push(unsubscribeRejections);
     this.unsubscribers.push(
       channel.onMessage('desired', ({ message }) => this.onDesired(message)),
       channel.onMessage('job-notify-next', ({ message }) => {
@@ -212,10 +225,16 @@ export class ModelReconciler {
     switch (document.operation) {
       case 'apply-desired-state': {
         const wanted = document.parameters.desiredVersion;
-        const desired = await this.waitForDesired(wanted);
+        const waitStarted = Date.now();
+        const desired = await this.waitForDesired(wanted, waitStarted);
         if (desired === undefined) {
-          await reporter.report('FAILED', {
-            reason: `no valid desired state with desiredVersion >= ${wanted} arrived`,
+          const rejection = this.lastDesiredRejection;
+          const why =
+            rejection !== undefined && rejection.at >= waitStarted - 60_000
+              ? `the desired state was rejected: ${rejection.reason}`
+              : 'none arrived';
+          await reporter.report('REJECTED', {
+            reason: `no valid desired state with desiredVersion >= ${wanted}: ${why}`.slice(0, 1024),
           });
           return;
         }
@@ -263,14 +282,20 @@ export class ModelReconciler {
     }
   }
 
+  /**
+   * The desired state a job asks for; undefined when none arrives within `timeoutMs`, or at once when a desired
+   * state was rejected within the minute before `since` or after it (a malformed desired state will not heal).
+   */
   private async waitForDesired(
     minimumVersion: number,
+    since: number,
     timeoutMs = 30_000,
   ): Promise<DesiredStateMessage | undefined> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && !this.stopped) {
       const desired = this.latestDesired;
       if (desired !== undefined && desired.desiredVersion >= minimumVersion) return desired;
+      if ((this.lastDesiredRejection?.at ?? 0) >= since - 60_000) return undefined;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return undefined;

@@ -17,6 +17,19 @@ export class JobServiceDouble implements ReconcileChannel {
   readonly updates: JobUpdateMessage[] = [];
   private readonly handlers = new Map<InboundKind, Set<InboundHandler<InboundKind>>>();
   private readonly versions = new Map<string, number>();
+  private readonly rejectionListeners = new Set<
+    (rejection: { kind?: string; reason: string; detail: string }) => void
+  >();
+
+  onRejection(listener: (rejection: { kind?: string; reason: string; detail: string }) => void): () => void {
+    this.rejectionListeners.add(listener);
+    return () => this.rejectionListeners.delete(listener);
+  }
+
+  /** What the device's connection does with a desired state that fails validation. */
+  sendMalformedDesired(reason: string, detail: string): void {
+    for (const listener of this.rejectionListeners) listener({ kind: 'desired', reason, detail });
+  }
 
   constructor(readonly deviceId: string) {}
 

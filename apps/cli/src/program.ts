@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerDetectCommand } from './commands/detect';
 import { registerFleetCommands } from './commands/fleet';
 import { registerModelCommands } from './commands/model';
 
@@ -10,5 +11,6 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerFleetCommands(program);
   registerModelCommands(program);
+  registerDetectCommand(program);
   return program;
 }

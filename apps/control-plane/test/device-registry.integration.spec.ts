@@ -214,7 +214,7 @@ describe('device registry: tags, filters, updates, telemetry (embedded broker + 
     expect((await call('PATCH', '/devices/no-such-device', { body: { name: 'x' } })).status).toBe(404);
   });
 
-  it("keeps each device's newest telemetry", async () => {
+  it("shows each device's newest telemetry (stored by the telemetry listener)", async () => {
     const { enrolment, device } = member('jetson');
     const telemetry: TelemetryMessage = {
       v: PROTOCOL_VERSION,

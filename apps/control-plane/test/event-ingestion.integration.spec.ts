@@ -4,6 +4,7 @@ import { ProtocolRejections } from '../src/messaging/protocol-rejections';
 import { apiRequest } from './support/api-request';
 import { event, EventDevice, range } from './support/event-device';
 import { eventually } from './support/eventually';
+import { removeScheduledQueues } from './support/queue-cleanup';
 import { createTestDatabase, type TestMode, testConfig, uniqueSuffix } from './support/test-environment';
 
 interface EventView {
@@ -22,8 +23,12 @@ interface Continuity {
   missingRanges: Array<{ fromSeq: number; toSeq: number }>;
 }
 
+// Real services on a shared machine: allow for slow moments beyond jest's 5 s default.
+jest.setTimeout(30_000);
+
 describe.each<TestMode>(['external-services', 'embedded'])('event ingestion with %s', (mode) => {
   let controlPlane: RunningControlPlane;
+  let queuePrefix: string;
   let topicPrefix: string;
   const devices: EventDevice[] = [];
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -37,9 +42,10 @@ describe.each<TestMode>(['external-services', 'embedded'])('event ingestion with
     }
     const test = testConfig(mode, overrides);
     cleanups.push(test.cleanup);
+    queuePrefix = test.config.queuePrefix;
     topicPrefix = test.topicPrefix;
     controlPlane = await startControlPlane(test.config, () => undefined);
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     for (const device of devices) {
@@ -48,6 +54,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('event ingestion with
         await device.client.publishAsync(device.ackTopic, '', { qos: 1, retain: true });
       await device.client.endAsync();
     }
+    if (controlPlane) await removeScheduledQueues(controlPlane, queuePrefix);
     await controlPlane?.close();
     for (const cleanup of cleanups.reverse()) await cleanup();
   }, 30_000);
@@ -85,7 +92,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('event ingestion with
     await eventually(
       () => Promise.resolve(device.highestAck),
       (ack) => ack === 3,
-      { what: 'ack 3' },
+      { timeoutMs: 15_000, what: 'ack 3' },
     );
     // A redelivered batch and a later batch arriving before the one it follows.
     await device.send(range(1, 3));
@@ -93,7 +100,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('event ingestion with
     await eventually(
       () => continuity(device.id),
       (state) => state.storedEvents === 6,
-      { what: 'events 7-9 stored' },
+      { timeoutMs: 15_000, what: 'events 7-9 stored' },
     );
     const withGap = await continuity(device.id);
     expect(withGap.highestContiguousSeq).toBe(3);
@@ -105,7 +112,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('event ingestion with
     await eventually(
       () => Promise.resolve(device.highestAck),
       (ack) => ack === 9,
-      { what: 'ack 9' },
+      { timeoutMs: 15_000, what: 'ack 9' },
     );
     const stored = await allEvents(`device=${device.id}`);
     expect(stored.map((e) => e.seq).sort((a, b) => a - b)).toEqual(range(1, 9));
@@ -122,7 +129,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('event ingestion with
     await eventually(
       () => Promise.resolve(device.highestAck),
       (ack) => ack === 7,
-      { what: 'ack 7 past the declared loss' },
+      { timeoutMs: 15_000, what: 'ack 7 past the declared loss' },
     );
     // A batch may carry only a loss; repeating a declaration counts it once.
     await device.send([], [{ fromSeq: 8, toSeq: 9 }]);
@@ -130,7 +137,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('event ingestion with
     await eventually(
       () => Promise.resolve(device.highestAck),
       (ack) => ack === 9,
-      { what: 'ack 9 from a loss-only batch' },
+      { timeoutMs: 15_000, what: 'ack 9 from a loss-only batch' },
     );
     expect(await continuity(device.id)).toMatchObject({
       highestContiguousSeq: 9,
@@ -158,7 +165,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('event ingestion with
     await eventually(
       () => Promise.resolve(device.highestAck),
       (ack) => ack === 1,
-      { what: 'the valid batch acknowledged' },
+      { timeoutMs: 15_000, what: 'the valid batch acknowledged' },
     );
     const after = rejections.snapshot().byKindAndReason;
     expect(count('events/invalid-json', after) - count('events/invalid-json', before)).toBe(1);
@@ -174,7 +181,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('event ingestion with
     await eventually(
       () => Promise.resolve(device.highestAck),
       (ack) => ack === 20,
-      { what: 'ack 20' },
+      { timeoutMs: 15_000, what: 'ack 20' },
     );
     const happy = await allEvents(`tags=site=${device.enrolment.name}&label=Happiness`, 2);
     expect(happy.map((e) => e.seq)).toEqual([4, 8, 12, 16, 20]);

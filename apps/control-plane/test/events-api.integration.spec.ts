@@ -3,6 +3,7 @@ import { EventRetentionProcessor } from '../src/events/event-retention.processor
 import { apiRequest } from './support/api-request';
 import { event, EventDevice, range } from './support/event-device';
 import { eventually } from './support/eventually';
+import { removeScheduledQueues } from './support/queue-cleanup';
 import {
   authHeaders,
   createTestDatabase,
@@ -65,8 +66,12 @@ class SseClient {
   }
 }
 
+// Real services on a shared machine: allow for slow moments beyond jest's 5 s default.
+jest.setTimeout(30_000);
+
 describe.each<TestMode>(['external-services', 'embedded'])('events API with %s', (mode) => {
   let controlPlane: RunningControlPlane;
+  let queuePrefix: string;
   let topicPrefix: string;
   const devices: EventDevice[] = [];
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -80,9 +85,10 @@ describe.each<TestMode>(['external-services', 'embedded'])('events API with %s',
     }
     const test = testConfig(mode, overrides);
     cleanups.push(test.cleanup);
+    queuePrefix = test.config.queuePrefix;
     topicPrefix = test.topicPrefix;
     controlPlane = await startControlPlane(test.config, () => undefined);
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     for (const device of devices) {
@@ -90,6 +96,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('events API with %s',
         await device.client.publishAsync(device.ackTopic, '', { qos: 1, retain: true });
       await device.client.endAsync();
     }
+    if (controlPlane) await removeScheduledQueues(controlPlane, queuePrefix);
     await controlPlane?.close();
     for (const cleanup of cleanups.reverse()) await cleanup();
   }, 30_000);
@@ -102,7 +109,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('events API with %s',
     await eventually(
       () => Promise.resolve(device.highestAck),
       (ack) => ack === last,
-      { what: `ack ${last}` },
+      { timeoutMs: 15_000, what: `ack ${last}` },
     );
     return device;
   };
@@ -115,7 +122,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('events API with %s',
     await eventually(
       () => Promise.resolve(first.received.length),
       (count) => count === 5,
-      { what: 'five stored events streamed', timeoutMs: 10_000 },
+      { what: 'five stored events streamed', timeoutMs: 20_000 },
     );
     await first.stop();
     const resumeAfter = first.received[2]?.id;
@@ -127,7 +134,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('events API with %s',
     await eventually(
       () => Promise.resolve(second.received.length),
       (count) => count >= 7,
-      { what: 'the missed and the live events', timeoutMs: 10_000 },
+      { what: 'the missed and the live events', timeoutMs: 20_000 },
     );
     await second.stop();
     expect(second.received.map((entry) => entry.event.seq)).toEqual(range(4, 10));

@@ -1,8 +1,12 @@
+/**
+ * @jest-environment ./test/support/onnxruntime-environment.js
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCfg, randomWeights, serialiseWeights } from '@emofleet/darknet';
+import { parseCfg, randomWeights, SeededRandom, serialiseWeights } from '@emofleet/darknet';
 import { verifyManifestSignature } from '@emofleet/protocol';
 import { Client } from 'pg';
+import { encode as encodeJpeg } from 'jpeg-js';
 import * as tar from 'tar-stream';
 import * as yazl from 'yazl';
 import { hashSecret } from '../src/auth/token-secret';
@@ -39,13 +43,31 @@ interface VersionDetail {
     sizeBytes: number;
     signature: string;
   }>;
+  baseline: Record<string, unknown> | null;
+  jobs: Array<{ id: string; status: string }>;
 }
 interface JobView {
   id: string;
   status: string;
   progress: number;
   logs: string[];
+  result: Record<string, unknown> | null;
   failedReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+interface Baseline {
+  fps: number;
+  latencyMs: { p50: number; p95: number };
+  accuracy: number | null;
+  accuracyNote: string;
+  evalSet: { evaluated: number; correct: number; skipped: Array<{ image: string; reason: string }> } | null;
+}
+
+/** Wall time from a job's record (enqueued) to its end. */
+function elapsed(job: JobView): number {
+  return Date.parse(job.finishedAt ?? job.updatedAt) - Date.parse(job.createdAt);
 }
 
 describe('models, artifacts and the pipeline (PostgreSQL, Redis, Mosquitto)', () => {
@@ -134,10 +156,12 @@ describe('models, artifacts and the pipeline (PostgreSQL, Redis, Mosquitto)', ()
   };
   const validFiles = () => ({ cfg: Buffer.from(CFG), weights: WEIGHTS, names: Buffer.from(NAMES) });
 
-  it('accepts the paper tiny network, signs its bundle, and runs convert until the missing exporters stop it', async () => {
+  it('accepts the paper tiny network, signs its bundle, converts, verifies, benchmarks and ends ready', async () => {
     const evalSet = await tarArchive({
-      'img/a.jpg': 'jpeg bytes',
+      'img/a.jpg': noiseJpeg(96, 72),
       'img/a.txt': '0 0.5 0.5 0.2 0.2\n3 0.1 0.1 0.05 0.05\n',
+      'img/b.png': 'png bytes',
+      'img/b.txt': '2 0.5 0.5 0.3 0.3\n',
     });
     const created = await upload(
       'tiny-expr',
@@ -151,24 +175,92 @@ describe('models, artifacts and the pipeline (PostgreSQL, Redis, Mosquitto)', ()
     });
     expect(created.body.jobId).toBe(`convert-${created.body.id}`);
 
-    const job = await eventually(
-      () => call<JobView>(`/jobs/${created.body.jobId}`, { token: viewerToken }),
-      (response) => response.body.status === 'failed',
-      { timeoutMs: 20_000, what: 'convert job finished' },
+    const progressSeen = new Set<number>();
+    const convert = await eventually(
+      async () => {
+        const response = await call<JobView>(`/jobs/${created.body.jobId}`, { token: viewerToken });
+        progressSeen.add(response.body.progress);
+        return response;
+      },
+      (response) => response.body.status === 'completed' || response.body.status === 'failed',
+      { timeoutMs: 60_000, intervalMs: 200, what: 'convert job finished' },
     );
-    expect(job.body.failedReason).toMatch(/ONNX and Caffe export are not available/);
-    expect(job.body.progress).toBe(60);
-    expect(job.body.logs.join('\n')).toMatch(/folded batch norm/);
+    expect(convert.body.failedReason).toBeNull();
+    expect(convert.body.status).toBe('completed');
+    expect(convert.body.progress).toBe(100);
+    expect([...progressSeen].some((percent) => percent > 0 && percent < 100)).toBe(true);
+    const logs = convert.body.logs.join('\n');
+    expect(logs).toMatch(/folded batch norm/);
+    expect(logs).toMatch(/OK: onnx export vs reference/);
+    expect(logs).toMatch(/OK: caffe export vs reference/);
+    const converted = convert.body.result as {
+      artifacts: Record<string, string>;
+      verified: Array<{ format: string; maxAbs: number; maxRel: number; tolerance: number }>;
+    };
+    expect(converted.verified.map((report) => report.format)).toEqual(['onnx', 'caffe']);
+    for (const report of converted.verified) {
+      expect(report.tolerance).toBe(1e-4);
+      expect(report.maxRel).toBeLessThanOrEqual(1e-4);
+      expect(report.maxAbs).toBeGreaterThanOrEqual(0);
+    }
+
+    const benchmarkId = `benchmark-${created.body.id}`;
+    const benchmark = await eventually(
+      () => call<JobView>(`/jobs/${benchmarkId}`, { token: viewerToken }),
+      (response) => response.body?.status === 'completed' || response.body?.status === 'failed',
+      { timeoutMs: 30_000, intervalMs: 200, what: 'benchmark job finished' },
+    );
+    expect(benchmark.body.failedReason).toBeNull();
+    const baseline = benchmark.body.result as unknown as Baseline;
+    expect(baseline.fps).toBeGreaterThan(0);
+    expect(baseline.latencyMs.p50).toBeGreaterThan(0);
+    expect(baseline.latencyMs.p95).toBeGreaterThanOrEqual(baseline.latencyMs.p50);
+    // One JPEG evaluated (random weights: right or wrong), the PNG skipped and listed.
+    expect(baseline.evalSet?.evaluated).toBe(1);
+    expect(baseline.accuracy).toBe(baseline.evalSet?.correct);
+    expect(baseline.evalSet?.skipped).toEqual([
+      { image: 'img/b.png', reason: '.png images are not decoded by the benchmark' },
+    ]);
+    expect(baseline.accuracyNote).toMatch(
+      /of 1 eval-set images detected with the labelled expression; 1 image\(s\) skipped/,
+    );
+    // Timings and differences for the record (jest prints them with the test run).
+    process.stdout.write(
+      `convert ${elapsed(convert.body)} ms, benchmark ${elapsed(benchmark.body)} ms; ` +
+        `${converted.verified.map((report) => `${report.format} max abs ${report.maxAbs.toExponential(2)} max rel ${report.maxRel.toExponential(2)}`).join('; ')}; ` +
+        `${baseline.fps} FPS, p50 ${baseline.latencyMs.p50} ms, p95 ${baseline.latencyMs.p95} ms\n`,
+    );
 
     const detail = await call<VersionDetail>('/models/tiny-expr/versions/1', { token: viewerToken });
     expect(detail.status).toBe(200);
-    expect(detail.body.status).toBe('failed');
-    expect(detail.body.statusReason).toMatch(/^convert: ONNX and Caffe export/);
+    expect(detail.body.status).toBe('ready');
+    expect(detail.body.statusReason).toBeNull();
+    expect(detail.body.baseline).toEqual(baseline);
+    expect(detail.body.jobs.map((job) => [job.id, job.status])).toEqual([
+      [created.body.jobId, 'completed'],
+      [benchmarkId, 'completed'],
+    ]);
     expect(detail.body.analysis.layers).toHaveLength(NETWORK.layers.length);
     expect(detail.body.analysis.totals.params).toBeGreaterThan(0);
     expect(detail.body.files.map((file) => file.role).sort()).toEqual(
-      ['cfg', 'converted-cfg', 'converted-weights', 'darknet-bundle', 'eval-set', 'names', 'weights'].sort(),
+      [
+        'caffe-model',
+        'caffe-prototxt',
+        'cfg',
+        'converted-cfg',
+        'converted-weights',
+        'darknet-bundle',
+        'eval-set',
+        'names',
+        'onnx',
+        'weights',
+      ].sort(),
     );
+    for (const role of ['onnx', 'caffe-prototxt', 'caffe-model']) {
+      const file = detail.body.files.find((candidate) => candidate.role === role);
+      expect(file?.sha256).toBe(converted.artifacts[role]);
+      expect(file?.sizeBytes).toBeGreaterThan(0);
+    }
     const weights = detail.body.files.find((file) => file.role === 'weights');
     expect(weights?.sizeBytes).toBe(WEIGHTS.length);
 
@@ -191,7 +283,7 @@ describe('models, artifacts and the pipeline (PostgreSQL, Redis, Mosquitto)', ()
     expect(list.body.items).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: 'tiny-expr', versions: 1 })]),
     );
-  }, 40_000);
+  }, 90_000);
 
   it('keeps lineage and stores equal content once', async () => {
     const before = blobCount();
@@ -272,7 +364,7 @@ describe('models, artifacts and the pipeline (PostgreSQL, Redis, Mosquitto)', ()
     expect(asViewer.status).toBe(200);
     // Buffer.equals: jest's deep equality walks 60 MB element by element.
     expect(Buffer.from(await asViewer.arrayBuffer()).equals(bytes)).toBe(true);
-  }, 30_000);
+  }, 60_000);
 
   it('shows the pipeline queues in Bull Board at /queues to admins only', async () => {
     const page = await fetch(`${controlPlane.httpUrl}/queues`, {
@@ -294,6 +386,12 @@ describe('models, artifacts and the pipeline (PostgreSQL, Redis, Mosquitto)', ()
   });
 
   it('refuses bad models with a clear 4xx and keeps nothing', async () => {
+    // Version 2's own pipeline stores its exports in the background; count blobs once it is over.
+    await eventually(
+      () => call<VersionDetail>('/models/tiny-expr/versions/2', { token: viewerToken }),
+      (response) => response.body.status === 'ready' || response.body.status === 'failed',
+      { timeoutMs: 60_000, intervalMs: 200, what: 'version 2 pipeline finished' },
+    );
     const before = blobCount();
     const expectRefused = async (data: FormData, status: number, message: RegExp, token?: string) => {
       const response = await upload('refused', data, token);
@@ -357,10 +455,17 @@ describe('models, artifacts and the pipeline (PostgreSQL, Redis, Mosquitto)', ()
     await expectRefused(form(validFiles()), 403, /operator/, viewerToken);
     expect(blobCount()).toBe(before);
     expect((await call('/models/refused/versions', { token: viewerToken })).status).toBe(404);
-  }, 60_000);
+  }, 120_000);
 });
 
-async function tarArchive(entries: Record<string, string>): Promise<Buffer> {
+/** A real JPEG of seeded noise. */
+function noiseJpeg(width: number, height: number): Buffer {
+  const random = new SeededRandom(5);
+  const data = Buffer.from(random.fill(width * height * 4, 0, 255).map(Math.floor));
+  return encodeJpeg({ width, height, data }, 90).data;
+}
+
+async function tarArchive(entries: Record<string, string | Buffer>): Promise<Buffer> {
   const pack = tar.pack();
   for (const [name, content] of Object.entries(entries)) pack.entry({ name }, content);
   pack.finalize();

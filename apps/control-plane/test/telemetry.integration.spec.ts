@@ -5,6 +5,7 @@ import { TelemetryMaintenanceService } from '../src/telemetry/telemetry-maintena
 import { apiRequest } from './support/api-request';
 import { connectAsDevice, enrolDevice } from './support/enrolment';
 import { eventually } from './support/eventually';
+import { removeScheduledQueues } from './support/queue-cleanup';
 import {
   authHeaders,
   createTestDatabase,
@@ -62,12 +63,16 @@ function telemetry(deviceId: string, windowStart: number, fps: number): Telemetr
   };
 }
 
+// Real services on a shared machine: allow for slow moments beyond jest's 5 s default.
+jest.setTimeout(30_000);
+
 describe.each<TestMode>(['external-services', 'embedded'])('telemetry with %s', (mode) => {
   let controlPlane: RunningControlPlane;
+  let queuePrefix: string;
   let topics: TopicScheme;
   const clients: MqttClient[] = [];
   const cleanups: Array<() => Promise<void> | void> = [];
-  // Two whole minutes ago, so the roll-up pass (which looks back three minutes) covers every window.
+  // A whole minute in the recent past (raw retention counts from real time); rolled up explicitly below.
   const minuteStart = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
   const range = `from=${new Date(minuteStart).toISOString()}&to=${new Date(minuteStart + 60_000).toISOString()}`;
   const fleet: Record<string, { id: string; client: MqttClient; fps: number }> = {};
@@ -81,6 +86,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('telemetry with %s', 
     }
     const test = testConfig(mode, overrides);
     cleanups.push(test.cleanup);
+    queuePrefix = test.config.queuePrefix;
     topics = new TopicScheme(test.topicPrefix);
     controlPlane = await startControlPlane(test.config, () => undefined);
     const site = uniqueSuffix();
@@ -94,10 +100,11 @@ describe.each<TestMode>(['external-services', 'embedded'])('telemetry with %s', 
       clients.push(client);
       fleet[name] = { id: enrolment.deviceId, client, fps };
     }
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     for (const client of clients) await client.endAsync();
+    if (controlPlane) await removeScheduledQueues(controlPlane, queuePrefix);
     await controlPlane?.close();
     for (const cleanup of cleanups.reverse()) await cleanup();
   }, 30_000);
@@ -135,7 +142,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('telemetry with %s', 
     const series = await eventually(
       () => deviceSeries('a1', `${range}&bucket=30s`),
       (body) => body.points.reduce((sum, point) => sum + point.samples, 0) === 6,
-      { what: 'six samples of a1' },
+      { timeoutMs: 15_000, what: 'six samples of a1' },
     );
     expect(series.source).toBe('raw');
     expect(series.points).toHaveLength(1);
@@ -159,7 +166,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('telemetry with %s', 
       (response) =>
         response.body.lastTelemetry?.fps === 4 &&
         response.body.lastTelemetry.windowStart === minuteStart + 5 * WINDOW_MS,
-      { what: 'the latest snapshot of b1' },
+      { timeoutMs: 15_000, what: 'the latest snapshot of b1' },
     );
 
     const site = await eventually(
@@ -170,7 +177,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('telemetry with %s', 
           `/telemetry/fleet?${range}&bucket=30s&groupBy=tag:site`,
         ),
       (response) => response.body.points.length === 2,
-      { what: 'two site groups' },
+      { timeoutMs: 15_000, what: 'two site groups' },
     );
     const [groupA, groupB] = site.body.points;
     expect(groupA).toMatchObject({ devices: 2, fpsMean: 8, fpsP50: 8 });
@@ -184,7 +191,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('telemetry with %s', 
     );
     expect(byModel.body.source).toBe('1m');
     // Nothing rolled up yet: the 1-minute roll-ups are written by the worker's job.
-    await controlPlane.app.get(TelemetryMaintenanceService).rollUp();
+    await controlPlane.app.get(TelemetryMaintenanceService).rollUp(new Date(minuteStart + 90_000));
     const rolledUp = await apiRequest<FleetSeries>(
       controlPlane.httpUrl,
       'GET',

@@ -5,6 +5,7 @@ import { verifyDeliverySignature } from '../src/webhooks/webhook-signature';
 import { apiRequest } from './support/api-request';
 import { EventDevice, range } from './support/event-device';
 import { eventually } from './support/eventually';
+import { removeScheduledQueues } from './support/queue-cleanup';
 import { createTestDatabase, testConfig, uniqueSuffix } from './support/test-environment';
 
 interface Received {
@@ -38,6 +39,7 @@ async function startReceiver(
 
 describe('webhooks with external services', () => {
   let controlPlane: RunningControlPlane;
+  let queuePrefix: string;
   let topicPrefix: string;
   const devices: EventDevice[] = [];
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -51,15 +53,17 @@ describe('webhooks with external services', () => {
       WEBHOOK_DISABLE_AFTER_FAILURES: '3',
     });
     cleanups.push(test.cleanup);
+    queuePrefix = test.config.queuePrefix;
     topicPrefix = test.topicPrefix;
     controlPlane = await startControlPlane(test.config, () => undefined);
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     for (const device of devices) {
       await device.client.publishAsync(device.ackTopic, '', { qos: 1, retain: true });
       await device.client.endAsync();
     }
+    if (controlPlane) await removeScheduledQueues(controlPlane, queuePrefix);
     await controlPlane?.close();
     for (const cleanup of cleanups.reverse()) await cleanup();
   }, 30_000);

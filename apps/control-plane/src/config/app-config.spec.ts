@@ -109,3 +109,43 @@ describe('loadAppConfig: auth, TLS and broker accounts', () => {
     );
   });
 });
+
+describe('loadAppConfig: telemetry, events and webhooks', () => {
+  it('defaults retention and delivery settings and reads overrides', () => {
+    expect(loadAppConfig({})).toMatchObject({
+      telemetry: {
+        flushMaxRows: 1000,
+        flushIntervalMs: 1000,
+        rawRetentionHours: 48,
+        rollup1mRetentionDays: 30,
+        rollup1hRetentionDays: 400,
+      },
+      events: { retentionDays: 90 },
+      webhooks: { deliveryAttempts: 6, backoffMs: 1000, timeoutMs: 10_000, disableAfterFailures: 20 },
+    });
+    expect(loadAppConfig({ EVENT_RETENTION_DAYS: '0', TELEMETRY_FLUSH_MAX_ROWS: '50' })).toMatchObject({
+      events: { retentionDays: 0 },
+      telemetry: { flushMaxRows: 50 },
+    });
+  });
+
+  it('names every bad telemetry, event and webhook key', () => {
+    let problems: readonly string[] = [];
+    try {
+      loadAppConfig({
+        TELEMETRY_FLUSH_MAX_ROWS: '5000',
+        EVENT_RETENTION_DAYS: '-1',
+        WEBHOOK_DELIVERY_ATTEMPTS: '0',
+        WEBHOOK_BACKOFF_MS: 'soon',
+      });
+    } catch (error) {
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems.map((problem) => problem.split('=')[0])).toEqual([
+      'TELEMETRY_FLUSH_MAX_ROWS',
+      'EVENT_RETENTION_DAYS',
+      'WEBHOOK_DELIVERY_ATTEMPTS',
+      'WEBHOOK_BACKOFF_MS',
+    ]);
+  });
+});

@@ -1,9 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type EventBatchMessage } from '@emofleet/protocol';
+import { ConcurrencyLimit } from './concurrency-limit';
 import { EventAckPublisher } from './event-ack.publisher';
 import { EventIngestCounters } from './event-ingest-counters';
 import { EventsRepository } from './events.repository';
 import { StoredEventsSignal } from './stored-events-signal';
+
+const STORE_CONCURRENCY = 4;
 
 interface AckRun {
   /** Set when another batch committed while this run was computing: compute once more. */
@@ -23,6 +26,8 @@ interface AckRun {
 export class EventIngestionService {
   private readonly logger = new Logger(EventIngestionService.name);
   private readonly ackRuns = new Map<string, AckRun>();
+  /** Batch transactions at once: fewer than the database pool's connections, so acks always get one. */
+  private readonly stores = new ConcurrencyLimit(STORE_CONCURRENCY);
 
   constructor(
     private readonly repository: EventsRepository,
@@ -36,7 +41,7 @@ export class EventIngestionService {
     const lost = batch.lost ?? [];
     let stored;
     try {
-      stored = await this.repository.storeBatch(batch.deviceId, batch.events, lost);
+      stored = await this.stores.run(() => this.repository.storeBatch(batch.deviceId, batch.events, lost));
     } catch (error) {
       this.counters.batchesFailed++;
       throw error;

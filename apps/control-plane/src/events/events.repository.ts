@@ -96,8 +96,7 @@ export class EventsRepository {
    */
   async advanceFrontier(deviceId: string): Promise<{ highestContiguousSeq: number; advanced: boolean }> {
     const current = await this.acknowledgedSeq(deviceId);
-    const gaps = await this.gapsAbove(deviceId, current, 1);
-    const reachable = gaps[0] !== undefined ? gaps[0].fromSeq - 1 : await this.highestCoveredSeq(deviceId);
+    const reachable = await this.reachableFrom(deviceId, current);
     if (reachable <= current) return { highestContiguousSeq: current, advanced: false };
     const raised = await this.database.db
       .insert(eventAcks)
@@ -135,25 +134,11 @@ export class EventsRepository {
     };
   }
 
-  /**
-   * Sequence ranges above `frontier` covered neither by a stored event nor a declared loss, lowest first. The
-   * covered intervals are sorted and each is compared with the highest end seen before it.
-   */
+  /** Sequence ranges above `frontier` covered neither by a stored event nor a declared loss, lowest first. */
   private async gapsAbove(deviceId: string, frontier: number, limit: number): Promise<SequenceRange[]> {
     const rows = rowsOf<{ from_seq: string; to_seq: string }>(
       await this.database.db.execute(sql`
-        with covered as (
-          select seq as from_seq, seq as to_seq from ${emotionEvents}
-            where device_id = ${deviceId} and seq > ${frontier}
-          union all
-          select from_seq, to_seq from ${eventSequenceLosses}
-            where device_id = ${deviceId} and to_seq > ${frontier}
-        ), ordered as (
-          select from_seq, coalesce(
-            max(to_seq) over (order by from_seq, to_seq rows between unbounded preceding and 1 preceding),
-            ${frontier}::int8) as reached
-          from covered
-        )
+        ${coverageAbove(deviceId, frontier)}
         select (greatest(reached, ${frontier}::int8) + 1)::int8 as from_seq, (from_seq - 1)::int8 as to_seq
         from ordered where from_seq > greatest(reached, ${frontier}::int8) + 1
         order by from_seq limit ${limit}`),
@@ -161,16 +146,45 @@ export class EventsRepository {
     return rows.map((row) => ({ fromSeq: Number(row.from_seq), toSeq: Number(row.to_seq) }));
   }
 
-  private async highestCoveredSeq(deviceId: string): Promise<number> {
-    const [row] = rowsOf<{ highest: string | null }>(
+  /**
+   * The highest seq reachable from `frontier` without a gap: just below the first gap, else the highest covered
+   * seq. One statement, so both parts see the same snapshot (a batch committing in between cannot make the
+   * answer jump over a gap it did not fill).
+   */
+  private async reachableFrom(deviceId: string, frontier: number): Promise<number> {
+    const [row] = rowsOf<{ first_gap: string | null; highest: string | null }>(
       await this.database.db.execute(sql`
-        select greatest(
-          (select max(seq) from ${emotionEvents} where device_id = ${deviceId}),
-          (select max(to_seq) from ${eventSequenceLosses} where device_id = ${deviceId})
-        )::int8 as highest`),
+        ${coverageAbove(deviceId, frontier)}
+        select
+          (select min(greatest(reached, ${frontier}::int8) + 1) from ordered
+            where from_seq > greatest(reached, ${frontier}::int8) + 1)::int8 as first_gap,
+          (select max(to_seq) from ordered)::int8 as highest`),
     );
-    return Number(row?.highest ?? 0);
+    const firstGap = row?.first_gap;
+    if (firstGap !== null && firstGap !== undefined) return Number(firstGap) - 1;
+    return Math.max(frontier, Number(row?.highest ?? 0));
   }
+}
+
+/**
+ * `covered`: the stored seqs and declared lost ranges of a device above `frontier`, as intervals; `ordered`: each
+ * interval with the highest end reached by the intervals sorted before it (`frontier` for the first), so an
+ * interval starting more than one past that end opens a gap.
+ */
+function coverageAbove(deviceId: string, frontier: number) {
+  return sql`
+    with covered as (
+      select seq as from_seq, seq as to_seq from ${emotionEvents}
+        where device_id = ${deviceId} and seq > ${frontier}
+      union all
+      select from_seq, to_seq from ${eventSequenceLosses}
+        where device_id = ${deviceId} and to_seq > ${frontier}
+    ), ordered as (
+      select from_seq, to_seq, coalesce(
+        max(to_seq) over (order by from_seq, to_seq rows between unbounded preceding and 1 preceding),
+        ${frontier}::int8) as reached
+      from covered
+    )`;
 }
 
 function countCovered(ranges: readonly SequenceRange[]): number {

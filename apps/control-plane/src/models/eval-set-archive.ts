@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { buffer, text } from 'node:stream/consumers';
+import { buffer } from 'node:stream/consumers';
 import * as tar from 'tar-stream';
 import * as yauzl from 'yauzl';
 import { type ArtifactStore } from '../artifacts/artifact-store';
@@ -19,17 +19,17 @@ export interface EvalSetSummary {
   boxes: number;
 }
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.bmp']);
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.bmp']);
 const MAX_LABEL_BYTES = 1024 * 1024;
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 
-interface ArchiveEntry {
+export interface ArchiveEntry {
   name: string;
   isDirectory: boolean;
   uncompressedBytes: number;
   compressedBytes: number;
-  /** Reads the entry's content; only called for label files. */
-  read(): Promise<string>;
+  /** Reads the entry's content (at most once, while the entry is being visited). */
+  read(): Promise<Buffer>;
 }
 
 /**
@@ -84,7 +84,7 @@ export async function checkEvalSetArchive(
         throw new ModelValidationError(file, `label ${entry.name} is larger than ${MAX_LABEL_BYTES} bytes`);
       }
       labels.add(stem);
-      boxes += checkLabelFile(await entry.read(), classes, `${file}:${entry.name}`);
+      boxes += checkLabelFile((await entry.read()).toString('utf8'), classes, `${file}:${entry.name}`);
     }
   };
   if (format === 'zip') await walkZip(store, sha256, sizeBytes, visit, file);
@@ -98,6 +98,20 @@ export async function checkEvalSetArchive(
     );
   }
   return { format, images: images.size, labels: labels.size, boxes };
+}
+
+/** Visits every entry of a stored zip or tar archive, one at a time. */
+export async function walkArchive(
+  store: ArtifactStore,
+  sha256: string,
+  sizeBytes: number,
+  visit: (entry: ArchiveEntry) => Promise<void>,
+  file: string,
+): Promise<void> {
+  if (sizeBytes === 0) throw new ModelValidationError(file, 'is empty');
+  const head = await buffer(await store.openRead(sha256, { start: 0, end: Math.min(3, sizeBytes - 1) }));
+  if (head.equals(ZIP_MAGIC)) await walkZip(store, sha256, sizeBytes, visit, file);
+  else await walkTar(await store.openRead(sha256), visit, file);
 }
 
 function entryNameProblem(name: string): string | undefined {
@@ -149,7 +163,7 @@ async function walkTar(
         compressedBytes: 0,
         read: () => {
           consumed = true;
-          return text(stream);
+          return buffer(stream);
         },
       };
       visit(entry).then(
@@ -205,10 +219,10 @@ async function walkZip(
           uncompressedBytes: raw.uncompressedSize,
           compressedBytes: raw.compressedSize,
           read: () =>
-            new Promise<string>((resolveRead, rejectRead) =>
+            new Promise<Buffer>((resolveRead, rejectRead) =>
               zip.openReadStream(raw, (error, stream) => {
                 if (error) rejectRead(error);
-                else text(stream).then(resolveRead, rejectRead);
+                else buffer(stream).then(resolveRead, rejectRead);
               }),
             ),
         };

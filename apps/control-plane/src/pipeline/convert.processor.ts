@@ -15,20 +15,18 @@ import {
 } from '@emofleet/darknet';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { ARTIFACT_STORE, type ArtifactStore } from '../artifacts/artifact-store';
-import { type ModelVersionFileRow } from '../database/schema';
+import { type ModelVersionFileRow, type TransformSpec } from '../database/schema';
 import { ModelsRepository } from '../models/models.repository';
 import { PipelineJobsRepository } from './pipeline-jobs.repository';
 import { PipelineJobName, PipelineQueue, type VersionJobData } from './pipeline-queues';
 import { PipelineService } from './pipeline.service';
 import { type JobReporter, runTrackedJob } from './tracked-job';
-
-/** The export formats the convert step must produce and verify. */
-const REQUIRED_EXPORTS = ['ONNX', 'Caffe'] as const;
+import { exportAndVerify, type VerifiedFormat } from './verified-exports';
 
 /**
- * `convert`: applies the version's transforms, then exports ONNX and Caffe with libs/darknet and verifies them
- * against the darknet source. libs/darknet does not export its exporters yet (no export/verify in its public
- * API), so after storing the transformed cfg and weights this step fails with a reason naming what is missing.
+ * `convert`: applies the version's transforms (storing the transformed cfg and weights), exports ONNX and Caffe
+ * with libs/darknet, verifies each numerically against the darknet source, and stores the exports as artifacts
+ * of the version. The result holds the max abs/rel differences; a difference above the tolerance fails the job.
  */
 @Processor(PipelineQueue.Convert)
 export class ConvertProcessor extends WorkerHost {
@@ -58,7 +56,7 @@ export class ConvertProcessor extends WorkerHost {
     }
   }
 
-  private async convert(versionId: string, reporter: JobReporter): Promise<Record<string, unknown>> {
+  private async convert(versionId: string, reporter: JobReporter): Promise<ConvertResult> {
     const version = await this.models.findVersionById(versionId);
     if (!version) throw new UnrecoverableError(`model version ${versionId} no longer exists`);
     await this.models.setStatus(versionId, 'converting');
@@ -127,16 +125,42 @@ export class ConvertProcessor extends WorkerHost {
         await reporter.log(`stored the transformed weights as ${stored.sha256}`);
       }
     }
-    await reporter.progress(60);
-    throw new UnrecoverableError(
-      `${REQUIRED_EXPORTS.join(' and ')} export are not available: libs/darknet's public API (src/index.ts) has no ` +
-        'exporter or verifier yet, so no converted format could be produced or verified',
-    );
+    await reporter.progress(45);
+    if (!weights) {
+      throw new UnrecoverableError(
+        `nothing to export: replace-3x3-with-1x1 leaves the network without trained weights. ${RETRAIN_NOTICE}`,
+      );
+    }
+    const stem = `${version.modelName}-v${version.version}`;
+    const exports = await exportAndVerify(network, weights, stem, {
+      log: (line) => reporter.log(line),
+      advance: (fraction) => reporter.progress(45 + fraction * 50),
+    });
+    const stored: Record<string, string> = {};
+    for (const file of exports.files) {
+      const put = await this.store.put(Readable.from([file.bytes]), { maxBytes: Number.MAX_SAFE_INTEGER });
+      await this.models.putFile(versionId, { role: file.role, fileName: file.fileName, ...pick(put) });
+      stored[file.role] = put.sha256;
+    }
+    await reporter.log(`stored ${exports.files.map((file) => file.fileName).join(', ')}`);
+    return {
+      transforms: version.transforms.map((transform) => transform.kind),
+      artifacts: stored,
+      verified: exports.verified,
+    };
   }
 
   private async readText(file: ModelVersionFileRow): Promise<string> {
     return (await buffer(await this.store.openRead(file.sha256))).toString('utf8');
   }
+}
+
+export interface ConvertResult {
+  transforms: TransformSpec['kind'][];
+  /** sha256 per stored export (role → sha256). */
+  artifacts: Record<string, string>;
+  /** Per format: the max abs/rel difference against the darknet reference pass. */
+  verified: VerifiedFormat[];
 }
 
 function requireFile(files: ModelVersionFileRow[], role: ModelVersionFileRow['role']): ModelVersionFileRow {

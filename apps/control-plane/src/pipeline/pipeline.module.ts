@@ -7,7 +7,10 @@ import { PipelineQueue } from './pipeline-queues';
 import { PipelineService } from './pipeline.service';
 
 /** The pipeline's queues and durable job records; used by the api (to start jobs) and the worker. */
-const pipelineQueues = BullModule.registerQueue({ name: PipelineQueue.Convert }, { name: PipelineQueue.Benchmark });
+const pipelineQueues = BullModule.registerQueue(
+  { name: PipelineQueue.Convert },
+  { name: PipelineQueue.Benchmark },
+);
 
 @Module({
   imports: [pipelineQueues],

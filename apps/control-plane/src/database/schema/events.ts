@@ -43,6 +43,8 @@ export const emotionEvents = pgTable(
   (table) => [
     uniqueIndex('emotion_events_device_seq_idx').on(table.deviceId, table.seq),
     index('emotion_events_started_at_idx').on(table.startedAt),
+    // Per-device listings in global order (GET /events?device=…, exports, streams, deletion).
+    index('emotion_events_device_id_idx').on(table.deviceId, table.id),
   ],
 );
 

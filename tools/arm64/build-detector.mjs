@@ -10,14 +10,14 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { checkJetsonCompatibility } from './arm64-compatibility.mjs';
+import { checkJetsonCompatibility } from './jetpack-abi-check.mjs';
 import { node16Arm64Dir } from './node16-arm64.mjs';
 
 const CROSS_PREFIX = 'aarch64-linux-gnu-';
-const root = resolve(import.meta.dirname, '..');
+const root = resolve(import.meta.dirname, '..', '..');
 const detectorDir = join(root, 'libs', 'detector');
 const buildRoot = join(detectorDir, 'build-arm64');
-const ABI_SHIMS = join(import.meta.dirname, 'arm64-glibc-2.27');
+const ABI_SHIMS = join(import.meta.dirname, 'glibc-2.27-shims');
 export const ARM64_ADDON_PATH = join(buildRoot, 'Release', 'emofleet_detector.node');
 
 function requireTool(name, aptPackage) {
@@ -64,7 +64,7 @@ export function buildDetectorArm64() {
         CXX_host: 'g++',
         EMOFLEET_PORTABLE: '1',
         // Debian 12's cross toolchain is GCC 12 / glibc 2.36, JetPack 4.6 has glibc 2.27 and GCC 8's
-        // libstdc++: arm64-glibc-2.27/ keeps GCC 12's headers from importing newer symbols, and
+        // libstdc++: glibc-2.27-shims/ keeps GCC 12's headers from importing newer symbols, and
         // checkJetsonCompatibility below fails the build if anything newer is still imported.
         CXXFLAGS: `-isystem ${ABI_SHIMS} -include ${join(ABI_SHIMS, 'jetpack-4.6-abi.h')}`,
       },

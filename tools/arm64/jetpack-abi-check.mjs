@@ -23,7 +23,8 @@ export function symbolsTooNewForJetpack46(sharedObject) {
     const match = /\*UND\*\s+\S+\s+\(?(GLIBC|GLIBCXX|CXXABI|GCC)_([0-9.]+)\)?\s+(\S+)/.exec(line);
     if (!match) continue;
     const [, library, version, symbol] = match;
-    if (compareVersions(version, JETPACK_46_LIMITS[library]) > 0) tooNew.push(`${symbol}@${library}_${version}`);
+    if (compareVersions(version, JETPACK_46_LIMITS[library]) > 0)
+      tooNew.push(`${symbol}@${library}_${version}`);
   }
   return tooNew;
 }

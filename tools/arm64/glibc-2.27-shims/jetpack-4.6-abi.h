@@ -1,7 +1,7 @@
 // Force-included (-include) into every translation unit of the linux-arm64 addon build. Debian 12's cross
 // toolchain is GCC 12 on glibc 2.36; JetPack 4.6 (Ubuntu 18.04) has glibc 2.27 and libstdc++ GLIBCXX_3.4.25.
 // Without these, GCC 12's headers make the addon import three symbols those libraries do not have, and it
-// fails to load on a Jetson. tools/arm64-compatibility.mjs checks the result.
+// fails to load on a Jetson. tools/arm64/jetpack-abi-check.mjs checks the result.
 #ifndef EMOFLEET_JETPACK_46_ABI_H
 #define EMOFLEET_JETPACK_46_ABI_H
 #ifdef __cplusplus

@@ -1,0 +1,1 @@
+CREATE INDEX "emotion_events_device_id_idx" ON "emotion_events" USING btree ("device_id","id");
