@@ -65,6 +65,18 @@ try {
     process.stdout.write(run.stdout ?? '');
     recordPlainSuite(`detector-native.${label}`, run.stdout ?? '', run.status ?? 1);
   }
+  // The aarch64 build of the detector, checked under qemu on the Jetson's Node 16 (needs the cross toolchain
+  // that .ci/run installs; opt in with EMOFLEET_TEST_ARM64=1, or run `npm run test:arm64` alone).
+  if (process.env.EMOFLEET_TEST_ARM64 === '1') {
+    process.stdout.write('\n> detector on arm64 under emulation\n');
+    const run = spawnSync(process.execPath, ['tools/arm64/test.mjs'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    process.stdout.write(run.stdout ?? '');
+    recordPlainSuite('detector-arm64', run.stdout ?? '', run.status ?? 1);
+  }
 } finally {
   await services.stop();
 }
