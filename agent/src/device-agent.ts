@@ -97,11 +97,9 @@ export async function startDeviceAgent(options: DeviceAgentOptions): Promise<Dev
     healthCheck: { frameWidth: options.frameWidth, frameHeight: options.frameHeight },
     onModelChanged: (next) => {
       detector = next;
-      if (connection.status === 'online') {
-        connection.republishBirth().catch((error: unknown) => {
-          if (!(error instanceof DeviceOfflineError)) logger.warn('could not republish the birth', { error });
-        });
-      }
+      connection.republishBirth().catch((error: unknown) => {
+        if (!(error instanceof DeviceOfflineError)) logger.warn('could not republish the birth', { error });
+      });
     },
     logger,
   });

@@ -108,6 +108,8 @@ interface Session {
  * (mqtt.js's own fixed-period reconnect is disabled: every attempt is a fresh client with a fresh bdSeq and will).
  */
 export class DeviceConnection {
+  /** Set when the birth content changed while no online session could carry a new birth. */
+  private birthOutdated = false;
   private readonly sessionSequence: SessionSequenceStore;
   private readonly createClient: ConnectionClientFactory;
   private readonly backoff: BackoffPolicy;
@@ -224,10 +226,17 @@ export class DeviceConnection {
     await this.send(session, kind, publication);
   }
 
-  /** Publishes a new birth in the current session, e.g. after the running model changed. */
+  /**
+   * Publishes a new birth in the current session, e.g. after the running model changed. While the session is
+   * still being announced (or the device is offline), the birth on its way may carry the old content: a fresh
+   * one is sent as soon as the session is online.
+   */
   async republishBirth(): Promise<void> {
     const session = this.session;
-    if (session === undefined || !session.online) throw new DeviceOfflineError('birth');
+    if (session === undefined || !session.online) {
+      this.birthOutdated = true;
+      return;
+    }
     await this.publishBirth(session);
   }
 
@@ -296,6 +305,8 @@ export class DeviceConnection {
         if (grant.qos > 2)
           this.options.logger.error('the broker refused a subscription', { topic: grant.topic });
       }
+      // The birth about to be composed carries the newest content.
+      this.birthOutdated = false;
       await this.publishBirth(session);
       await this.publishState(session, 'online');
     } catch (error) {
@@ -307,6 +318,12 @@ export class DeviceConnection {
     session.online = true;
     this.options.logger.info('online', { bdSeq: session.bdSeq });
     this.setStatus('online');
+    if (this.birthOutdated) {
+      this.birthOutdated = false;
+      await this.publishBirth(session).catch((error: unknown) =>
+        this.options.logger.warn('could not republish the birth', { error }),
+      );
+    }
   }
 
   private onClosed(session: Session): void {
