@@ -61,12 +61,22 @@ export function buildCli(environment: CliEnvironment): Command {
   const run = program
     .command('run')
     .description('connect to the broker and run until SIGTERM or SIGINT (flags win over env variables)');
+  // Flags are named for people (`--secret`), config keys for code (`deviceSecret`): map commander's attribute
+  // name of each flag back to its key.
+  const keyOfAttribute = new Map<string, ConfigKey>();
   for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
     const { flag, env } = CONFIG_KEYS[key];
-    run.addOption(new Option(`${flag} <value>`, `${RUN_OPTION_HELP[key]} [env: ${env}]`));
+    const option = new Option(`${flag} <value>`, `${RUN_OPTION_HELP[key]} [env: ${env}]`);
+    keyOfAttribute.set(option.attributeName(), key);
+    run.addOption(option);
   }
-  run.action(async (options: RawConfig) => {
-    await runUntilSignal(options, environment);
+  run.action(async (options: Record<string, string | undefined>) => {
+    const raw: RawConfig = {};
+    for (const [attribute, value] of Object.entries(options)) {
+      const key = keyOfAttribute.get(attribute);
+      if (key !== undefined && value !== undefined) raw[key] = value;
+    }
+    await runUntilSignal(raw, environment);
   });
 
   program
