@@ -13,6 +13,7 @@ async function runCli(args: string[]): Promise<{ errors: string; exitCode: numbe
       env: { EMOFLEET_DATA_DIR: dataDir },
       agentVersion: '0.0.0-test',
       signals: process,
+      writeOutput: () => undefined,
       writeError: (text) => (errors += text),
       setExitCode: (code) => (exitCode = code),
     });
