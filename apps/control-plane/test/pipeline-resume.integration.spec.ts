@@ -1,5 +1,5 @@
 /**
- * @jest-environment ./test/support/onnxruntime-environment.js
+ * @jest-environment ../../libs/darknet/test/support/onnxruntime-environment.js
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
