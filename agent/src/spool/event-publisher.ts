@@ -154,6 +154,9 @@ export class EventPublisher {
       ? []
       : spool.lostRanges.slice(0, MAX_LOST_RANGES_PER_BATCH);
     if (events.length === 0 && lost.length === 0) return false;
+    // Nothing was outstanding: the wait for an acknowledgement starts now, not at the last progress (which may
+    // be long ago on a quiet device, and would make the stall check re-send a batch that was just published).
+    const windowWasEmpty = this.cursor === acknowledgedSeq + 1 && !this.lostDeclared;
     const batch: EventBatchMessage = {
       v: PROTOCOL_VERSION,
       deviceId: this.options.deviceId,
@@ -167,6 +170,7 @@ export class EventPublisher {
       return false;
     }
     this.publishedBatches += 1;
+    if (windowWasEmpty) this.lastProgressAt = this.now();
     const last = events[events.length - 1];
     if (last !== undefined) this.cursor = Math.max(this.cursor, last.seq + 1);
     if (lost.length > 0) this.lostDeclared = true;
