@@ -2,6 +2,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
 
 export default tseslint.config(
   {
@@ -13,7 +15,7 @@ export default tseslint.config(
       '**/*.js',
       '**/*.mjs',
       '**/*.cjs',
-      'apps/dashboard/**',
+      'apps/dashboard/src/api/generated/**',
     ],
   },
   js.configs.recommended,
@@ -38,6 +40,16 @@ export default tseslint.config(
     // NestJS injects by the emitted constructor parameter types: a type-only import would erase them.
     files: ['apps/control-plane/**/*.ts'],
     rules: { '@typescript-eslint/consistent-type-imports': 'off' },
+  },
+  {
+    // The dashboard runs in browsers: React hooks rules and browser globals.
+    files: ['apps/dashboard/src/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    languageOptions: { globals: globals.browser },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
+    },
   },
   {
     files: ['**/*.spec.ts', '**/test/**/*.ts'],

@@ -77,6 +77,18 @@ try {
     process.stdout.write(run.stdout ?? '');
     recordPlainSuite('detector-arm64', run.stdout ?? '', run.status ?? 1);
   }
+  // The fault-injection suite (docs/faults.md) with its short durations: private services it kills and
+  // restarts, real control-plane and agent processes; `EMOFLEET_TEST_FAULTS=0` leaves it out.
+  if (process.env.EMOFLEET_TEST_FAULTS !== '0') {
+    process.stdout.write('\n> fault-injection suite (npm run test:faults -- --ci)\n');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'tools/faults/run.ts', '--ci'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    process.stdout.write(run.stdout ?? '');
+    recordPlainSuite('faults', run.stdout ?? '', run.status ?? 1);
+  }
 } finally {
   await services.stop();
 }

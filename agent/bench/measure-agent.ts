@@ -1,6 +1,8 @@
 // Measures the agent's footprint on this machine: (1) RSS and CPU of the compiled agent (`run` with the synthetic
 // source and detector at 30 FPS, 416x416) from /proc, (2) CPU per frame of the in-process pipeline
-// (frame → synthetic detector → tracker → spool). Needs `npx nx build agent` and Mosquitto on 127.0.0.1:1883.
+// (frame → synthetic detector → tracker → spool), (3) CPU per frame of reading raw frames from a child process
+// (gst-launch-1.0 videotestsrc, the GStreamer source's reader). Needs `npx nx build agent`, Mosquitto on
+// 127.0.0.1:1883 and gst-launch-1.0.
 //   node -r ./agent/test/support/register-ts.js agent/bench/measure-agent.ts
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -9,7 +11,7 @@ import * as path from 'node:path';
 import { SyntheticDetector } from '../src/detector';
 import { silentLogger } from '../src/logger';
 import { DetectionLoop } from '../src/pipeline';
-import { SyntheticFrameSource } from '../src/sources';
+import { GstreamerFrameSource, rawRgbPipelineTail, SyntheticFrameSource } from '../src/sources';
 import { EventSpool } from '../src/spool';
 import { FrameStatistics } from '../src/telemetry';
 import { ExpressionTracker } from '../src/tracker';
@@ -92,7 +94,35 @@ async function measurePipeline(): Promise<void> {
   );
 }
 
+async function measurePipedReader(width: number, height: number): Promise<void> {
+  const count = 300;
+  const source = new GstreamerFrameSource({
+    description: 'videotestsrc',
+    pipeline: [
+      ...['videotestsrc', `num-buffers=${count}`, '!', `video/x-raw,width=${width},height=${height}`, '!'],
+      ...rawRgbPipelineTail('software', { width, height }),
+    ],
+    width,
+    height,
+  });
+  const cpuBefore = process.cpuUsage();
+  let frames = 0;
+  await new Promise<void>((resolve, reject) =>
+    source.start(
+      () => (frames += 1),
+      (error) => (error === undefined ? resolve() : reject(error)),
+    ),
+  );
+  const cpu = process.cpuUsage(cpuBefore);
+  console.log(
+    `GStreamer reader ${width}x${height}: ${frames} frames; agent-side CPU ${((cpu.user + cpu.system) / frames).toFixed(0)} µs per frame ` +
+      `(pipe reads and frame assembly${(width * 3) % 4 === 0 ? '' : ' and row-padding removal'}; gst-launch-1.0 not counted)`,
+  );
+}
+
 void (async () => {
   await measurePipeline();
+  await measurePipedReader(416, 416);
+  await measurePipedReader(415, 415);
   await measureAgentProcess();
 })();

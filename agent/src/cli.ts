@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { DEFAULT_TOPIC_PREFIX } from '@emofleet/protocol';
+import { z } from 'zod';
+import { DEFAULT_TOPIC_PREFIX, modelIdSchema, versionStringSchema } from '@emofleet/protocol';
 import {
   CONFIG_KEYS,
   ConfigError,
@@ -15,7 +16,14 @@ import { nativeDetectorBackends } from './detector';
 import { enrolDevice, enrolmentFilePath, readEnrolment, writeEnrolment } from './enrolment';
 import { createJsonLogger, LOG_LEVELS, type LogLevel } from './logger';
 import { runAgent } from './run-agent';
-import { startSimulation } from './simulator';
+import { FRAME_SOURCE_FORMS } from './sources';
+import { type PreinstalledModel } from './reconcile';
+import {
+  startSimulation,
+  type SimulatedCamera,
+  type SimulatedDevice,
+  type SimulatorOptions,
+} from './simulator';
 
 export interface CliEnvironment {
   readonly env: NodeJS.ProcessEnv;
@@ -39,8 +47,7 @@ const RUN_OPTION_HELP: Record<ConfigKey, string> = {
   reconnectInitialMs: 'first reconnect backoff ceiling (default 1000)',
   reconnectMaxMs: 'largest reconnect delay (default 60000)',
   logLevel: 'debug, info, warn or error (default info)',
-  source:
-    'frames: file:<path>[?loop], rtsp://…, http(s)://…, v4l2:<device>, images:<dir>, synthetic: (default: none)',
+  source: `frames: ${FRAME_SOURCE_FORMS} (default: none)`,
   frameSize: 'frame size the source is scaled to, <width>x<height> (default 416x416)',
   fps: 'frames per second taken from the source (default 15)',
   detector:
@@ -50,6 +57,10 @@ const RUN_OPTION_HELP: Record<ConfigKey, string> = {
   spoolMaxBytes:
     'bound of the event spool on disk; the oldest events are dropped and declared beyond it (default 64 MiB)',
   telemetryIntervalMs: 'telemetry window length (default 5000)',
+  engineBuilder:
+    'command that builds TensorRT engines for build-engine jobs (default: /usr/src/tensorrt/bin/trtexec, else trtexec on PATH)',
+  claimDeviceClass:
+    'FOR TESTS ONLY: claim a device class, gpuArch=sm_53,tensorrt=8.2.1[,jetpack=4.6.1], instead of the probed one',
 };
 
 /** The `emofleet-agent` command line. */
@@ -129,12 +140,17 @@ export function buildCli(environment: CliEnvironment): Command {
   program
     .command('simulate')
     .description(
-      'run N simulated agents in this process (real protocol, spool, reconcile, telemetry; synthetic detector)',
+      'run N simulated agents in this process (real protocol, spool, reconcile, telemetry); synthetic cameras and ' +
+        'detector, or --detector native on a real frame source',
     )
-    .requiredOption('--count <n>', 'number of simulated devices')
+    .option('--count <n>', 'number of simulated devices (or --devices-file)')
     .requiredOption('--mqtt-url <url>', 'broker URL')
     .option('--id-prefix <prefix>', 'device ids are <prefix>-1 … <prefix>-N', 'sim')
     .option('--secret <secret>', 'MQTT password of every simulated device', 'simulated')
+    .option(
+      '--devices-file <file>',
+      'JSON array of {"deviceId","secret"} (e.g. enrolled devices) instead of --count/--id-prefix/--secret',
+    )
     .option('--topic-prefix <prefix>', 'MQTT topic prefix', DEFAULT_TOPIC_PREFIX)
     .option(
       '--data-dir <dir>',
@@ -145,56 +161,161 @@ export function buildCli(environment: CliEnvironment): Command {
       '--manifest-public-key-file <file>',
       'PEM ed25519 key that signs manifests (else every model is refused)',
     )
-    .option('--fps <n>', 'synthetic frames per second per device', '2')
+    .option('--fps <n>', 'frames per second per device', '2')
+    .option(
+      '--detector <kind>',
+      'synthetic (no inference) or native (the real detector on --source)',
+      'synthetic',
+    )
+    .option('--source <spec>', `frames of every device with --detector native: ${FRAME_SOURCE_FORMS}`)
+    .option('--frame-size <WxH>', 'frame size of --source', '640x480')
+    .option('--threads <n>', 'inference threads per device with --detector native', '1')
+    .option('--min-score <score>', 'ignore detections below this score', '0.5')
+    .option(
+      '--preinstall-bundle <tar>',
+      'a darknet bundle every device runs until the control plane assigns one',
+    )
+    .option('--preinstall-model <id@version>', 'model id and version of --preinstall-bundle')
     .option('--telemetry-interval-ms <ms>', 'telemetry window', '5000')
     .option('--log-level <level>', 'debug, info, warn or error', 'warn')
-    .action(
-      async (options: {
-        count: string;
-        mqttUrl: string;
-        idPrefix: string;
-        secret: string;
-        topicPrefix: string;
-        dataDir: string;
-        manifestPublicKeyFile?: string;
-        fps: string;
-        telemetryIntervalMs: string;
-        logLevel: string;
-      }) => {
-        const count = Number(options.count);
-        if (!Number.isInteger(count) || count < 1 || count > 100_000) {
-          environment.writeError(`--count must be a whole number from 1 to 100000, got ${options.count}\n`);
-          environment.setExitCode(2);
-          return;
-        }
-        const logger = createJsonLogger(
-          LOG_LEVELS.includes(options.logLevel as LogLevel) ? (options.logLevel as LogLevel) : 'warn',
-        );
-        const simulation = await startSimulation({
-          count,
-          idPrefix: options.idPrefix,
-          secret: options.secret,
-          mqttUrl: options.mqttUrl,
-          topicPrefix: options.topicPrefix,
-          mqttVersion: 4,
-          dataDir: path.resolve(options.dataDir),
-          manifestPublicKey:
-            options.manifestPublicKeyFile === undefined
-              ? null
-              : await fs.readFile(options.manifestPublicKeyFile, 'utf8'),
-          fps: Number(options.fps),
-          telemetryIntervalMs: Number(options.telemetryIntervalMs),
-          agentVersion: environment.agentVersion,
-          logger,
-        });
-        environment.writeOutput(
-          `${count} simulated agents started; RSS ${Math.round(process.memoryUsage().rss / 1048576)} MiB\n`,
-        );
-        await waitForSignal(environment);
-        await simulation.stop();
-      },
-    );
+    .action(async (options: SimulateOptions) => {
+      const settings = await simulateSettings(options);
+      if (typeof settings === 'string') {
+        environment.writeError(`${settings}\n`);
+        environment.setExitCode(2);
+        return;
+      }
+      const logger = createJsonLogger(
+        LOG_LEVELS.includes(options.logLevel as LogLevel) ? (options.logLevel as LogLevel) : 'warn',
+      );
+      const simulation = await startSimulation({
+        ...settings,
+        idPrefix: options.idPrefix,
+        secret: options.secret,
+        mqttUrl: options.mqttUrl,
+        topicPrefix: options.topicPrefix,
+        mqttVersion: 4,
+        dataDir: path.resolve(options.dataDir),
+        manifestPublicKey:
+          options.manifestPublicKeyFile === undefined
+            ? null
+            : await fs.readFile(options.manifestPublicKeyFile, 'utf8'),
+        telemetryIntervalMs: Number(options.telemetryIntervalMs),
+        agentVersion: environment.agentVersion,
+        logger,
+      });
+      environment.writeOutput(
+        `${simulation.agents.length} simulated agents started; RSS ${Math.round(process.memoryUsage().rss / 1048576)} MiB\n`,
+      );
+      await waitForSignal(environment);
+      await simulation.stop();
+    });
   return program;
+}
+
+interface SimulateOptions {
+  count?: string;
+  mqttUrl: string;
+  idPrefix: string;
+  secret: string;
+  devicesFile?: string;
+  topicPrefix: string;
+  dataDir: string;
+  manifestPublicKeyFile?: string;
+  fps: string;
+  detector: string;
+  source?: string;
+  frameSize: string;
+  threads: string;
+  minScore: string;
+  preinstallBundle?: string;
+  preinstallModel?: string;
+  telemetryIntervalMs: string;
+  logLevel: string;
+}
+
+const simulatedDevicesSchema = z
+  .array(z.object({ deviceId: z.string().min(1), secret: z.string().min(1) }))
+  .min(1)
+  .max(100_000);
+
+/** The `simulate` flags checked and turned into simulator settings, or a message naming the bad flag. */
+async function simulateSettings(
+  options: SimulateOptions,
+): Promise<
+  Pick<SimulatorOptions, 'count' | 'devices' | 'fps' | 'camera' | 'minScore' | 'preinstalledModel'> | string
+> {
+  let devices: SimulatedDevice[] | undefined;
+  let count = Number(options.count);
+  if (options.devicesFile !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(await fs.readFile(options.devicesFile, 'utf8'));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return `--devices-file ${options.devicesFile}: ${code === undefined ? 'not JSON' : `cannot read it (${code})`}`;
+    }
+    const parsed = simulatedDevicesSchema.safeParse(json);
+    if (!parsed.success) {
+      return `--devices-file ${options.devicesFile}: expected a non-empty array of {"deviceId","secret"}`;
+    }
+    devices = parsed.data;
+    count = devices.length;
+  } else if (!Number.isInteger(count) || count < 1 || count > 100_000) {
+    return `--count must be a whole number from 1 to 100000, got ${options.count ?? '(none)'}`;
+  }
+  const fps = Number(options.fps);
+  if (!Number.isInteger(fps) || fps < 1 || fps > 240)
+    return `--fps must be a whole number from 1 to 240, got ${options.fps}`;
+  const minScore = Number(options.minScore);
+  if (!(minScore >= 0 && minScore <= 1))
+    return `--min-score must be a number in [0, 1], got ${options.minScore}`;
+  let camera: SimulatedCamera;
+  if (options.detector === 'synthetic') {
+    camera = { detector: 'synthetic' };
+  } else if (options.detector === 'native') {
+    if (options.source === undefined) return '--detector native needs --source';
+    const size = /^(\d{2,4})x(\d{2,4})$/.exec(options.frameSize);
+    if (!size) return `--frame-size must be <width>x<height>, e.g. 640x480, got ${options.frameSize}`;
+    const threads = Number(options.threads);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+      return `--threads must be a whole number from 1 to 256, got ${options.threads}`;
+    }
+    camera = {
+      detector: 'native',
+      source: options.source,
+      frameWidth: Number(size[1]),
+      frameHeight: Number(size[2]),
+      threads,
+    };
+  } else {
+    return `--detector must be synthetic or native, got ${options.detector}`;
+  }
+  let preinstalledModel: PreinstalledModel | undefined;
+  if ((options.preinstallBundle === undefined) !== (options.preinstallModel === undefined)) {
+    return '--preinstall-bundle and --preinstall-model go together';
+  }
+  if (options.preinstallBundle !== undefined && options.preinstallModel !== undefined) {
+    const at = options.preinstallModel.lastIndexOf('@');
+    const modelId = options.preinstallModel.slice(0, at);
+    const version = options.preinstallModel.slice(at + 1);
+    if (
+      at < 1 ||
+      !modelIdSchema.safeParse(modelId).success ||
+      !versionStringSchema.safeParse(version).success
+    ) {
+      return `--preinstall-model must be <model id>@<version>, got ${options.preinstallModel}`;
+    }
+    preinstalledModel = { archive: path.resolve(options.preinstallBundle), modelId, version };
+  }
+  return {
+    count,
+    ...(devices ? { devices } : {}),
+    fps,
+    camera,
+    minScore,
+    ...(preinstalledModel ? { preinstalledModel } : {}),
+  };
 }
 
 function waitForSignal(environment: CliEnvironment): Promise<NodeJS.Signals> {

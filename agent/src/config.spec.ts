@@ -41,6 +41,8 @@ describe('loadAgentConfig', () => {
       minDurationMs: 500,
       spoolMaxBytes: 64 * 1024 * 1024,
       telemetryIntervalMs: 5000,
+      engineBuilder: null,
+      claimDeviceClass: null,
       manifestPublicKey: null,
       caCertificate: null,
     });
@@ -113,6 +115,25 @@ describe('loadAgentConfig', () => {
       loadAgentConfig({ reconnectInitialMs: '5000', reconnectMaxMs: '1000' }, validEnv),
     );
     expect(problems).toEqual(['reconnectMaxMs: must not be smaller than the initial reconnect delay']);
+  });
+
+  it('reads a claimed device class (tests only) and the engine builder command', async () => {
+    const config = await loadAgentConfig(
+      { claimDeviceClass: 'gpuArch=sm_53,tensorrt=8.2.1,jetpack=4.6.1', engineBuilder: '/opt/trtexec' },
+      validEnv,
+    );
+    expect(config.claimDeviceClass).toEqual({
+      gpuArch: 'sm_53',
+      tensorrtVersion: '8.2.1',
+      jetpackVersion: '4.6.1',
+    });
+    expect(config.engineBuilder).toBe('/opt/trtexec');
+    expect(
+      await problemsOf(loadAgentConfig({ claimDeviceClass: 'gpuArch=53,tensorrt=8.2' }, validEnv)),
+    ).toEqual(['claimDeviceClass: gpuArch "53" must look like sm_53']);
+    expect(await problemsOf(loadAgentConfig({ claimDeviceClass: 'cuda=10.2' }, validEnv))).toEqual([
+      'claimDeviceClass: "cuda=10.2" is not one of gpuArch=…, tensorrt=…, jetpack=…',
+    ]);
   });
 
   it('formats the error with flag and environment variable names', async () => {

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TOPIC_PREFIX, identifierProblem, topicPrefixProblem } from '@emofleet/protocol';
+import { parseDeviceClassClaim, type DeviceClassClaim } from './engine-builder/device-class-claim';
 import { readEnrolment, type EnrolmentRecord } from './enrolment/enrolment-file';
 import { LOG_LEVELS } from './logger';
 
@@ -27,6 +28,8 @@ export const CONFIG_KEYS = {
   minDurationMs: { env: 'EMOFLEET_MIN_DURATION_MS', flag: '--min-duration-ms' },
   spoolMaxBytes: { env: 'EMOFLEET_SPOOL_MAX_BYTES', flag: '--spool-max-bytes' },
   telemetryIntervalMs: { env: 'EMOFLEET_TELEMETRY_INTERVAL_MS', flag: '--telemetry-interval-ms' },
+  engineBuilder: { env: 'EMOFLEET_ENGINE_BUILDER', flag: '--engine-builder' },
+  claimDeviceClass: { env: 'EMOFLEET_CLAIM_DEVICE_CLASS', flag: '--claim-device-class' },
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -91,6 +94,16 @@ const configSchema = z
     minDurationMs: integerText(0, 3_600_000),
     spoolMaxBytes: integerText(65_536, 2 ** 40),
     telemetryIntervalMs: integerText(500, 3_600_000),
+    engineBuilder: z.string().min(1).nullable(),
+    claimDeviceClass: z
+      .string()
+      .transform((text, ctx) => {
+        const parsed = parseDeviceClassClaim(text);
+        if (parsed.ok) return parsed.claim;
+        ctx.addIssue({ code: 'custom', message: parsed.problem });
+        return z.NEVER;
+      })
+      .nullable(),
   })
   .refine((config) => config.reconnectMaxMs >= config.reconnectInitialMs, {
     message: 'must not be smaller than the initial reconnect delay',
@@ -119,6 +132,10 @@ export interface AgentConfig {
   readonly minDurationMs: number;
   readonly spoolMaxBytes: number;
   readonly telemetryIntervalMs: number;
+  /** `--engine-builder`: the command that builds TensorRT engines; null: JetPack's trtexec when installed. */
+  readonly engineBuilder: string | null;
+  /** `--claim-device-class`, FOR TESTS ONLY: the GPU arch / TensorRT / JetPack this agent claims to have. */
+  readonly claimDeviceClass: DeviceClassClaim | null;
   /** PEM ed25519 key pinned at enrolment; null when not enrolled (every model is then refused). */
   readonly manifestPublicKey: string | null;
   /** PEM CA pinned at enrolment for the broker and artifact downloads, or null. */
@@ -209,6 +226,8 @@ export async function loadAgentConfig(flags: RawConfig, env: NodeJS.ProcessEnv):
     minDurationMs: raw.minDurationMs ?? '500',
     spoolMaxBytes: raw.spoolMaxBytes ?? String(64 * 1024 * 1024),
     telemetryIntervalMs: raw.telemetryIntervalMs ?? '5000',
+    engineBuilder: raw.engineBuilder ?? null,
+    claimDeviceClass: raw.claimDeviceClass ?? null,
   });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {

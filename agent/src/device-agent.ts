@@ -2,9 +2,10 @@ import * as path from 'node:path';
 import { TopicScheme, type DeviceCapabilities, type MqttProtocolVersion } from '@emofleet/protocol';
 import { DeviceConnection, DeviceOfflineError, type BirthContent } from './connection';
 import { type DetectorAdapter } from './detector';
+import { EngineBuilder } from './engine-builder';
 import { type Logger } from './logger';
 import { DetectionLoop } from './pipeline';
-import { ModelReconciler, type ModelLoader } from './reconcile';
+import { ModelReconciler, preinstallModel, type ModelLoader, type PreinstalledModel } from './reconcile';
 import { SlotStore } from './slots';
 import { type FrameSource } from './sources';
 import { EventPublisher, EventSpool, type FsyncPolicy } from './spool';
@@ -25,6 +26,12 @@ export interface DeviceAgentOptions {
   readonly caCertificate: string | null;
   readonly capabilities: DeviceCapabilities;
   readonly loader: ModelLoader;
+  /** A local bundle to run when the device has no model yet (the demo's simulated cameras). */
+  readonly preinstalledModel?: PreinstalledModel;
+  /** Unpacks a verified bundle into a slot (default: the reconciler's pure-JS tar reader). */
+  readonly unpackBundle?: (archive: string, directory: string) => unknown;
+  /** The command that runs `build-engine` jobs (trtexec, or a test double); null or absent: none. */
+  readonly engineBuilderCommand?: string | null;
   /** Frames to run the detector on; undefined: the agent only manages models and reports telemetry. */
   readonly source: FrameSource | undefined;
   readonly frameWidth: number;
@@ -46,6 +53,8 @@ export interface DeviceAgent {
   readonly spool: EventSpool;
   readonly reconciler: ModelReconciler;
   readonly frames: FrameStatistics;
+  /** Telemetry windows published so far (`telemetry.published`). */
+  readonly telemetry: TelemetryReporter;
   /** Stops frames, publishes the offline state, disconnects and closes the spool. */
   stop(): Promise<void>;
 }
@@ -76,22 +85,37 @@ export async function startDeviceAgent(options: DeviceAgentOptions): Promise<Dev
     reconnect: options.reconnect,
     birth: (): BirthContent => {
       const running = reconciler.runningModel ?? null;
+      const lastRollback = reconciler.lastRollback;
       return {
         agentVersion: options.agentVersion,
         capabilities: options.capabilities,
         runningModel: running === null ? null : { modelId: running.modelId, version: running.version },
+        ...(lastRollback === null ? {} : { lastRollback }),
       };
     },
     logger,
   });
   let detector: DetectorAdapter | undefined;
+  const slots = new SlotStore(path.join(options.dataDir, 'models'));
+  if (options.preinstalledModel !== undefined) preinstallModel(slots, options.preinstalledModel, logger);
   const reconciler: ModelReconciler = new ModelReconciler({
     deviceId: options.deviceId,
     deviceSecret: options.deviceSecret,
     dataDir: options.dataDir,
-    slots: new SlotStore(path.join(options.dataDir, 'models')),
+    slots,
     channel: connection,
     loader: options.loader,
+    unpackBundle: options.unpackBundle,
+    engineBuilder: new EngineBuilder({
+      deviceId: options.deviceId,
+      deviceSecret: options.deviceSecret,
+      dataDir: options.dataDir,
+      command: options.engineBuilderCommand ?? null,
+      capabilities: options.capabilities,
+      manifestPublicKey: options.manifestPublicKey,
+      caCertificate: options.caCertificate,
+      logger,
+    }),
     manifestPublicKey: options.manifestPublicKey,
     caCertificate: options.caCertificate,
     healthCheck: { frameWidth: options.frameWidth, frameHeight: options.frameHeight },
@@ -118,6 +142,7 @@ export async function startDeviceAgent(options: DeviceAgentOptions): Promise<Dev
       spool: () => spool.stats,
       modelId: () => reconciler.runningModel?.modelId ?? null,
       accuracy: () => reconciler.accuracy ?? null,
+      map50: () => reconciler.map50,
       tegrastats: () => tegrastats?.latest,
       thermalRoot: options.thermalRoot,
       rssBytes: options.rssBytes,
@@ -143,6 +168,7 @@ export async function startDeviceAgent(options: DeviceAgentOptions): Promise<Dev
     spool,
     reconciler,
     frames,
+    telemetry,
     async stop() {
       await loop?.stop();
       telemetry.stop();

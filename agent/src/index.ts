@@ -2,6 +2,7 @@ export * from './config';
 export * from './connection';
 export * from './detector';
 export * from './device-agent';
+export * from './engine-builder';
 export * from './enrolment';
 export * from './logger';
 export * from './pipeline';

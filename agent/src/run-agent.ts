@@ -1,21 +1,31 @@
 import { type AgentConfig } from './config';
 import { probeDeviceCapabilities } from './connection';
-import { startDeviceAgent, type DeviceAgent } from './device-agent';
+import { startDeviceAgent, type DeviceAgent, type DeviceAgentOptions } from './device-agent';
 import { nativeDetectorBackends } from './detector';
+import { resolveBuilderCommand, withEngineBuilderCapabilities } from './engine-builder';
 import { type Logger } from './logger';
 import { nativeModelLoader, syntheticModelLoader } from './reconcile';
 import { frameSourceFromSpec } from './sources';
 
 export type RunningAgent = DeviceAgent;
 
+/** Parts a caller may replace (tests run the real agent with a model loader or unpacker they control). */
+export type AgentReplacements = Partial<Pick<DeviceAgentOptions, 'loader' | 'unpackBundle'>>;
+
 /** Starts the agent of this device from its configuration (`emofleet-agent run`). */
 export async function runAgent(
   config: AgentConfig,
   agentVersion: string,
   logger: Logger,
+  replacements: AgentReplacements = {},
 ): Promise<RunningAgent> {
   const detectorBackends = config.detector === 'synthetic' ? ['synthetic'] : nativeDetectorBackends();
-  const capabilities = await probeDeviceCapabilities({ detectorBackends, simulated: false });
+  const engineBuilderCommand = resolveBuilderCommand(config.engineBuilder, process.env);
+  const capabilities = withEngineBuilderCapabilities(
+    await probeDeviceCapabilities({ detectorBackends, simulated: false }),
+    engineBuilderCommand,
+    config.claimDeviceClass,
+  );
   logger.info('starting emofleet agent', {
     agentVersion,
     deviceId: config.deviceId,
@@ -23,7 +33,13 @@ export async function runAgent(
     dataDir: config.dataDir,
     source: config.source,
     capabilities,
+    engineBuilderCommand,
   });
+  if (config.claimDeviceClass !== null) {
+    logger.warn('claiming a device class from --claim-device-class (meant for tests, not for real devices)', {
+      claim: config.claimDeviceClass,
+    });
+  }
   if (config.manifestPublicKey === null) {
     logger.warn(
       'no manifest public key pinned (not enrolled with `emofleet-agent enroll`): every model will be refused',
@@ -42,6 +58,7 @@ export async function runAgent(
     manifestPublicKey: config.manifestPublicKey,
     caCertificate: config.caCertificate,
     capabilities,
+    engineBuilderCommand,
     loader: config.detector === 'synthetic' ? syntheticModelLoader() : nativeModelLoader(),
     source:
       config.source === null
@@ -59,5 +76,6 @@ export async function runAgent(
     thermalRoot: '/sys/class/thermal',
     tegrastats: true,
     logger,
+    ...replacements,
   });
 }

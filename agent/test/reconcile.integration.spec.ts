@@ -7,7 +7,7 @@ import { ModelReconciler } from '../src/reconcile';
 import { SlotStore, type InstalledModel } from '../src/slots';
 import { ArtifactServerDouble } from './support/artifact-server-double';
 import { JobServiceDouble } from './support/job-service-double';
-import { desiredStateFor, signingKeys, testBundle, testModelLoader } from './support/signed-models';
+import { desiredStateFor, grayPng, signingKeys, testBundle, testModelLoader } from './support/signed-models';
 import { until } from './support/wait';
 
 jest.setTimeout(30_000);
@@ -59,8 +59,9 @@ describe('model reconciliation against a local HTTP artifact server double and a
     desiredVersion: number,
     latencyMs = 0,
     jobId = `job-${desiredVersion}`,
+    bundle = testBundle(latencyMs),
   ) {
-    const artifact = server.add(testBundle(latencyMs));
+    const artifact = server.add(bundle);
     jobs.sendDesired(
       desiredStateFor({
         deviceId: DEVICE_ID,
@@ -254,5 +255,54 @@ describe('model reconciliation against a local HTTP artifact server double and a
     }
     await startReconciler({ maxStartsOnProbation: 3 });
     expect(running.model).toMatchObject({ modelId: 'model-a', slot: 'a' });
+    // Reported in every birth from now on …
+    expect(reconciler.lastRollback).toMatchObject({
+      model: { modelId: 'model-b', version: '1.0.0' },
+      desiredVersion: 2,
+      restoredModel: { modelId: 'model-a', version: '1.0.0' },
+      reason: expect.stringMatching(/^crash loop: the agent started 4 times with model-b/),
+    });
+    // … and to the job of that desired state when it is (still) open, instead of installing model-b again.
+    const downloadsBefore = server.requests.length;
+    jobs.replayRetainedDesired();
+    jobs.sendJob('job-2', 'apply-desired-state', { desiredVersion: 2 });
+    await until(() => jobs.finalOf('job-2')?.status === 'FAILED', 'the rollback reported to job-2', 15_000);
+    expect(jobs.finalOf('job-2')?.statusDetails).toMatchObject({
+      step: 'ROLLED_BACK',
+      modelId: 'model-b',
+      reason: expect.stringMatching(/crash loop.*rolled back to model-a/),
+    });
+    expect(server.requests.length).toBe(downloadsBefore);
+    expect(running.model?.modelId).toBe('model-a');
+  });
+
+  it('reports accuracy and mAP@0.5 on the eval set from the health check and from an evaluate job', async () => {
+    // The synthetic detector sees one "neutral" face at (0.1, 0.25, 0.25 x 0.3) in frames 0-2 (scores 0.80,
+    // 0.81, 0.82). Ground truth: neutral, neutral, happy at that place → accuracy 2/3; neutral AP: ranked FP
+    // (image c, 0.82), TP, TP of 2 boxes → 2/3; happy AP 0 → mAP@0.5 = 1/3.
+    const label = (classId: number) => `${classId} 0.225 0.4 0.25 0.3\n`;
+    const png = grayPng();
+    const bundle = testBundle(0, 200_000, {
+      'eval/a.png': png,
+      'eval/a.txt': label(0),
+      'eval/b.png': png,
+      'eval/b.txt': label(0),
+      'eval/c.png': png,
+      'eval/c.txt': label(1),
+    });
+    const final = await install('model-eval', 1, 0, 'job-1', bundle);
+    expect(final).toMatchObject({ status: 'SUCCEEDED', statusDetails: { step: 'RUNNING' } });
+    expect(final?.statusDetails.measuredAccuracy).toBeCloseTo(2 / 3, 12);
+    expect(final?.statusDetails.measuredMap50).toBeCloseTo(1 / 3, 12);
+    expect(reconciler.map50).toBeCloseTo(1 / 3, 12);
+
+    jobs.sendJob('job-eval', 'evaluate', {});
+    await until(() => jobs.finalOf('job-eval') !== undefined, 'evaluate result');
+    expect(jobs.finalOf('job-eval')).toMatchObject({
+      status: 'SUCCEEDED',
+      statusDetails: { modelId: 'model-eval' },
+    });
+    expect(jobs.finalOf('job-eval')?.statusDetails.measuredAccuracy).toBeCloseTo(2 / 3, 12);
+    expect(jobs.finalOf('job-eval')?.statusDetails.measuredMap50).toBeCloseTo(1 / 3, 12);
   });
 });

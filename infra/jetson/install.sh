@@ -54,6 +54,12 @@ else
   echo "not a Jetson (no /etc/nv_tegra_release): the CPU detector backend only"
 fi
 command -v ffmpeg >/dev/null || echo "warning: ffmpeg not found (apt-get install ffmpeg): video, RTSP, V4L2 and image sources need it" >&2
+case "$SOURCE" in
+  csi:*|gst-v4l2:*)
+    command -v gst-launch-1.0 >/dev/null || echo "warning: gst-launch-1.0 not found: --source $SOURCE needs GStreamer (part of JetPack; apt-get install gstreamer1.0-tools)" >&2
+    [[ "$SOURCE" != csi:* ]] || systemctl is-active --quiet nvargus-daemon || echo "warning: nvargus-daemon is not running: CSI cameras need it" >&2
+    ;;
+esac
 
 # --- Node.js ----------------------------------------------------------------------------------------------------
 mkdir -p "$PREFIX"

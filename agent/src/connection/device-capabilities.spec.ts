@@ -8,6 +8,7 @@ import {
   parseL4tRelease,
   parseOsReleaseName,
   probeDeviceCapabilities,
+  tegraGpuArch,
 } from './device-capabilities';
 
 const DPKG_STATUS = `Package: nvidia-jetpack
@@ -40,6 +41,7 @@ describe('probeDeviceCapabilities', () => {
   it('reads a Jetson TX1 with JetPack 4.6.1', async () => {
     await write('etc/os-release', 'NAME="Ubuntu"\nPRETTY_NAME="Ubuntu 18.04.6 LTS"\n');
     await write('proc/device-tree/model', 'NVIDIA Jetson TX1\0');
+    await write('proc/device-tree/compatible', 'nvidia,p2371-2180\0nvidia,jetson-cv\0nvidia,tegra210\0');
     await write(
       'etc/nv_tegra_release',
       '# R32 (release), REVISION: 7.1, GCID: 29689809, BOARD: t210ref, EABI: aarch64\n',
@@ -58,6 +60,7 @@ describe('probeDeviceCapabilities', () => {
       jetpackVersion: '4.6.1-b110',
       tensorrtVersion: '8.2.1.8-1+cuda10.2',
       cudaVersion: '10.2.300',
+      gpuArch: 'sm_53',
       detectorBackends: ['tensorrt'],
       simulated: false,
     });
@@ -68,6 +71,7 @@ describe('probeDeviceCapabilities', () => {
   it('leaves the Jetson fields out on an ordinary Linux box', async () => {
     await write('etc/os-release', 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n');
     await write('proc/device-tree/model', 'Raspberry Pi 4 Model B\0');
+    await write('proc/device-tree/compatible', 'raspberrypi,4-model-b\0brcm,bcm2711\0');
     const capabilities = await probeDeviceCapabilities({
       detectorBackends: [],
       simulated: true,
@@ -97,6 +101,14 @@ describe('probeDeviceCapabilities', () => {
 });
 
 describe('capability parsers', () => {
+  it('maps Jetson SoCs to their GPU arch', () => {
+    expect(tegraGpuArch('nvidia,p3450-0000\0nvidia,jetson-nano\0nvidia,tegra210\0')).toBe('sm_53');
+    expect(tegraGpuArch('nvidia,p3310-1000\0nvidia,tegra186\0')).toBe('sm_62');
+    expect(tegraGpuArch('nvidia,p3509-0000+p3668-0001\0nvidia,tegra194\0')).toBe('sm_72');
+    expect(tegraGpuArch('nvidia,p3737-0000+p3701-0000\0nvidia,tegra234\0')).toBe('sm_87');
+    expect(tegraGpuArch('brcm,bcm2711\0')).toBeUndefined();
+  });
+
   it('parses os-release names with and without quotes', () => {
     expect(parseOsReleaseName('PRETTY_NAME=Alpine\n')).toBe('Alpine');
     expect(parseOsReleaseName('NAME=x\n')).toBeUndefined();

@@ -23,15 +23,23 @@ const TENSORRT_PACKAGES = ['tensorrt', 'libnvinfer8', 'libnvinfer7', 'libnvinfer
 export async function probeDeviceCapabilities(options: CapabilityProbeOptions): Promise<DeviceCapabilities> {
   const root = options.fileSystemRoot ?? '/';
   const read = (file: string) => readOptional(path.join(root, file));
-  const [osRelease, deviceTreeModel, tegraRelease, dpkgStatus, cudaVersionText, cudaVersionJson] =
-    await Promise.all([
-      read('etc/os-release'),
-      read('proc/device-tree/model'),
-      read('etc/nv_tegra_release'),
-      read('var/lib/dpkg/status'),
-      read('usr/local/cuda/version.txt'),
-      read('usr/local/cuda/version.json'),
-    ]);
+  const [
+    osRelease,
+    deviceTreeModel,
+    tegraRelease,
+    dpkgStatus,
+    cudaVersionText,
+    cudaVersionJson,
+    deviceTreeCompatible,
+  ] = await Promise.all([
+    read('etc/os-release'),
+    read('proc/device-tree/model'),
+    read('etc/nv_tegra_release'),
+    read('var/lib/dpkg/status'),
+    read('usr/local/cuda/version.txt'),
+    read('usr/local/cuda/version.json'),
+    read('proc/device-tree/compatible'),
+  ]);
   const packages = dpkgStatus === undefined ? new Map<string, string>() : parseInstalledPackages(dpkgStatus);
   const jetsonModel = deviceTreeModel?.replace(/\0/g, '').trim();
   const candidate: DeviceCapabilities = {
@@ -46,6 +54,7 @@ export async function probeDeviceCapabilities(options: CapabilityProbeOptions): 
     jetpackVersion: firstPackageVersion(packages, JETPACK_PACKAGES),
     tensorrtVersion: firstPackageVersion(packages, TENSORRT_PACKAGES),
     cudaVersion: parseCudaVersion(cudaVersionText, cudaVersionJson),
+    gpuArch: deviceTreeCompatible === undefined ? undefined : tegraGpuArch(deviceTreeCompatible),
     cpuCores: Math.max(1, os.cpus().length),
     memoryBytes: os.totalmem(),
     detectorBackends: [...options.detectorBackends],
@@ -97,6 +106,23 @@ function firstPackageVersion(packages: Map<string, string>, names: readonly stri
   return undefined;
 }
 
+/** CUDA architecture of each Jetson SoC, by its device-tree `compatible` name (the GPU is part of the SoC). */
+const TEGRA_GPU_ARCH: Readonly<Record<string, string>> = {
+  'nvidia,tegra210': 'sm_53', // TX1, Nano
+  'nvidia,tegra186': 'sm_62', // TX2
+  'nvidia,tegra194': 'sm_72', // Xavier NX, AGX Xavier
+  'nvidia,tegra234': 'sm_87', // Orin
+};
+
+/** `/proc/device-tree/compatible` (NUL-separated names, e.g. `nvidia,jetson-nano\0nvidia,tegra210`) → `sm_53`. */
+export function tegraGpuArch(compatible: string): string | undefined {
+  for (const name of compatible.split('\0')) {
+    const arch = TEGRA_GPU_ARCH[name.trim()];
+    if (arch !== undefined) return arch;
+  }
+  return undefined;
+}
+
 /** `CUDA Version 10.2.300` (version.txt, CUDA <= 11.0) or `{"cuda": {"version": "11.4.19"}}` (version.json). */
 export function parseCudaVersion(versionText?: string, versionJson?: string): string | undefined {
   if (versionJson !== undefined) {
@@ -117,6 +143,7 @@ function dropInvalidOptionalFields(candidate: DeviceCapabilities): DeviceCapabil
     'jetpackVersion',
     'tensorrtVersion',
     'cudaVersion',
+    'gpuArch',
   ] as const;
   const result: DeviceCapabilities = { ...candidate, os: { ...candidate.os } };
   if (!deviceCapabilitiesSchema.shape.os.safeParse(result.os).success) delete result.os.distribution;

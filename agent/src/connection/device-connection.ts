@@ -21,7 +21,10 @@ import { connectMqttClient, type ConnectionClient, type ConnectionClientFactory 
 import { SessionSequenceStore } from './session-sequence-store';
 
 /** What the agent tells the control plane about itself in every birth. */
-export type BirthContent = Pick<BirthMessage, 'agentVersion' | 'capabilities' | 'runningModel'>;
+export type BirthContent = Pick<
+  BirthMessage,
+  'agentVersion' | 'capabilities' | 'runningModel' | 'lastRollback'
+>;
 
 /** Messages the control plane sends to a device, which agent components subscribe to. */
 export type InboundKind = 'desired' | 'job-notify-next' | 'job-update-response' | 'events-ack';

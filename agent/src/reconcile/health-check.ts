@@ -1,8 +1,7 @@
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { type HealthCheckSpec } from '@emofleet/protocol';
 import { type DetectorAdapter } from '../detector';
-import { decodeImageFile, listImages, type RawFrame } from '../sources';
+import { type RawFrame } from '../sources';
+import { evaluateEvalSet, type EvalSetOptions } from './eval-set';
 
 export interface HealthCheckResult {
   readonly passed: boolean;
@@ -10,58 +9,17 @@ export interface HealthCheckResult {
   readonly measuredFps: number;
   /** Null when the bundle has no eval set. */
   readonly measuredAccuracy: number | null;
+  /** mAP@0.5 on the eval set; null when the bundle has no eval set. */
+  readonly measuredMap50: number | null;
 }
 
-export interface HealthCheckOptions {
-  readonly frameWidth: number;
-  readonly frameHeight: number;
-  readonly ffmpegPath?: string;
-}
-
-/**
- * Accuracy as the paper defines it: the share of eval images whose expression is detected correctly, i.e. whose
- * best detection has the label of the image's ground truth (first line of `<stem>.txt`, darknet format
- * `<class id> <cx> <cy> <w> <h>`, class ids indexing model.names). Null when there is no `eval/` directory.
- */
-export async function evaluateAccuracy(
-  detector: DetectorAdapter,
-  bundleDirectory: string,
-  options: HealthCheckOptions,
-): Promise<number | null> {
-  const evalDirectory = path.join(bundleDirectory, 'eval');
-  const images = await listImages(evalDirectory).catch(() => []);
-  if (images.length === 0) return null;
-  const names = (await fs.readFile(path.join(bundleDirectory, 'model.names'), 'utf8'))
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line.length > 0);
-  let correct = 0;
-  for (const [index, image] of images.entries()) {
-    const labelFile = image.replace(/\.[^.]+$/, '.txt');
-    const firstLine = (await fs.readFile(labelFile, 'utf8').catch(() => '')).split(/\r?\n/)[0]?.trim() ?? '';
-    const classId = Number(firstLine.split(/\s+/)[0]);
-    const expected = Number.isInteger(classId) ? names[classId] : undefined;
-    if (expected === undefined)
-      throw new Error(`${labelFile}:1: no darknet label line with a class id of model.names`);
-    const data = await decodeImageFile(image, options.frameWidth, options.frameHeight, options.ffmpegPath);
-    const detections = await detector.detect({
-      index,
-      timestamp: Date.now(),
-      width: options.frameWidth,
-      height: options.frameHeight,
-      format: 'rgb24',
-      data,
-    });
-    const best = [...detections].sort((a, b) => b.score - a.score)[0];
-    if (best?.label === expected) correct += 1;
-  }
-  return correct / images.length;
-}
+export type HealthCheckOptions = EvalSetOptions;
 
 /**
  * The rollout's health gate for a freshly loaded model: `warmupFrames` unmeasured frames, then FPS over
- * `measureFrames` (>= minFps), then accuracy on the bundle's eval set (>= minAccuracy). A gate with an accuracy
- * floor fails when the bundle has no eval set: a floor that cannot be checked is not passed.
+ * `measureFrames` (>= minFps), then accuracy (>= minAccuracy) and mAP@0.5 (reported, no floor) on the bundle's
+ * eval set. A gate with an accuracy floor fails when the bundle has no eval set: a floor that cannot be checked
+ * is not passed.
  */
 export async function runHealthCheck(
   detector: DetectorAdapter,
@@ -86,13 +44,16 @@ export async function runHealthCheck(
     10_000,
     Math.round((spec.measureFrames / Math.max(seconds, 1e-6)) * 100) / 100,
   );
-  const measuredAccuracy = await evaluateAccuracy(detector, bundleDirectory, options);
+  const evaluation = await evaluateEvalSet(detector, bundleDirectory, options);
+  const measuredAccuracy = evaluation?.accuracy ?? null;
+  const measuredMap50 = evaluation?.map50 ?? null;
   if (measuredFps < spec.minFps) {
     return {
       passed: false,
       reason: `measured ${measuredFps} FPS over ${spec.measureFrames} frames, below the floor of ${spec.minFps}`,
       measuredFps,
       measuredAccuracy,
+      measuredMap50,
     };
   }
   if (spec.minAccuracy !== null) {
@@ -102,6 +63,7 @@ export async function runHealthCheck(
         reason: `the rollout requires accuracy >= ${spec.minAccuracy} but the bundle has no eval set`,
         measuredFps,
         measuredAccuracy,
+        measuredMap50,
       };
     }
     if (measuredAccuracy < spec.minAccuracy) {
@@ -110,8 +72,9 @@ export async function runHealthCheck(
         reason: `accuracy ${measuredAccuracy} on the eval set is below the floor of ${spec.minAccuracy}`,
         measuredFps,
         measuredAccuracy,
+        measuredMap50,
       };
     }
   }
-  return { passed: true, measuredFps, measuredAccuracy };
+  return { passed: true, measuredFps, measuredAccuracy, measuredMap50 };
 }

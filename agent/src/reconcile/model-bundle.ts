@@ -1,15 +1,27 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { MODEL_BUNDLE_FILES } from '@emofleet/protocol';
 
-/** Entry names of a `darknet-bundle` (as the control plane packs it), plus an optional eval set. */
+/** Entry names every `darknet-bundle` has (as the control plane packs it). */
 export const DARKNET_BUNDLE_FILES = {
-  cfg: 'model.cfg',
-  weights: 'model.weights',
-  names: 'model.names',
+  cfg: MODEL_BUNDLE_FILES.cfg,
+  weights: MODEL_BUNDLE_FILES.weights,
+  names: MODEL_BUNDLE_FILES.names,
 } as const;
 
-/** Eval set entries: `eval/<image>` with darknet labels `eval/<image stem>.txt`. */
-const ALLOWED_ENTRY = /^(model\.(cfg|weights|names)|eval\/[A-Za-z0-9][A-Za-z0-9._-]{0,127})$/;
+/** The second stage of a two-stage bundle: all three or none. */
+const CLASSIFIER_FILES = [
+  MODEL_BUNDLE_FILES.classifierCfg,
+  MODEL_BUNDLE_FILES.classifierWeights,
+  MODEL_BUNDLE_FILES.classifierNames,
+] as const;
+
+/**
+ * The model files, `bundle.json`, the optional classifier triple, and eval set entries: `eval/<image>` with darknet
+ * labels `eval/<image stem>.txt`.
+ */
+const ALLOWED_ENTRY =
+  /^((model|classifier)\.(cfg|weights|names)|bundle\.json|eval\/[A-Za-z0-9][A-Za-z0-9._-]{0,127})$/;
 
 const BLOCK = 512;
 
@@ -27,7 +39,7 @@ function readField(header: Buffer, offset: number, length: number): string {
 /**
  * Unpacks a model bundle (uncompressed POSIX/ustar tar) into `directory`, accepting only regular files with the
  * known flat names (no links, no absolute or `..` paths), and fsyncs every file. Throws `BundleError` for anything
- * else or when the required files are missing. Pure JS: no tar binary or native module needed on the device.
+ * else, when the required files are missing, or when only part of the classifier triple is there. Pure JS: no tar binary or native module needed on the device.
  */
 export function unpackModelBundle(archive: string, directory: string): string[] {
   const fd = fs.openSync(archive, 'r');
@@ -67,7 +79,8 @@ export function unpackModelBundle(archive: string, directory: string): string[] 
       }
       if (!ALLOWED_ENTRY.test(name)) {
         throw new BundleError(
-          `tar entry "${name}" at byte ${dataOffset - BLOCK}: not a model bundle file (model.cfg, model.weights, model.names, eval/*)`,
+          `tar entry "${name}" at byte ${dataOffset - BLOCK}: not a model bundle file (model.cfg, model.weights, ` +
+            'model.names, bundle.json, classifier.cfg, classifier.weights, classifier.names, eval/*)',
         );
       }
       const target = path.join(directory, name);
@@ -80,6 +93,11 @@ export function unpackModelBundle(archive: string, directory: string): string[] 
   }
   for (const required of Object.values(DARKNET_BUNDLE_FILES)) {
     if (!written.includes(required)) throw new BundleError(`the bundle has no ${required}`);
+  }
+  const classifierFiles = CLASSIFIER_FILES.filter((name) => written.includes(name));
+  if (classifierFiles.length > 0 && classifierFiles.length < CLASSIFIER_FILES.length) {
+    const missing = CLASSIFIER_FILES.filter((name) => !written.includes(name));
+    throw new BundleError(`the bundle has ${classifierFiles.join(', ')} but no ${missing.join(', ')}`);
   }
   return written;
 }

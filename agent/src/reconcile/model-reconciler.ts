@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import {
   parseJobDocument,
   verifyManifestSignature,
+  type AutomaticRollback,
+  type BuildEngineParameters,
   type DesiredModel,
   type DesiredStateMessage,
   type JobExecution,
@@ -15,7 +17,8 @@ import { type Logger } from '../logger';
 import { type InstalledModel, type SlotPointer, type SlotStore } from '../slots';
 import { ArtifactDownloadError, downloadArtifact } from './artifact-download';
 import { freeDiskBytes } from './free-disk-space';
-import { evaluateAccuracy, runHealthCheck, type HealthCheckOptions } from './health-check';
+import { evaluateEvalSet } from './eval-set';
+import { runHealthCheck, type HealthCheckOptions } from './health-check';
 import { JobEndedByControlPlane, JobExecutionReporter, type JobChannel } from './job-execution-reporter';
 import { unpackModelBundle } from './model-bundle';
 import { type ModelLoader } from './model-loader';
@@ -46,6 +49,12 @@ export interface ModelReconcilerOptions {
   readonly probationMs?: number;
   /** Called whenever the running detector changes (undefined: no model). */
   readonly onModelChanged: (detector: DetectorAdapter | undefined, model: InstalledModel | null) => void;
+  /** Unpacks a verified bundle into an empty slot directory (default `unpackModelBundle`). */
+  readonly unpackBundle?: (archive: string, directory: string) => unknown;
+  /** Runs `build-engine` jobs (src/engine-builder); absent: such jobs are REJECTED. */
+  readonly engineBuilder?: {
+    build(parameters: BuildEngineParameters, reporter: Pick<JobExecutionReporter, 'report'>): Promise<void>;
+  };
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -57,7 +66,7 @@ class InstallFailure extends Error {
     reason: string,
     /** Whether the same desired state should not be tried again (bad signature, wrong digest, bad bundle …). */
     readonly permanent: boolean,
-    readonly measured: Pick<JobStatusDetails, 'measuredFps' | 'measuredAccuracy'> = {},
+    readonly measured: Pick<JobStatusDetails, 'measuredFps' | 'measuredAccuracy' | 'measuredMap50'> = {},
   ) {
     super(reason);
   }
@@ -72,13 +81,12 @@ interface PendingApply {
   finished: boolean;
 }
 
-const silentReporter: Reporter = { report: () => Promise.resolve() };
-
 /**
  * Reconciles the running model with the retained desired state (docs/protocol.md): verify the signed manifest,
  * download with resume, check size and sha256, refuse when the disk is too full, unpack into the inactive A/B
  * slot, load, health-check, then switch the `current` pointer atomically and keep the previous slot for rollback.
- * Runs jobs (`apply-desired-state`, `rollback`, `evaluate`), reporting each step. One operation at a time.
+ * Runs jobs (`apply-desired-state`, `rollback`, `evaluate`; `build-engine` through the engine builder), reporting
+ * each step. One operation at a time.
  */
 export class ModelReconciler {
   private detector: DetectorAdapter | undefined;
@@ -92,6 +100,7 @@ export class ModelReconciler {
   private readonly unsubscribers: (() => void)[] = [];
   private probationTimer: NodeJS.Timeout | undefined;
   private lastAccuracy: number | null = null;
+  private lastMap50: number | null = null;
   private stopped = false;
 
   constructor(private readonly options: ModelReconcilerOptions) {
@@ -104,6 +113,16 @@ export class ModelReconciler {
 
   get accuracy(): number | null {
     return this.lastAccuracy;
+  }
+
+  /** mAP@0.5 of the running model on its eval set (last health check or evaluate job), or null. */
+  get map50(): number | null {
+    return this.lastMap50;
+  }
+
+  /** The last automatic (crash-loop) rollback, for the birth; null when there was none. */
+  get lastRollback(): AutomaticRollback | null {
+    return this.pointer.lastRollback;
   }
 
   get currentDetector(): DetectorAdapter | undefined {
@@ -165,12 +184,22 @@ export class ModelReconciler {
     };
     this.pendingApply = apply;
     // Reports go to the job that asks for this desired state, if one arrives before or during the work.
+    let jobGotFinalStatus = false;
     const reporter: Reporter = {
-      report: (status, details) => (apply.reporter ?? silentReporter).report(status, details),
+      report: async (status, details) => {
+        const job = apply.reporter;
+        if (job === undefined) return;
+        await job.report(status, details);
+        if (status !== 'IN_PROGRESS') jobGotFinalStatus = true;
+      },
     };
     this.enqueue(async () => {
       try {
         await this.applyDesired(desired, reporter);
+        // A job that attached but got no final status (the desired state needed no work, e.g. it was already
+        // handled before a restart, or the job attached after the last report) is answered on its own.
+        if (apply.reporter !== undefined && !jobGotFinalStatus)
+          await this.applyDesired(desired, apply.reporter, true);
       } finally {
         apply.finished = true;
         apply.reporter?.close();
@@ -259,26 +288,35 @@ export class ModelReconciler {
           });
           return;
         }
-        const accuracy = await evaluateAccuracy(
+        const evaluation = await evaluateEvalSet(
           this.detector,
           this.options.slots.slotDirectory(current.slot),
           this.options.healthCheck,
         );
-        if (accuracy === null) {
+        if (evaluation === null) {
           await reporter.report('FAILED', {
             modelId: current.modelId,
             reason: 'the running model has no eval set',
           });
           return;
         }
-        this.lastAccuracy = accuracy;
+        this.lastAccuracy = evaluation.accuracy;
+        this.lastMap50 = evaluation.map50;
         await reporter.report('SUCCEEDED', {
           step: 'RUNNING',
           modelId: current.modelId,
-          measuredAccuracy: accuracy,
+          measuredAccuracy: evaluation.accuracy,
+          measuredMap50: evaluation.map50,
         });
         return;
       }
+      case 'build-engine':
+        if (this.options.engineBuilder === undefined) {
+          await reporter.report('REJECTED', { reason: 'this agent does not build engines' });
+          return;
+        }
+        await this.options.engineBuilder.build(document.parameters, reporter);
+        return;
     }
   }
 
@@ -325,10 +363,22 @@ export class ModelReconciler {
         modelId: current.modelId,
         ...(current.measuredFps === null ? {} : { measuredFps: current.measuredFps }),
         ...(current.measuredAccuracy === null ? {} : { measuredAccuracy: current.measuredAccuracy }),
+        ...(current.measuredMap50 === null ? {} : { measuredMap50: current.measuredMap50 }),
       });
       return;
     }
     if (!forJob && handled !== null && desired.desiredVersion <= handled) return;
+    const rolledBack = this.pointer.lastRollback;
+    if (rolledBack !== null && rolledBack.desiredVersion === desired.desiredVersion) {
+      // The job of a desired state whose model crash-looped (e.g. still open because the agent died before its
+      // SUCCEEDED was accepted): report the rollback rather than install the same model again.
+      await reporter.report('FAILED', {
+        step: 'ROLLED_BACK',
+        modelId: rolledBack.model.modelId,
+        reason: rolledBack.reason,
+      });
+      return;
+    }
     try {
       await this.install(desired, model, reporter);
     } catch (error) {
@@ -444,7 +494,7 @@ export class ModelReconciler {
     if (this.pointer.previous?.slot === slot) this.savePointer({ ...this.pointer, previous: null });
     const directory = slots.clearSlot(slot);
     try {
-      unpackModelBundle(partFile, directory);
+      (this.options.unpackBundle ?? unpackModelBundle)(partFile, directory);
     } catch (error) {
       fs.rmSync(partFile, { force: true });
       throw new InstallFailure(
@@ -457,30 +507,55 @@ export class ModelReconciler {
     fs.rmSync(partFile, { force: true });
 
     await reporter.report('IN_PROGRESS', { step: 'HEALTH_CHECK', modelId: model.modelId });
+    // Loading and running a new network is where a native crash can kill the agent: the attempt is recorded
+    // first, so that starts after such deaths are counted (loadAtStart) and a model that keeps killing the agent
+    // here is given up instead of being retried forever.
+    const previousAttempt = this.pointer.installAttempt;
+    this.savePointer({
+      ...this.pointer,
+      installAttempt: {
+        desiredVersion: desired.desiredVersion,
+        modelId: model.modelId,
+        version: model.version,
+        sha256: model.sha256,
+        deaths:
+          previousAttempt?.sha256 === model.sha256 &&
+          previousAttempt.desiredVersion === desired.desiredVersion
+            ? previousAttempt.deaths
+            : 0,
+      },
+    });
     let candidate: DetectorAdapter;
+    let result: Awaited<ReturnType<typeof runHealthCheck>>;
     try {
-      candidate = await this.options.loader(directory, manifest);
-    } catch (error) {
-      throw new InstallFailure(
-        'HEALTH_CHECK',
-        `cannot load the model: ${error instanceof Error ? error.message : String(error)}`,
-        true,
-      );
-    }
-    const spec = desired.healthCheck ?? { warmupFrames: 1, measureFrames: 1, minFps: 0, minAccuracy: null };
-    const result = await runHealthCheck(candidate, directory, spec, this.options.healthCheck).catch(
-      async (error: unknown) => {
-        await candidate.close();
+      try {
+        candidate = await this.options.loader(directory, manifest);
+      } catch (error) {
         throw new InstallFailure(
           'HEALTH_CHECK',
-          `health check crashed: ${error instanceof Error ? error.message : String(error)}`,
+          `cannot load the model: ${error instanceof Error ? error.message : String(error)}`,
           true,
         );
-      },
-    );
+      }
+      const loaded = candidate;
+      const spec = desired.healthCheck ?? { warmupFrames: 1, measureFrames: 1, minFps: 0, minAccuracy: null };
+      result = await runHealthCheck(loaded, directory, spec, this.options.healthCheck).catch(
+        async (error: unknown) => {
+          await loaded.close();
+          throw new InstallFailure(
+            'HEALTH_CHECK',
+            `health check crashed: ${error instanceof Error ? error.message : String(error)}`,
+            true,
+          );
+        },
+      );
+    } finally {
+      this.savePointer({ ...this.pointer, installAttempt: null });
+    }
     const measured = {
       measuredFps: result.measuredFps,
       ...(result.measuredAccuracy === null ? {} : { measuredAccuracy: result.measuredAccuracy }),
+      ...(result.measuredMap50 === null ? {} : { measuredMap50: result.measuredMap50 }),
     };
     if (!result.passed) {
       await candidate.close();
@@ -502,9 +577,11 @@ export class ModelReconciler {
       installedAt: (this.options.now ?? Date.now)(),
       measuredFps: result.measuredFps,
       measuredAccuracy: result.measuredAccuracy,
+      measuredMap50: result.measuredMap50,
     };
     await this.switchTo({ installed, detector: candidate }, desired.desiredVersion);
     this.lastAccuracy = result.measuredAccuracy;
+    this.lastMap50 = result.measuredMap50;
     await reporter.report('SUCCEEDED', { step: 'RUNNING', modelId: model.modelId, ...measured });
   }
 
@@ -516,6 +593,7 @@ export class ModelReconciler {
     const old = this.detector;
     const now = (this.options.now ?? Date.now)();
     this.savePointer({
+      ...this.pointer,
       current: next?.installed ?? null,
       previous: this.pointer.current ?? this.pointer.previous,
       probation: next === null ? null : { starts: 0, since: now },
@@ -551,6 +629,8 @@ export class ModelReconciler {
     const old = this.detector;
     this.savePointer({ ...this.pointer, current: previous, previous: this.pointer.current, probation: null });
     this.detector = detector;
+    this.lastAccuracy = previous.measuredAccuracy;
+    this.lastMap50 = previous.measuredMap50;
     this.options.onModelChanged(detector, previous);
     await old?.close();
     this.options.logger.warn('rolled back', { modelId: previous.modelId, reason });
@@ -560,21 +640,71 @@ export class ModelReconciler {
   private async loadAtStart(): Promise<void> {
     const maxStarts = this.options.maxStartsOnProbation ?? 3;
     let pointer = this.pointer;
+    const attempt = pointer.installAttempt;
+    if (attempt !== null) {
+      // The agent died while loading or health-checking a new model (the running one was never switched).
+      const deaths = attempt.deaths + 1;
+      if (deaths >= maxStarts) {
+        const kept = pointer.current;
+        const reason =
+          `crash loop: the agent died ${deaths} times while loading or health-checking ${attempt.modelId} ` +
+          `${attempt.version}; kept ${kept === null ? 'no model' : `${kept.modelId} ${kept.version}`}`;
+        this.options.logger.error('the new model keeps killing the agent before the switch; giving it up', {
+          modelId: attempt.modelId,
+          deaths,
+        });
+        pointer = {
+          ...pointer,
+          installAttempt: null,
+          handledDesiredVersion: Math.max(pointer.handledDesiredVersion ?? 0, attempt.desiredVersion),
+          lastRollback: {
+            at: (this.options.now ?? Date.now)(),
+            model: { modelId: attempt.modelId, version: attempt.version },
+            desiredVersion: attempt.desiredVersion,
+            restoredModel: kept === null ? null : { modelId: kept.modelId, version: kept.version },
+            reason,
+          },
+        };
+      } else {
+        pointer = { ...pointer, installAttempt: { ...attempt, deaths } };
+      }
+      this.savePointer(pointer);
+    }
     if (pointer.probation !== null) {
       // Each start restarts the probation clock: the model must run `probationMs` in one go to be trusted.
+      const now = (this.options.now ?? Date.now)();
       const starts = pointer.probation.starts + 1;
-      pointer = { ...pointer, probation: { starts, since: (this.options.now ?? Date.now)() } };
+      pointer = { ...pointer, probation: { starts, since: now } };
+      const failed = pointer.current;
+      const previous = pointer.previous;
       if (
         starts > maxStarts &&
-        pointer.previous !== null &&
-        this.options.slots.isInstalled(pointer.previous)
+        failed !== null &&
+        previous !== null &&
+        this.options.slots.isInstalled(previous)
       ) {
+        const reason =
+          `crash loop: the agent started ${starts} times with ${failed.modelId} ${failed.version} before it ` +
+          `ran ${Math.round((this.options.probationMs ?? 600_000) / 1000)} s in one go; rolled back to ` +
+          `${previous.modelId} ${previous.version}`;
         this.options.logger.error('the new model did not survive its probation; rolling back', {
-          modelId: pointer.current?.modelId,
+          modelId: failed.modelId,
           starts,
-          previous: pointer.previous.modelId,
+          previous: previous.modelId,
         });
-        pointer = { ...pointer, current: pointer.previous, previous: pointer.current, probation: null };
+        pointer = {
+          ...pointer,
+          current: previous,
+          previous: failed,
+          probation: null,
+          lastRollback: {
+            at: now,
+            model: { modelId: failed.modelId, version: failed.version },
+            desiredVersion: failed.desiredVersion,
+            restoredModel: { modelId: previous.modelId, version: previous.version },
+            reason,
+          },
+        };
       }
       this.savePointer(pointer);
     }
@@ -591,6 +721,7 @@ export class ModelReconciler {
     try {
       this.detector = await this.options.loader(this.options.slots.slotDirectory(current.slot), current);
       this.lastAccuracy = current.measuredAccuracy;
+      this.lastMap50 = current.measuredMap50;
       this.options.onModelChanged(this.detector, current);
       this.scheduleProbationEnd();
     } catch (error) {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { modelManifestSchema, nonNegativeIntegerSchema } from '@emofleet/protocol';
+import { automaticRollbackSchema, modelManifestSchema, nonNegativeIntegerSchema } from '@emofleet/protocol';
 import { readJsonFile, writeJsonAtomically } from './atomic-json-file';
 
 export type SlotName = 'a' | 'b';
@@ -12,6 +12,8 @@ const installedModelSchema = modelManifestSchema.extend({
   installedAt: nonNegativeIntegerSchema,
   measuredFps: z.number().nullable(),
   measuredAccuracy: z.number().nullable(),
+  /** mAP@0.5 on the eval set (absent in pointers written before it was measured). */
+  measuredMap50: z.number().nullable().default(null),
 });
 
 /** A model installed in a slot (what `current` points to). */
@@ -28,6 +30,22 @@ const pointerSchema = z.object({
   probation: z.object({ starts: nonNegativeIntegerSchema, since: nonNegativeIntegerSchema }).nullable(),
   /** Highest desired state version applied or refused, so a replayed retained state is not applied again. */
   handledDesiredVersion: nonNegativeIntegerSchema.nullable(),
+  /**
+   * Set while a new model is loaded and health-checked (before any switch), with the agent deaths counted at
+   * start during such attempts: a model that keeps killing the agent there is given up.
+   */
+  installAttempt: z
+    .object({
+      desiredVersion: nonNegativeIntegerSchema,
+      modelId: modelManifestSchema.shape.modelId,
+      version: modelManifestSchema.shape.version,
+      sha256: modelManifestSchema.shape.sha256,
+      deaths: nonNegativeIntegerSchema,
+    })
+    .nullable()
+    .default(null),
+  /** The last automatic rollback (crash loop), reported in every birth (absent in older pointers). */
+  lastRollback: automaticRollbackSchema.nullable().default(null),
 });
 
 export type SlotPointer = z.infer<typeof pointerSchema>;
@@ -37,10 +55,12 @@ const EMPTY_POINTER: SlotPointer = {
   previous: null,
   probation: null,
   handledDesiredVersion: null,
+  installAttempt: null,
+  lastRollback: null,
 };
 
 /** Marker written into a slot after its bundle was unpacked completely; a slot without it is never loaded. */
-const INSTALL_MARKER = '.installed.json';
+export const INSTALL_MARKER = '.installed.json';
 
 /**
  * The A/B model slots under `<root>` (`slot-a/`, `slot-b/`) and the `current` pointer file that says which one

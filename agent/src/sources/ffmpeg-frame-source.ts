@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { type FrameSource, type RawFrame } from './raw-frame';
+import { PipedFrameSource } from './piped-frame-source';
 
 export const DEFAULT_FFMPEG_PATH = 'ffmpeg';
 
@@ -15,115 +14,47 @@ export interface FfmpegFrameSourceOptions {
   readonly now?: () => number;
 }
 
+/** The ffmpeg arguments that decode an input to raw rgb24 frames of a fixed size on stdout. */
+export function ffmpegRawVideoArguments(options: FfmpegFrameSourceOptions): string[] {
+  const { width, height, fps } = options;
+  const filters = [`scale=${width}:${height}`, ...(fps === undefined ? [] : [`fps=${fps}`])];
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-nostdin',
+    ...options.inputArguments,
+    '-an',
+    '-vf',
+    filters.join(','),
+    '-pix_fmt',
+    'rgb24',
+    '-f',
+    'rawvideo',
+    'pipe:1',
+  ];
+}
+
 /**
  * Decodes any input ffmpeg can read (file, RTSP, HTTP, V4L2 …) to raw rgb24 frames of a fixed size on a pipe.
  * The pipe is read continuously, so ffmpeg never stalls on a slow detector; the consumer keeps or drops frames.
  */
-export class FfmpegFrameSource implements FrameSource {
-  private child: ChildProcess | undefined;
-  private stopping = false;
-
-  constructor(private readonly options: FfmpegFrameSourceOptions) {
-    if (
-      !(
-        Number.isInteger(options.width) &&
-        options.width > 0 &&
-        Number.isInteger(options.height) &&
-        options.height > 0
-      )
-    ) {
-      throw new RangeError(`frame size must be positive integers, got ${options.width}x${options.height}`);
-    }
-  }
-
-  get description(): string {
-    return this.options.description;
-  }
-
+export class FfmpegFrameSource extends PipedFrameSource {
   /** The full ffmpeg argument list (exposed for logs and tests). */
-  get arguments(): string[] {
-    const { width, height, fps } = this.options;
-    const filters = [`scale=${width}:${height}`, ...(fps === undefined ? [] : [`fps=${fps}`])];
-    return [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-nostdin',
-      ...this.options.inputArguments,
-      '-an',
-      '-vf',
-      filters.join(','),
-      '-pix_fmt',
-      'rgb24',
-      '-f',
-      'rawvideo',
-      'pipe:1',
-    ];
-  }
+  readonly arguments: string[];
 
-  start(onFrame: (frame: RawFrame) => void, onEnd: (error?: Error) => void): void {
-    const { width, height } = this.options;
-    const frameBytes = width * height * 3;
-    const now = this.options.now ?? Date.now;
-    const child = spawn(this.options.ffmpegPath ?? DEFAULT_FFMPEG_PATH, this.arguments, {
-      stdio: ['ignore', 'pipe', 'pipe'],
+  constructor(options: FfmpegFrameSourceOptions) {
+    const args = ffmpegRawVideoArguments(options);
+    super({
+      description: options.description,
+      program: options.ffmpegPath ?? DEFAULT_FFMPEG_PATH,
+      arguments: args,
+      width: options.width,
+      height: options.height,
+      installHint: 'apt-get install ffmpeg',
+      now: options.now,
     });
-    this.child = child;
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let index = 0;
-    let stderr = '';
-    let ended = false;
-    const end = (error?: Error) => {
-      if (ended) return;
-      ended = true;
-      onEnd(error);
-    };
-    child.stdout?.on('data', (chunk: Buffer) => {
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes < frameBytes) return;
-      let all = Buffer.concat(pending, pendingBytes);
-      while (all.length >= frameBytes) {
-        // A copy: the frame must not keep the whole chunk alive.
-        onFrame({
-          index,
-          timestamp: now(),
-          width,
-          height,
-          format: 'rgb24',
-          data: Buffer.from(all.subarray(0, frameBytes)),
-        });
-        index += 1;
-        all = all.subarray(frameBytes);
-      }
-      pending = all.length > 0 ? [all] : [];
-      pendingBytes = all.length;
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString('utf8')).slice(-2000);
-    });
-    child.once('error', (error) =>
-      end(new Error(`${this.description}: cannot run ffmpeg: ${error.message}`)),
-    );
-    child.once('close', (code, signal) => {
-      if (this.stopping || code === 0) end();
-      else
-        end(
-          new Error(
-            `${this.description}: ffmpeg exited with ${code ?? signal}: ${stderr.trim() || 'no message'}`,
-          ),
-        );
-    });
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    this.stopping = true;
-    const closed = new Promise((resolve) => child.once('close', resolve));
-    child.kill('SIGTERM');
-    await closed;
+    this.arguments = args;
   }
 }
 

@@ -80,4 +80,30 @@ describe('EventPublisher re-sends', () => {
     await until(() => channel.batches.length === 2, 'the re-send');
     expect(channel.batches[1]?.events.map((event) => event.seq)).toEqual([1]);
   });
+
+  it('re-sends on time although the wall clock was set back an hour meanwhile (Date.now faked)', async () => {
+    const wallClock = Date.now;
+    let offsetMs = 0;
+    const fakeClock = jest.spyOn(Date, 'now').mockImplementation(() => wallClock() + offsetMs);
+    try {
+      const channel = new RecordingChannel();
+      publisher = new EventPublisher({
+        deviceId: 'cam-1',
+        spool,
+        channel,
+        logger: silentLogger,
+        resendAfterMs: 300,
+      });
+      publisher.start();
+      spool.append(sampleEvent(0));
+      await until(() => channel.batches.length === 1, 'the first batch');
+      // An NTP step an hour back while the batch waits for its acknowledgement.
+      offsetMs = -3_600_000;
+      const deadline = wallClock() + 5000;
+      while (channel.batches.length < 2 && wallClock() < deadline) await settle(20);
+      expect(channel.batches.map((batch) => batch.events.map((event) => event.seq))).toEqual([[1], [1]]);
+    } finally {
+      fakeClock.mockRestore();
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import {
   MAX_EVENTS_PER_BATCH,
   PROTOCOL_VERSION,
@@ -28,6 +29,10 @@ export interface EventPublisherOptions {
   readonly maxInFlightEvents?: number;
   /** Re-send from the acknowledgement when it has not advanced for this long while events are outstanding. */
   readonly resendAfterMs?: number;
+  /**
+   * Milliseconds on a clock that only moves forward (default: the monotonic clock). The stall check measures
+   * durations with it; the wall clock would stop re-sends for as long as an NTP step set it back.
+   */
   readonly now?: () => number;
 }
 
@@ -60,7 +65,7 @@ export class EventPublisher {
     this.batchSize = Math.min(options.batchSize ?? 200, MAX_EVENTS_PER_BATCH);
     this.maxInFlightEvents = options.maxInFlightEvents ?? 2000;
     this.resendAfterMs = options.resendAfterMs ?? 30_000;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => performance.now());
     if (!(this.batchSize >= 1 && this.maxInFlightEvents >= this.batchSize)) {
       throw new RangeError(
         `event publisher: batchSize (${this.batchSize}) must be >= 1 and <= maxInFlightEvents (${this.maxInFlightEvents})`,

@@ -6,6 +6,13 @@ import { sampleEvent } from '../../test/support/sample-events';
 import { EventSpool, type EventSpoolOptions } from './event-spool';
 import { encodeSpoolRecord } from './spool-record';
 
+// A full disk cannot be made here without root (tools/faults does it with a tmpfs): `fs.writeSync` is wrapped
+// so that one test can make it fail part-way; every other call goes to the real function.
+jest.mock('node:fs', () => {
+  const actual = jest.requireActual<typeof fs>('node:fs');
+  return { ...actual, writeSync: jest.fn(actual.writeSync) };
+});
+
 describe('EventSpool', () => {
   let directory: string;
   const open = (overrides: Partial<EventSpoolOptions> = {}) =>
@@ -125,6 +132,43 @@ describe('EventSpool', () => {
     reopened.acknowledge(droppedTotal + 1);
     expect(reopened.lostRanges).toEqual([]);
     expect(reopened.stats.droppedTotal).toBe(droppedTotal);
+    reopened.close();
+  });
+
+  it('undoes a write that fails part-way (full disk simulated by a failing fs.writeSync) and keeps the segment readable', () => {
+    const first = open();
+    first.append(sampleEvent(0));
+    first.close();
+    // Reopened: the segment is appended to through an O_APPEND descriptor, as after every agent restart.
+    const spool = open();
+    const segment = path.join(directory, segmentFiles()[0] as string);
+    const sizeBefore = fs.statSync(segment).size;
+    const realWrite = jest.requireActual<typeof fs>('node:fs').writeSync;
+    // The disk fills in the middle of the next record: a short write, then ENOSPC, as write(2) reports it.
+    jest
+      .mocked(fs.writeSync)
+      .mockImplementationOnce(((
+        fd: number,
+        buffer: Buffer,
+        offset: number,
+        length: number,
+        position: number,
+      ) => realWrite(fd, buffer, offset, Math.floor(length / 2), position)) as typeof fs.writeSync)
+      .mockImplementationOnce(() => {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      });
+    expect(() => spool.append(sampleEvent(1))).toThrow(/ENOSPC/);
+    expect(fs.statSync(segment).size).toBe(sizeBefore);
+    // The refused event got no seq; the next one takes it, right after the first record.
+    expect(spool.append(sampleEvent(2)).seq).toBe(2);
+    expect(spool.readFrom(1, 10).map((e) => [e.seq, e.frameIndex])).toEqual([
+      [1, 0],
+      [2, 2],
+    ]);
+    spool.close();
+    const reopened = open();
+    expect(reopened.readFrom(1, 10).map((e) => e.seq)).toEqual([1, 2]);
+    expect(reopened.lostRanges).toEqual([]);
     reopened.close();
   });
 

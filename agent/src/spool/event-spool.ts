@@ -164,7 +164,7 @@ export class EventSpool {
     while (this.stats.bytes + record.length > this.options.maxBytes && this.segments.length > 1) {
       this.dropOldestSegment();
     }
-    writeFully(this.activeFd as number, record);
+    appendRecord(this.activeFd as number, record, active.bytes);
     active.lastSeq = withSeq.seq;
     active.bytes += record.length;
     this.nextSeq += 1;
@@ -421,9 +421,22 @@ export class EventSpool {
   }
 }
 
-function writeFully(fd: number, bytes: Buffer): void {
+/**
+ * Writes `record` at `position` (the segment's end). A write that fails part-way (ENOSPC on a full disk, EIO)
+ * is undone by truncating the file back to `position` before the error is rethrown: otherwise the next record
+ * would follow a torn one and the reader would find a corrupt record in the middle of the segment (and recovery
+ * would discard every record after it).
+ */
+function appendRecord(fd: number, record: Buffer, position: number): void {
   let offset = 0;
-  while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
+  try {
+    while (offset < record.length) {
+      offset += fs.writeSync(fd, record, offset, record.length - offset, position + offset);
+    }
+  } catch (error) {
+    if (offset > 0) fs.ftruncateSync(fd, position);
+    throw error;
+  }
 }
 
 function readFully(fd: number, into: Buffer, position: number): void {

@@ -15,6 +15,8 @@ export interface TelemetrySources {
   readonly spool: () => { depth: number; droppedTotal: number };
   readonly modelId: () => string | null;
   readonly accuracy: () => number | null;
+  /** mAP@0.5 of the running model's last eval; omitted from the message when not given. */
+  readonly map50?: () => number | null;
   /** Latest tegrastats sample (Jetson), or undefined. */
   readonly tegrastats?: () => TegrastatsSample | undefined;
   /** Root of the thermal zones; `null` reads none (simulated devices). */
@@ -78,6 +80,7 @@ export class TelemetryReporter {
       gpu: tegrastats?.gpu ?? null,
       modelId: sources.modelId(),
       accuracy: sources.accuracy(),
+      ...(sources.map50 === undefined ? {} : { map50: sources.map50() }),
       spool: { depth: spool.depth, droppedTotal: spool.droppedTotal },
     };
   }

@@ -5,11 +5,15 @@ const agentRoot = path.resolve(__dirname, '../..');
 
 /** Runs `emofleet-agent <args>` from the TypeScript sources in a child `node` process. */
 export function spawnAgent(args: string[], env: NodeJS.ProcessEnv = {}): AgentProcess {
-  const child = spawn(
-    process.execPath,
-    ['-r', path.join(__dirname, 'register-ts.js'), path.join(agentRoot, 'src/main.ts'), ...args],
-    { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  return spawnTypeScript(path.join(agentRoot, 'src/main.ts'), args, env);
+}
+
+/** Runs a TypeScript entry point (e.g. a test agent in test/support) in a child `node` process. */
+export function spawnTypeScript(entry: string, args: string[], env: NodeJS.ProcessEnv = {}): AgentProcess {
+  const child = spawn(process.execPath, ['-r', path.join(__dirname, 'register-ts.js'), entry, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new AgentProcess(child);
 }
 

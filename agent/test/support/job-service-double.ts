@@ -66,8 +66,17 @@ export class JobServiceDouble implements ReconcileChannel {
     return Promise.resolve();
   }
 
+  private retainedDesired: DesiredStateMessage | undefined;
+
   sendDesired(desired: DesiredStateMessage): void {
+    this.retainedDesired = desired;
     this.deliver({ kind: 'desired', message: desired, retained: false });
+  }
+
+  /** What the broker does after a (re)subscribe: delivers the retained desired state again. */
+  replayRetainedDesired(): void {
+    if (this.retainedDesired === undefined) throw new Error('no desired state was sent');
+    this.deliver({ kind: 'desired', message: this.retainedDesired, retained: true });
   }
 
   sendJob(jobId: string, operation: string, parameters: Record<string, unknown>): void {

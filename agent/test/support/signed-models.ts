@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -21,13 +22,29 @@ export function signingKeys(): { publicKeyPem: string; privateKeyPem: string } {
   };
 }
 
-/** A darknet bundle whose cfg carries `# synthetic-latency-ms=<n>`, read by `testModelLoader`. */
-export function testBundle(latencyMs: number, weightsBytes = 200_000): Buffer {
+/**
+ * A darknet bundle whose cfg carries `# synthetic-latency-ms=<n>`, read by `testModelLoader`; `extraFiles` adds
+ * entries such as an eval set (`eval/a.png`, `eval/a.txt`).
+ */
+export function testBundle(
+  latencyMs: number,
+  weightsBytes = 200_000,
+  extraFiles: Record<string, Buffer | string> = {},
+): Buffer {
   return packModelBundle({
     'model.cfg': `[net]\nwidth=416\nheight=416\n# synthetic-latency-ms=${latencyMs}\n`,
     'model.weights': randomBytes(weightsBytes),
     'model.names': 'neutral\nhappy\nsad\nsurprise\nangry\n',
+    ...extraFiles,
   });
+}
+
+/** A small grey PNG made by Debian's ffmpeg, for eval sets. */
+export function grayPng(): Buffer {
+  return execFileSync('ffmpeg', [
+    ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=gray:size=32x32'],
+    ...['-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', 'pipe:1'],
+  ]);
 }
 
 /** Loads a test bundle as a synthetic detector that takes the cfg's latency per frame. */

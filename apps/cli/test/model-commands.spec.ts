@@ -42,18 +42,27 @@ describe('emofleet model', () => {
       'verify',
       'plan',
       'import-faceapi',
+      'quantize',
     ]);
   });
 
   it('inspect --json prints layers and totals', async () => {
     const report = JSON.parse(await run('inspect', BASE_CFG, '--json')) as {
-      layers: Array<{ index: number; type: string; output: number[]; params: number; flops: number }>;
+      layers: Array<{
+        index: number;
+        type: string;
+        output: number[];
+        kernelSize?: number;
+        params: number;
+        flops: number;
+      }>;
       totals: { params: number; flops: number };
     };
     expect(report.layers[30]).toEqual({
       index: 30,
       type: 'convolutional',
       output: [45, 13, 13],
+      kernelSize: 1,
       params: 46_125,
       flops: 15_575_040,
     });

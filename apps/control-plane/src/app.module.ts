@@ -11,8 +11,13 @@ import { PipelineWorkerModule } from './pipeline/pipeline-worker.module';
 import { QueueDashboardModule } from './pipeline/queue-dashboard.module';
 import { AuthModule } from './auth/auth.module';
 import { ConfigModule } from './config/config.module';
+import { FleetDashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
+import { DemoModule } from './demo/demo.module';
+import { DeviceJobsModule } from './device-jobs/device-jobs.module';
+import { DeviceJobsWorkerModule } from './device-jobs/device-jobs-worker.module';
 import { DevicesModule } from './devices/devices.module';
+import { EnginesModule } from './engines/engines.module';
 import { EnrolmentModule } from './enrolment/enrolment.module';
 import { EventsModule } from './events/events.module';
 import { EventsWorkerModule } from './events/events-worker.module';
@@ -22,6 +27,7 @@ import { type Infrastructure } from './infra/infrastructure';
 import { MessagingModule } from './messaging/messaging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueuesModule } from './queues/queues.module';
+import { RolloutsModule } from './rollouts/rollouts.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
 import { TelemetryWorkerModule } from './telemetry/telemetry-worker.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -37,6 +43,9 @@ export class AppModule {
     const apiModules = runsApi(config.role)
       ? [
           DevicesModule,
+          DeviceJobsModule,
+          RolloutsModule,
+          EnginesModule,
           ArtifactsHttpModule,
           ModelsModule,
           JobsHttpModule,
@@ -46,10 +55,17 @@ export class AppModule {
           TelemetryModule,
           MetricsModule,
           WebhooksModule,
+          FleetDashboardModule,
         ]
       : [];
     const workerModules = runsWorker(config.role)
-      ? [PipelineWorkerModule, TelemetryWorkerModule, EventsWorkerModule, WebhooksWorkerModule]
+      ? [
+          PipelineWorkerModule,
+          TelemetryWorkerModule,
+          EventsWorkerModule,
+          WebhooksWorkerModule,
+          DeviceJobsWorkerModule,
+        ]
       : [];
     return {
       module: AppModule,
@@ -74,6 +90,8 @@ export class AppModule {
         ArtifactStorageModule,
         ...apiModules,
         ...workerModules,
+        // The demo needs both roles in one process (model pipeline, enrolment, embedded broker).
+        ...(config.role === 'all' && config.demo ? [DemoModule] : []),
       ],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },

@@ -2,14 +2,14 @@ import 'reflect-metadata';
 import { type INestApplication } from '@nestjs/common';
 import { type Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { AppModule } from './app.module';
 import { type AdminTokenBootstrapResult, AdminTokenBootstrap } from './auth/admin-token-bootstrap';
 import { type AppConfig, runsApi } from './config/app-config';
 import { startInfrastructure, type Infrastructure } from './infra/infrastructure';
 import { MqttAdapter } from './messaging/mqtt.adapter';
+import { createOpenApiDocument } from './openapi/openapi-document';
 
 export interface RunningControlPlane {
   app: INestApplication;
@@ -43,21 +43,7 @@ export async function startControlPlane(
     await app.get(MqttAdapter).connect();
     if (runsApi(config.role))
       announceAdminToken(await app.get(AdminTokenBootstrap).ensureAdminToken(), bootLog);
-    const document = SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('emofleet control plane')
-        .setDescription('Devices, models, rollouts, telemetry and emotion events of a Jetson fleet')
-        .setVersion('1')
-        .addBearerAuth({
-          type: 'http',
-          scheme: 'bearer',
-          description: 'An API token (`emofleet tokens create`)',
-        })
-        .addSecurityRequirements('bearer')
-        .build(),
-    );
-    SwaggerModule.setup('docs', app, cleanupOpenApiDoc(document));
+    SwaggerModule.setup('docs', app, createOpenApiDocument(app));
     await app.listen(config.http.port, config.http.host);
   } catch (error) {
     await app?.close().catch(() => undefined);

@@ -1,5 +1,6 @@
 import { ConfigError, loadAppConfig } from './config/app-config';
-import { startControlPlane } from './control-plane';
+import { type RunningControlPlane, startControlPlane } from './control-plane';
+import { DemoService } from './demo/demo.service';
 
 async function main(): Promise<void> {
   const config = loadAppConfig();
@@ -8,6 +9,7 @@ async function main(): Promise<void> {
     `[boot] emofleet control plane (${config.role}) ready: API ${controlPlane.httpUrl}, ` +
       `OpenAPI ${controlPlane.httpUrl}/docs, health ${controlPlane.httpUrl}/health\n`,
   );
+  if (config.role === 'all' && config.demo) startDemo(controlPlane);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -28,6 +30,22 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/**
+ * The face-api demo (README "The demo"): prepared and started in the background, so the API serves at once. A
+ * failure stops only the demo; the control plane keeps running. EMOFLEET_DEMO=0 turns it off.
+ */
+function startDemo(controlPlane: RunningControlPlane): void {
+  const log = (line: string) => process.stdout.write(`[demo] ${line}\n`);
+  log('preparing the demo (EMOFLEET_DEMO=0 turns it off)');
+  controlPlane.app
+    .get(DemoService)
+    .start(log)
+    .catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`[demo] not started: ${reason}\n`);
+    });
 }
 
 main().catch((error: unknown) => {

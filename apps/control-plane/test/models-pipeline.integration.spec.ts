@@ -378,6 +378,7 @@ describe('models, artifacts and the pipeline (PostgreSQL, Redis, Mosquitto)', ()
     });
     expect(queues.status).toBe(200);
     expect(queues.body.queues.map((queue) => queue.name).sort()).toEqual([
+      'engine-build',
       'model-benchmark',
       'model-convert',
     ]);

@@ -77,6 +77,12 @@ export {
   type InputPreprocessing,
 } from './import/faceapi/import-faceapi';
 export { FaceapiImportError } from './import/faceapi/faceapi-import-error';
+export {
+  FACEAPI_DEMO_VIDEO,
+  faceapiDemoVideoArguments,
+  locateFaceapiPackage,
+  type FaceapiPackage,
+} from './import/faceapi/faceapi-demo';
 export { readTfjsWeights, type TfjsTensor, type TfjsWeightMap } from './import/faceapi/tfjs-weights';
 export { TINY_FACE_DETECTOR } from './import/faceapi/tiny-face-detector';
 export { FACE_EXPRESSION_NET } from './import/faceapi/face-expression-net';
@@ -86,3 +92,20 @@ export {
   applyExpressionMapping,
   type ExpressionMapping,
 } from './labels/expression-mapping';
+export {
+  exportQdqOnnx,
+  saveQdqOnnx,
+  quantizePerChannelInt8,
+  type PerChannelInt8Weights,
+  type QdqConvolution,
+  type Uint8Quantization,
+} from './export/onnx/export-qdq-onnx';
+export {
+  type ActivationRange,
+  CalibrationCacheError,
+  float32BigEndianHex,
+  type NetworkActivationRanges,
+  onnxTensorRanges,
+  tensorRtCalibrationCache,
+  tensorRtVersionNumber,
+} from './tensorrt/calibration-cache';

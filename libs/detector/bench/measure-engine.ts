@@ -1,16 +1,17 @@
 /**
  * Child process of the benchmark: measures one network on one engine and prints one JSON BenchRow.
- *   node --import tsx measure-engine.ts <network> <emofleet|emofleet-unfused|emofleet-detect|onnxruntime|opencv>
- *     <seconds> <threads>
+ *   node --import tsx measure-engine.ts <network> <emofleet|emofleet-unfused|emofleet-detect|emofleet-int8|
+ *     onnxruntime|onnxruntime-int8|opencv> <seconds> <threads>
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportOnnx, parseCfg, randomWeights, serialiseWeights, type Network } from '@emofleet/darknet';
-import { createDetector } from '@emofleet/detector';
+import { exportOnnx, exportQdqOnnx, type Network } from '@emofleet/darknet';
+import { createDetector, int8ConvolutionsOf } from '@emofleet/detector';
 import * as ort from 'onnxruntime-node';
-import { BENCH_NETWORKS, MODELS_DIR, WEIGHTS_SEED, isBenchNetwork, type BenchRow } from './networks';
+import { agreementWithFp32, benchPlan, fp32References } from './int8-setup';
+import { isBenchNetwork, loadBenchModel, type BenchRow } from './networks';
 import { peakRssMb, summarise, timeSequential } from './timing';
 
 const ORACLE = join(__dirname, '..', 'test', 'oracle', 'opencv_oracle.py');
@@ -29,25 +30,39 @@ function networkFlops(network: Network): number {
   return flops;
 }
 
+/** The same onnxruntime-node settings for the FP32 and the INT8 rows. */
+function onnxruntimeSession(model: Uint8Array, threads: number): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(model, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+}
+
 async function main(): Promise<void> {
   const [networkName = '', engine = '', secondsText = '8', threadsText = '0'] = process.argv.slice(2);
   if (!isBenchNetwork(networkName)) throw new Error(`unknown network '${networkName}'`);
   const seconds = Number(secondsText);
   const threads = Number(threadsText);
-  const cfgPath = join(MODELS_DIR, BENCH_NETWORKS[networkName]);
-  const cfgText = readFileSync(cfgPath, 'utf8');
-  const network = parseCfg(cfgText, cfgPath);
-  const weights = randomWeights(network, WEIGHTS_SEED);
-  const weightsBytes = Buffer.from(serialiseWeights(network, weights));
+  const model = loadBenchModel(networkName);
+  const { cfg: cfgText, network, weights, weightsBytes } = model;
+  const inputOption = model.input ? { input: model.input } : {};
   const [channels, height, width] = network.inputShape;
   const input = new Float32Array(channels * height * width).map((_, i) => ((i * 2654435761) % 1000) / 1000);
   const flops = networkFlops(network);
-  const base = { network: networkName, threads };
+  const base = { network: networkName, threads, precision: 'fp32' as const };
   let row: BenchRow;
 
   if (engine === 'emofleet' || engine === 'emofleet-unfused' || engine === 'emofleet-detect') {
     const fused = engine !== 'emofleet-unfused';
-    const detector = await createDetector({ cfg: cfgText, weights: weightsBytes, threads, fuse: fused });
+    const detector = await createDetector({
+      cfg: cfgText,
+      weights: weightsBytes,
+      threads,
+      fuse: fused,
+      ...inputOption,
+    });
     const activation = {
       activationMb: detector.info.activationBytes / 2 ** 20,
       unplannedActivationMb: detector.info.unplannedActivationBytes / 2 ** 20,
@@ -93,13 +108,58 @@ async function main(): Promise<void> {
       };
     }
     detector.dispose();
+  } else if (engine === 'emofleet-int8' || engine === 'onnxruntime-int8') {
+    const plan = await benchPlan(
+      networkName,
+      { cfg: cfgText, weights: weightsBytes, ...inputOption },
+      threads,
+    );
+    const references = await fp32References({ cfg: cfgText, weights: weightsBytes, ...inputOption }, threads);
+    if (engine === 'emofleet-int8') {
+      const detector = await createDetector({ cfg: cfgText, weights: weightsBytes, threads, int8Plan: plan });
+      const actual: Float32Array[] = [];
+      for (const tensor of references.inputs) actual.push(await detector.forwardRaw(tensor));
+      const timing = await timeSequential(() => detector.forwardRaw(input), seconds);
+      row = {
+        ...base,
+        engine: 'emofleet',
+        mode: 'forward',
+        precision: 'int8',
+        ...agreementWithFp32(network, actual, references.outputs),
+        fused: true,
+        ...timing,
+        rssMb: peakRssMb(),
+        gflops: 0,
+        activationMb: detector.info.activationBytes / 2 ** 20,
+        unplannedActivationMb: detector.info.unplannedActivationBytes / 2 ** 20,
+      };
+      detector.dispose();
+    } else {
+      const session = await onnxruntimeSession(
+        exportQdqOnnx(network, weights, int8ConvolutionsOf(plan)),
+        threads,
+      );
+      const run = async (tensor: Float32Array) =>
+        (await session.run({ input: new ort.Tensor('float32', tensor, [1, channels, height, width]) }))['raw']
+          ?.data as Float32Array;
+      const actual: Float32Array[] = [];
+      for (const tensor of references.inputs) actual.push(Float32Array.from(await run(tensor)));
+      const timing = await timeSequential(() => run(input), seconds);
+      row = {
+        ...base,
+        engine: 'onnxruntime',
+        mode: 'forward',
+        precision: 'int8',
+        ...agreementWithFp32(network, actual, references.outputs),
+        fused: true,
+        ...timing,
+        rssMb: peakRssMb(),
+        gflops: 0,
+      };
+      await session.release();
+    }
   } else if (engine === 'onnxruntime') {
-    const session = await ort.InferenceSession.create(exportOnnx(network, weights), {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    const session = await onnxruntimeSession(exportOnnx(network, weights), threads);
     const feeds = {
       [session.inputNames[0] ?? 'input']: new ort.Tensor('float32', input, [1, channels, height, width]),
     };
@@ -117,6 +177,7 @@ async function main(): Promise<void> {
   } else if (engine === 'opencv') {
     const dir = mkdtempSync(join(tmpdir(), 'emofleet-bench-'));
     try {
+      writeFileSync(join(dir, 'net.cfg'), cfgText);
       writeFileSync(join(dir, 'net.weights'), weightsBytes);
       const output = execFileSync(
         PYTHON,
@@ -124,7 +185,7 @@ async function main(): Promise<void> {
           ORACLE,
           'bench',
           '--cfg',
-          cfgPath,
+          join(dir, 'net.cfg'),
           '--weights',
           join(dir, 'net.weights'),
           '--shape',

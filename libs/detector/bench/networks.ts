@@ -1,10 +1,25 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  convertFaceapiModels,
+  locateFaceapiPackage,
+  parseCfg,
+  randomWeights,
+  serialiseWeights,
+  type Network,
+  type NetworkWeights,
+} from '@emofleet/darknet';
+import type { NetworkInput } from '@emofleet/detector';
 
-/** The paper's three networks (shipped by libs/darknet), all 416x416, 4 classes. */
+/**
+ * The paper's three networks (shipped by libs/darknet), all 416x416, 4 classes, on seeded random weights; and
+ * face-api's tiny face detector with its real pretrained weights (imported by libs/darknet, 416x416, 1 class).
+ */
 export const BENCH_NETWORKS = {
   tiny: 'yolov2-tiny-expression.cfg',
   '1x1': 'yolov2-expression-1x1.cfg',
   base: 'yolov2-expression.cfg',
+  faceapi: 'face-api tiny_face_detector_model (pretrained)',
 } as const;
 
 export type BenchNetwork = keyof typeof BENCH_NETWORKS;
@@ -24,6 +39,17 @@ export interface BenchRow {
   engine: Engine;
   /** forward: the network alone on a fixed input; detect: frame in, detections out, two frames in flight. */
   mode: 'forward' | 'detect';
+  /**
+   * fp32, or int8: emofleet-int8 runs the plan (calibrated in this run, see int8-setup.ts; last conv before
+   * [region] in fp32), onnxruntime-int8 the QDQ ONNX export of the same plan (u8 activations, s8 per-channel weights).
+   */
+  precision: 'fp32' | 'int8';
+  /** int8 rows: signal-to-quantisation-noise ratio of the raw output against the FP32 engine on the eval images, dB. */
+  outputSqnrDb?: number;
+  /** int8 rows: F1 of the decoded detections against the FP32 engine's on the eval images (int8-setup.ts). */
+  detectionAgreement?: number;
+  /** int8 rows: detections of the FP32 engine on the eval images (what the agreement is measured on). */
+  fp32Detections?: number;
   fused: boolean;
   threads: number;
   fps: number;
@@ -34,4 +60,32 @@ export interface BenchRow {
   gflops: number;
   activationMb?: number;
   unplannedActivationMb?: number;
+}
+
+/** A benchmark network: cfg text, parsed network, weights (parsed and as darknet bytes), input preparation. */
+export interface BenchModel {
+  readonly cfg: string;
+  readonly network: Network;
+  readonly weights: NetworkWeights;
+  readonly weightsBytes: Buffer;
+  readonly input?: NetworkInput;
+}
+
+export function loadBenchModel(name: BenchNetwork): BenchModel {
+  if (name === 'faceapi') {
+    const { detector } = convertFaceapiModels(locateFaceapiPackage().modelDir);
+    return {
+      cfg: detector.cfgText,
+      network: detector.network,
+      weights: detector.weights,
+      weightsBytes: Buffer.from(serialiseWeights(detector.network, detector.weights)),
+      // face-api's own preparation: zero padding to a square at the bottom/right, rgb / 255.
+      input: { fit: 'pad-to-square', padding: 'bottom-right', mean: [0, 0, 0], scale: 1 / 255 },
+    };
+  }
+  const cfgPath = join(MODELS_DIR, BENCH_NETWORKS[name]);
+  const cfg = readFileSync(cfgPath, 'utf8');
+  const network = parseCfg(cfg, cfgPath);
+  const weights = randomWeights(network, WEIGHTS_SEED);
+  return { cfg, network, weights, weightsBytes: Buffer.from(serialiseWeights(network, weights)) };
 }

@@ -1,22 +1,37 @@
 /**
  * `npm run bench:detector` (nx run detector:bench): the paper's three networks at 416x416 on seeded random
- * weights, all cores, each engine in its own process: emofleet (fused, unfused, and detect() end to end),
- * onnxruntime-node (on libs/darknet's ONNX export of the same weights) and OpenCV DNN (python3-opencv).
+ * weights and face-api's pretrained tiny face detector, all cores, each engine in its own process: emofleet (fused,
+ * unfused, detect() end to end, INT8), onnxruntime-node (FP32 on libs/darknet's ONNX export of the same weights;
+ * INT8 on its QDQ export of the same INT8 plan) and OpenCV DNN (python3-opencv).
  *   --json           one JSON object per line per measurement (then one line of ratios per network)
  *   --seconds N      timed seconds per measurement (default 8)
  *   --rounds N       measure every network/engine pair N times, interleaved, and keep the fastest run
  *                    (default 2: other work on a shared machine otherwise decides the ranking)
  *   --threads N      inference threads (default: all cores)
- *   --networks a,b   subset of tiny,1x1,base
- *   --engines a,b    subset of emofleet,emofleet-unfused,emofleet-detect,onnxruntime,opencv
+ *   --networks a,b   subset of tiny,1x1,base,faceapi
+ *   --engines a,b    subset of emofleet,emofleet-unfused,emofleet-detect,emofleet-int8,onnxruntime,
+ *                    onnxruntime-int8,opencv
+ *   --two-stage no   skip the two-stage measurement (face-api detector alone vs with the expression net; two-stage.ts)
+ * The INT8 rows of one run share one plan per network (calibrated once, int8-setup.ts) and report how close their
+ * raw output stays to the FP32 engine on the eval images (SQNR, F1 of the decoded detections).
  */
 import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadNativeModule } from '../src/native-binding';
 import { BENCH_NETWORKS, isBenchNetwork, type BenchNetwork, type BenchRow } from './networks';
+import { benchTwoStage, formatTwoStage } from './two-stage';
 
-const ENGINES = ['emofleet', 'emofleet-unfused', 'emofleet-detect', 'onnxruntime', 'opencv'] as const;
+const ENGINES = [
+  'emofleet',
+  'emofleet-unfused',
+  'emofleet-detect',
+  'emofleet-int8',
+  'onnxruntime',
+  'onnxruntime-int8',
+  'opencv',
+] as const;
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -46,7 +61,9 @@ function measure(
     return JSON.parse(output.trim().split('\n').pop() ?? '') as BenchRow;
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? String(error);
-    process.stderr.write(`${network}/${engine} failed: ${stderr.trim().split('\n').slice(-3).join(' | ')}\n`);
+    const lines = stderr.trim().split('\n');
+    const message = lines.find((line) => !line.trimStart().startsWith('at ') && !line.startsWith('npm warn'));
+    process.stderr.write(`${network}/${engine} failed: ${[message, ...lines.slice(-2)].join(' | ')}\n`);
     return undefined;
   }
 }
@@ -72,15 +89,24 @@ function main(): void {
   const sgemmPeak = loadNativeModule().measureSgemmPeakGflops(threads);
   const rounds = Number(option('rounds', '2'));
   const best = new Map<string, BenchRow>();
-  for (let round = 0; round < rounds; round += 1) {
-    for (const network of networks) {
-      for (const engine of engines) {
-        const row = measure(network, engine, seconds, threads);
-        const key = `${network}/${engine}`;
-        if (row && row.fps > (best.get(key)?.fps ?? 0)) best.set(key, row);
+  const loadBefore = loadavg();
+  // One INT8 plan per network for the whole run, shared by emofleet-int8 and onnxruntime-int8.
+  const planDirectory = mkdtempSync(join(tmpdir(), 'emofleet-bench-plans-'));
+  process.env['EMOFLEET_BENCH_PLAN_DIR'] = planDirectory;
+  try {
+    for (let round = 0; round < rounds; round += 1) {
+      for (const network of networks) {
+        for (const engine of engines) {
+          const row = measure(network, engine, seconds, threads);
+          const key = `${network}/${engine}`;
+          if (row && row.fps > (best.get(key)?.fps ?? 0)) best.set(key, row);
+        }
       }
     }
+  } finally {
+    rmSync(planDirectory, { recursive: true, force: true });
   }
+  const loadAfter = loadavg();
   const rows = [...best.values()];
   if (json)
     rows.forEach((row) =>
@@ -91,8 +117,16 @@ function main(): void {
     engine: string,
     mode = 'forward',
     fused = true,
+    precision = 'fp32',
   ): BenchRow | undefined =>
-    rows.find((r) => r.network === network && r.engine === engine && r.mode === mode && r.fused === fused);
+    rows.find(
+      (r) =>
+        r.network === network &&
+        r.engine === engine &&
+        r.mode === mode &&
+        r.fused === fused &&
+        r.precision === precision,
+    );
   const summaries = networks.map((network) => {
     const ours = find(network, 'emofleet');
     return {
@@ -104,17 +138,30 @@ function main(): void {
         vsBase: ratio(ours?.fps, find('base', 'emofleet')?.fps),
         rssVsOnnxruntime: ratio(ours?.rssMb, find(network, 'onnxruntime')?.rssMb),
         gflopsVsSgemmPeak: ratio(ours?.gflops, sgemmPeak),
+        int8VsFp32: ratio(find(network, 'emofleet', 'forward', true, 'int8')?.fps, ours?.fps),
+        int8VsOnnxruntimeInt8: ratio(
+          find(network, 'emofleet', 'forward', true, 'int8')?.fps,
+          find(network, 'onnxruntime', 'forward', true, 'int8')?.fps,
+        ),
+        onnxruntimeInt8VsFp32: ratio(
+          find(network, 'onnxruntime', 'forward', true, 'int8')?.fps,
+          find(network, 'onnxruntime')?.fps,
+        ),
       },
     };
   });
+  const twoStage = option('two-stage', 'yes') === 'no' ? undefined : benchTwoStage(seconds, threads, rounds);
   if (json) {
     for (const summary of summaries)
       process.stdout.write(`${JSON.stringify({ ...summary, sgemmPeakGflops: sgemmPeak })}\n`);
+    process.stdout.write(`${JSON.stringify({ loadAverage: { before: loadBefore, after: loadAfter } })}\n`);
+    if (twoStage) process.stdout.write(`${JSON.stringify({ twoStage })}\n`);
     return;
   }
   const header = [
     'network',
     'engine',
+    'precision',
     'mode',
     'fused',
     'FPS',
@@ -123,10 +170,13 @@ function main(): void {
     'RSS MB',
     'act. MB',
     'GFLOP/s',
+    'SQNR dB',
+    'det. agree',
   ];
   const lines = rows.map((r) => [
     r.network,
     r.engine,
+    r.precision,
     r.mode,
     String(r.fused),
     fixed(r.fps),
@@ -135,6 +185,10 @@ function main(): void {
     fixed(r.rssMb, 0),
     fixed(r.activationMb, 1),
     r.mode === 'forward' ? fixed(r.gflops, 1) : '-',
+    fixed(r.outputSqnrDb, 1),
+    r.fp32Detections === undefined
+      ? '-'
+      : `${r.detectionAgreement === undefined ? '-' : `${(r.detectionAgreement * 100).toFixed(1)} %`} of ${r.fp32Detections}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const format = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
@@ -145,9 +199,14 @@ function main(): void {
       `${network.padEnd(5)} emofleet/onnxruntime ${fixed(ratios.emofleetVsOnnxruntime)}x  ` +
         `emofleet/opencv ${fixed(ratios.emofleetVsOpencv)}x  fused/unfused ${fixed(ratios.fusedVsUnfused)}x  ` +
         `vs base ${fixed(ratios.vsBase)}x  RSS vs onnxruntime ${fixed(ratios.rssVsOnnxruntime)}x  ` +
-        `GFLOP/s vs SGEMM peak ${fixed(ratios.gflopsVsSgemmPeak)}\n`,
+        `GFLOP/s vs SGEMM peak ${fixed(ratios.gflopsVsSgemmPeak)}  int8/fp32 ${fixed(ratios.int8VsFp32)}x  ` +
+        `int8: emofleet/onnxruntime ${fixed(ratios.int8VsOnnxruntimeInt8)}x  ` +
+        `onnxruntime int8/fp32 ${fixed(ratios.onnxruntimeInt8VsFp32)}x\n`,
     );
   }
+  const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(' ');
+  process.stdout.write(`load average (1/5/15 min): before ${load(loadBefore)}, after ${load(loadAfter)}\n`);
+  if (twoStage) process.stdout.write(`\n${formatTwoStage(twoStage)}`);
 }
 
 main();

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { Detector } from './detector';
 import { DetectorError, toDetectorError } from './detector-error';
 import { loadNativeModule } from './native-binding';
-import type { CreateDetectorOptions } from './types';
+import { checkPlanMatches, int8LayersOf } from './quantization/int8-plan';
+import type { ClassifierOptions, CreateDetectorOptions } from './types';
 
 async function readInput(
   path: string,
@@ -45,29 +46,74 @@ function checkThreads(threads: number | undefined): number {
   return threads;
 }
 
-/** Loads a darknet network (cfg + weights, or cfg + TensorRT engine) into a native detector. */
+async function weightsBytes(weights: Buffer | string, what: string): Promise<Buffer> {
+  return typeof weights === 'string'
+    ? readInput(weights, 'EMOFLEET_BAD_WEIGHTS', `cannot read ${what}`)
+    : Promise.resolve(weights);
+}
+
+async function classifierStage(classifier: ClassifierOptions | undefined) {
+  if (classifier === undefined) return undefined;
+  const [cfg, weights, names] = await Promise.all([
+    cfgText(classifier.cfg),
+    weightsBytes(classifier.weights, 'classifier weights'),
+    labels(classifier.names),
+  ]);
+  const threads = classifier.threads === undefined ? undefined : checkThreads(classifier.threads);
+  return { cfg, weights, names, input: classifier.input, ...(threads === undefined ? {} : { threads }) };
+}
+
+/**
+ * Loads a darknet network (cfg + weights, or cfg + TensorRT engine) into a native detector, optionally with a
+ * classifier run on each detected box.
+ */
 export async function createDetector(options: CreateDetectorOptions): Promise<Detector> {
   const native = loadNativeModule();
   const backend = options.backend ?? 'cpu';
   const threads = checkThreads(options.threads);
-  const [cfg, weights, names] = await Promise.all([
+  const [cfg, weights, names, classifier] = await Promise.all([
     cfgText(options.cfg),
-    typeof options.weights === 'string'
-      ? readInput(options.weights, 'EMOFLEET_BAD_WEIGHTS', 'cannot read weights')
-      : Promise.resolve(options.weights),
+    weightsBytes(options.weights, 'weights'),
     labels(options.names),
+    classifierStage(options.classifier),
   ]);
+  if (options.int8Plan) checkPlanMatches(options.int8Plan, cfg, weights);
   const detector = await native
     .createDetector(cfg, weights, {
       backend,
       threads,
       fuse: options.fuse ?? true,
       pipelined: options.pipelined ?? true,
+      ...(options.input ? { input: options.input } : {}),
+      ...(classifier
+        ? {
+            classifier: {
+              cfg: classifier.cfg,
+              weights: classifier.weights,
+              input: classifier.input,
+              ...(classifier.threads === undefined ? {} : { threads: classifier.threads }),
+            },
+          }
+        : {}),
+      ...(options.int8Plan ? { int8Layers: int8LayersOf(options.int8Plan) } : {}),
     })
     .catch((error: unknown) => {
       throw toDetectorError(error);
     });
-  return new Detector(detector, names, detector.info());
+  const info = detector.info();
+  if (
+    classifier &&
+    info.classifier &&
+    classifier.names.length > 0 &&
+    classifier.names.length !== info.classifier.classes
+  ) {
+    detector.dispose();
+    throw new DetectorError(
+      'EMOFLEET_BAD_ARGUMENT',
+      `classifier names: ${classifier.names.length} labels for a classifier with ${info.classifier.classes} outputs`,
+    );
+  }
+  return new Detector(detector, names, info, classifier?.names ?? []);
 }
 
 /** Backends compiled into the installed addon (always 'cpu'; 'tensorrt' only where TensorRT was found). */

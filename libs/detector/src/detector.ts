@@ -19,6 +19,7 @@ export class Detector {
     private readonly labels: readonly string[],
     /** Static description: layers, shapes, activation memory. */
     readonly info: DetectorInfo,
+    private readonly classifierLabels: readonly string[] = [],
   ) {
     this.native = native;
   }
@@ -27,7 +28,11 @@ export class Detector {
     return this.native === undefined;
   }
 
-  /** Detections in source-frame pixels, best first, after per-class NMS. */
+  /**
+   * Detections in source-frame pixels, best first, after per-class NMS. With a classifier stage, each box is also
+   * classified (one native call per frame): label and classId are the classifier's, `classification` holds the
+   * first stage's result and all scores. Boxes whose clipped crop is smaller than a pixel are dropped.
+   */
   async detect(
     frame: Uint8Array,
     description: FrameDescription,
@@ -46,12 +51,25 @@ export class Detector {
       .catch((error: unknown) => {
         throw toDetectorError(error);
       });
-    return found.map((d) => ({
-      classId: d.classId,
-      label: this.labels[d.classId] ?? `class${d.classId}`,
-      score: d.score,
-      box: { x: d.x, y: d.y, width: d.width, height: d.height },
-    }));
+    return found.map((d) => {
+      const box = { x: d.x, y: d.y, width: d.width, height: d.height };
+      if (d.scores === undefined) {
+        return { classId: d.classId, label: labelOf(this.labels, d.classId), score: d.score, box };
+      }
+      const detectorClassId = d.detectorClassId ?? 0;
+      return {
+        classId: d.classId,
+        label: labelOf(this.classifierLabels, d.classId),
+        score: d.score,
+        box,
+        classification: {
+          detectorClassId,
+          detectorLabel: labelOf(this.labels, detectorClassId),
+          detectorScore: d.detectorScore ?? d.score,
+          scores: Array.from(d.scores),
+        },
+      };
+    });
   }
 
   /**
@@ -61,6 +79,17 @@ export class Detector {
   async forwardRaw(input: Float32Array, options: { layer?: number } = {}): Promise<Float32Array> {
     const native = this.live('forwardRaw');
     return native.forwardRaw(input, options.layer ?? -1).catch((error: unknown) => {
+      throw toDetectorError(error);
+    });
+  }
+
+  /**
+   * One run on a preprocessed input; a copy of each listed layer's output (cpu backend), in the order asked.
+   * Calibration uses it to see every convolution's input in a single pass.
+   */
+  async forwardLayers(input: Float32Array, layers: readonly number[]): Promise<Float32Array[]> {
+    const native = this.live('forwardLayers');
+    return native.forwardLayers(input, [...layers]).catch((error: unknown) => {
       throw toDetectorError(error);
     });
   }
@@ -85,4 +114,8 @@ export class Detector {
     if (!this.native) throw new DetectorError('EMOFLEET_DISPOSED', `${method}() on a disposed detector`);
     return this.native;
   }
+}
+
+function labelOf(labels: readonly string[], classId: number): string {
+  return labels[classId] ?? `class${classId}`;
 }

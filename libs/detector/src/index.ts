@@ -4,12 +4,19 @@ export { DetectorError, type DetectorErrorCode } from './detector-error';
 export type {
   Backend,
   Box,
+  Classification,
+  ClassifierInfo,
+  ClassifierOptions,
   CreateDetectorOptions,
   Detection,
   DetectOptions,
   DetectorInfo,
   FrameDescription,
   LayerInfo,
+  LetterboxInput,
+  NetworkInput,
+  PadToSquareInput,
   PixelFormat,
   TensorShape,
 } from './types';
+export * from './quantization';

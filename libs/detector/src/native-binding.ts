@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { chooseBlasCoreType } from './blas-core-type';
 import { DetectorError } from './detector-error';
-import type { DetectorInfo } from './types';
+import type { DetectorInfo, NetworkInput, PadToSquareInput } from './types';
 
 /** One detection as the addon returns it (the label is added in TypeScript). */
 export interface NativeDetection {
@@ -11,6 +11,10 @@ export interface NativeDetection {
   y: number;
   width: number;
   height: number;
+  /** Only from a detector with a classifier stage. */
+  detectorClassId?: number;
+  detectorScore?: number;
+  scores?: Float32Array;
 }
 
 export interface NativeDetector {
@@ -23,6 +27,7 @@ export interface NativeDetector {
     iouThreshold: number,
   ): Promise<NativeDetection[]>;
   forwardRaw(input: Float32Array, layer: number): Promise<Float32Array>;
+  forwardLayers(input: Float32Array, layers: number[]): Promise<Float32Array[]>;
   preprocess(frame: Uint8Array, width: number, height: number, format: string): Promise<Float32Array>;
   info(): DetectorInfo;
   dispose(): void;
@@ -33,7 +38,15 @@ export interface NativeModule {
   createDetector(
     cfg: string,
     weights: Uint8Array,
-    options: { backend: string; threads: number; fuse: boolean; pipelined: boolean },
+    options: {
+      backend: string;
+      threads: number;
+      fuse: boolean;
+      pipelined: boolean;
+      input?: NetworkInput;
+      classifier?: { cfg: string; weights: Uint8Array; input: PadToSquareInput; threads?: number };
+      int8Layers?: Array<{ layer: number; inputScale: number; inputZeroPoint: number }>;
+    },
   ): Promise<NativeDetector>;
   /** Diagnostics: this machine's SGEMM GFLOP/s with `threads` threads (blocks for about a second). */
   measureSgemmPeakGflops(threads: number): number;

@@ -1,3 +1,5 @@
+import type { Int8Plan } from './quantization/int8-plan';
+
 export type PixelFormat = 'rgb24' | 'bgr24' | 'nv12' | 'i420';
 
 /** How to read a frame buffer: packed rows, no padding; NV12/I420 chroma planes are ceil(w/2) x ceil(h/2). */
@@ -22,11 +24,44 @@ export interface Box {
   readonly height: number;
 }
 
+/**
+ * How a frame becomes a network input. `letterbox` is darknet's letterbox_image (aspect kept, centred, grey fill,
+ * RGB / 255). `pad-to-square` is face-api's: zero padding to a square (after the image, or split with the larger
+ * half after it), TF's bilinear resize (align_corners=false, half_pixel_centers=false), then (rgb - mean) * scale
+ * on 0..255 RGB. It needs a square network input.
+ */
+export type NetworkInput = LetterboxInput | PadToSquareInput;
+
+export interface LetterboxInput {
+  readonly fit: 'letterbox';
+}
+
+export interface PadToSquareInput {
+  readonly fit: 'pad-to-square';
+  readonly padding: 'bottom-right' | 'centred';
+  readonly mean: readonly [number, number, number];
+  readonly scale: number;
+}
+
+/** A two-stage detection's first-stage result and the classifier's scores. */
+export interface Classification {
+  readonly detectorClassId: number;
+  readonly detectorLabel: string;
+  /** The first stage's objectness x class probability. */
+  readonly detectorScore: number;
+  /** The classifier's last layer (probabilities when it ends in [softmax]), in its label order. */
+  readonly scores: readonly number[];
+}
+
 export interface Detection {
+  /** One-stage: the detector's class. Two-stage: the classifier's best class. */
   readonly classId: number;
   readonly label: string;
+  /** One-stage: objectness x class probability. Two-stage: detectorScore x scores[classId]. */
   readonly score: number;
   readonly box: Box;
+  /** Present when the detector has a classifier stage. */
+  readonly classification?: Classification;
 }
 
 export type Backend = 'cpu' | 'tensorrt';
@@ -48,6 +83,39 @@ export interface CreateDetectorOptions {
   readonly fuse?: boolean;
   /** Overlap preprocessing of the next frame with inference of the current one (default true). */
   readonly pipelined?: boolean;
+  /** How frames become the network input (default: darknet's letterbox). */
+  readonly input?: NetworkInput;
+  /**
+   * A second stage run on the crop of every detected box (cpu, same threads): its class becomes the detection's
+   * label. Thresholds and NMS apply to the first stage.
+   */
+  readonly classifier?: ClassifierOptions;
+  /**
+   * cpu: the model bundle's INT8 quantisation plan (`emofleet model quantize`); its int8 layers run in INT8, the
+   * rest in FP32. Must have been calibrated for exactly this cfg and weights.
+   */
+  readonly int8Plan?: Int8Plan;
+}
+
+export interface ClassifierOptions {
+  /** darknet .cfg of a network without [region] whose last layer holds one score per class (text or path). */
+  readonly cfg: string;
+  /** darknet .weights (Buffer or path). */
+  readonly weights: Buffer | string;
+  /** Class labels (array or .names path); their count must equal the classifier's outputs. */
+  readonly names?: readonly string[] | string;
+  /** Crops are padded to a square: face-api's crop preparation. */
+  readonly input: PadToSquareInput;
+  /** Inference threads of the classifier stage (default: the detector's `threads`). */
+  readonly threads?: number;
+}
+
+export interface ClassifierInfo {
+  readonly input: TensorShape;
+  readonly classes: number;
+  readonly layers: number;
+  readonly flops: number;
+  readonly activationBytes: number;
 }
 
 export interface TensorShape {
@@ -85,4 +153,12 @@ export interface DetectorInfo {
   readonly fused: boolean;
   readonly hasRegion: boolean;
   readonly weightsHeader: { major: number; minor: number; revision: number; seen: number };
+  readonly inputFit: NetworkInput['fit'];
+  /** cpu: layers running in INT8 (empty without a plan), and which layers could. */
+  readonly int8Layers: readonly number[];
+  readonly int8CapableLayers: readonly number[];
+  /** cpu with INT8 layers: the integer kernel, 'avx512-vnni', 'neon-dotprod' or 'portable'. */
+  readonly int8Kernel?: string;
+  /** The second stage, when there is one. */
+  readonly classifier?: ClassifierInfo;
 }

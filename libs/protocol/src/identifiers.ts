@@ -39,7 +39,8 @@ export function assertValidJobId(jobId: string): void {
   if (problem !== undefined) throw new RangeError(`Job id ${JSON.stringify(jobId)} ${problem}`);
 }
 
-const identifierSchema = (what: string) =>
+/** A string that follows the identifier rules; `what` names it in the message. */
+export const identifierSchema = (what: string) =>
   z.string().superRefine((value, ctx) => {
     const problem = identifierProblem(value);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });

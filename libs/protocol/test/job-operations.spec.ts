@@ -16,7 +16,7 @@ describe('parseJobDocument', () => {
     expect(parseJobDocument({ operation: 'format-disk', parameters: {} })).toEqual({
       ok: false,
       reason: 'unsupported-operation',
-      detail: 'operation "format-disk" is not one of apply-desired-state, rollback, evaluate',
+      detail: 'operation "format-disk" is not one of apply-desired-state, rollback, evaluate, build-engine',
     });
   });
 

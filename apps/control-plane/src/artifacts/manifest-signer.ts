@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import { type ModelManifest, signManifest } from '@emofleet/protocol';
+import { type EngineBuildOrder, type ModelManifest, signEngineBuild, signManifest } from '@emofleet/protocol';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 
@@ -29,6 +29,11 @@ export class ManifestSigner {
   /** Base64 signature over libs/protocol's canonical manifest bytes. */
   sign(manifest: ModelManifest): string {
     return signManifest(manifest, this.privateKey);
+  }
+
+  /** Base64 signature over libs/protocol's canonical `build-engine` order (the builder verifies it). */
+  signEngineBuild(order: EngineBuildOrder): string {
+    return signEngineBuild(order, this.privateKey);
   }
 }
 

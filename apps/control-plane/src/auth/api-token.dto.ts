@@ -31,6 +31,13 @@ export const createApiTokenSchema = z.object({
     .optional(),
 });
 
+/** Who the calling token is: what a client (the dashboard) needs to know which actions its role allows. */
+export const currentTokenSchema = z.object({
+  tokenId: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+});
+
 export const apiTokenListSchema = z.object({
   items: z.array(apiTokenSchema),
   nextCursor: z.string().nullable(),
@@ -44,5 +51,6 @@ export const apiTokenListQuerySchema = z.object({
 export class ApiTokenDto extends createZodDto(apiTokenSchema) {}
 export class CreatedApiTokenDto extends createZodDto(createdApiTokenSchema) {}
 export class CreateApiTokenDto extends createZodDto(createApiTokenSchema) {}
+export class CurrentTokenDto extends createZodDto(currentTokenSchema) {}
 export class ApiTokenListDto extends createZodDto(apiTokenListSchema) {}
 export class ApiTokenListQueryDto extends createZodDto(apiTokenListQuerySchema) {}

@@ -1,4 +1,14 @@
-import { Body, Controller, Delete, Get, Param, Post, Query, Req } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Param,
+  Post,
+  Query,
+  Req,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ZodResponse } from 'nestjs-zod';
@@ -8,6 +18,7 @@ import {
   ApiTokenListQueryDto,
   CreateApiTokenDto,
   CreatedApiTokenDto,
+  CurrentTokenDto,
 } from './api-token.dto';
 import { ApiTokensService } from './api-tokens.service';
 import { RequireRole } from './roles';
@@ -23,6 +34,16 @@ export class TokensController {
   @ZodResponse({ type: ApiTokenListDto })
   list(@Query() query: ApiTokenListQueryDto): Promise<ApiTokenListDto> {
     return this.tokens.list(query);
+  }
+
+  @Get('current')
+  @RequireRole('viewer')
+  @ApiOperation({ summary: 'The token of this request: its id, name and role (any role may ask)' })
+  @ZodResponse({ type: CurrentTokenDto })
+  current(@Req() request: Request): CurrentTokenDto {
+    // The guard sets the principal on every route that needs a role; its absence is a wiring error.
+    if (!request.principal) throw new UnauthorizedException('this route needs an API token');
+    return request.principal;
   }
 
   @Post()

@@ -31,6 +31,7 @@ const configSchema = z.object({
   EMOFLEET_ROLE: z.enum(ROLES).default('all'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: port.default(3000),
+  HTTP_PUBLIC_URL: url(['http:', 'https:']).optional(),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   MQTT_URL: url(['mqtt:', 'mqtts:', 'tcp:']).optional(),
@@ -51,6 +52,7 @@ const configSchema = z.object({
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('emofleet'),
   EMOFLEET_DATA_DIR: z.string().min(1).default('.emofleet'),
+  EMOFLEET_DEMO: z.enum(['0', '1'], { error: 'must be 1 (run the demo with `npm start`) or 0' }).default('1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   ARTIFACTS_DIR: z.string().min(1).optional(),
@@ -82,14 +84,34 @@ const configSchema = z.object({
   WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(10_000).default(20),
+  ENGINE_BUILD_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(7 * 24 * 3_600_000)
+    .default(3_600_000),
+  ENGINE_BUILD_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  ENGINE_BUILD_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  ENGINE_BUILD_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5000),
+  ENGINE_UPLOAD_MAX_BYTES: byteCount.default(1024 ** 3),
+  // The paper's figure: 1x1 filters and TensorRT together cost one point of accuracy.
+  QUANTIZE_MAX_ACCURACY_DROP_POINTS: z.coerce.number().min(0).max(100).default(1),
 });
+
+/** Every environment variable the control plane reads (deployment manifests are checked against it). */
+export const CONFIG_KEYS: readonly string[] = Object.keys(configSchema.shape);
 
 /** Keys whose values are secrets: configuration errors never echo them. */
 const SECRET_KEYS: ReadonlySet<string> = new Set(['EMOFLEET_ADMIN_TOKEN']);
 
 export interface AppConfig {
   role: Role;
-  http: { host: string; port: number };
+  http: {
+    host: string;
+    port: number;
+    /** The API's base URL as devices reach it (artifact URLs in desired states); `undefined`: the listener's. */
+    publicUrl: string | undefined;
+  };
   /** `undefined` means the embedded PGlite database under `dataDir`. */
   databaseUrl: string | undefined;
   /** `undefined` means: a Redis answering on the default URL, else a private redis-server. */
@@ -111,6 +133,11 @@ export interface AppConfig {
   tls: TlsFiles | undefined;
   queuePrefix: string;
   dataDir: string;
+  /**
+   * `npm start` (role `all`) prepares and runs the face-api demo (docs in README.md): imported model, simulated
+   * cameras on a demo video. Off with EMOFLEET_DEMO=0; only main.ts starts it, never startControlPlane alone.
+   */
+  demo: boolean;
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   shutdownTimeoutMs: number;
   artifacts: {
@@ -126,6 +153,25 @@ export interface AppConfig {
     retentionDays: number;
   };
   webhooks: WebhookSettings;
+  engineBuilds: EngineBuildSettings;
+  quantization: {
+    /** Eval-set accuracy (percentage points) an INT8 plan may lose against FP32; a request may override it. */
+    maxAccuracyDropPoints: number;
+  };
+}
+
+/** TensorRT engine builds on builder devices (docs/engines.md). */
+export interface EngineBuildSettings {
+  /** How long a builder may take for one attempt (the device job's time-out). */
+  timeoutMs: number;
+  /** Attempts per build (the first one included), each on an online builder of the class. */
+  attempts: number;
+  /** Delay before the first retry; doubled for every further one. */
+  backoffMs: number;
+  /** How often a waiting build reads its device job (changes seen by this process wake it at once). */
+  pollMs: number;
+  /** Largest engine a builder may upload. */
+  uploadMaxBytes: number;
 }
 
 /** Webhook delivery: retries with exponential backoff, time-out, automatic disabling. */
@@ -211,7 +257,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (combinationProblems.length > 0) throw new ConfigError(combinationProblems);
   return {
     role: c.EMOFLEET_ROLE,
-    http: { host: c.HOST, port: c.PORT },
+    http: { host: c.HOST, port: c.PORT, publicUrl: c.HTTP_PUBLIC_URL?.replace(/\/+$/, '') },
     databaseUrl: c.DATABASE_URL,
     redisUrl: c.REDIS_URL,
     mqtt: {
@@ -229,6 +275,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         : undefined,
     queuePrefix: c.QUEUE_PREFIX,
     dataDir: c.EMOFLEET_DATA_DIR,
+    demo: c.EMOFLEET_DEMO === '1',
     logLevel: c.LOG_LEVEL,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     artifacts: {
@@ -258,6 +305,14 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       timeoutMs: c.WEBHOOK_TIMEOUT_MS,
       disableAfterFailures: c.WEBHOOK_DISABLE_AFTER_FAILURES,
     },
+    engineBuilds: {
+      timeoutMs: c.ENGINE_BUILD_TIMEOUT_MS,
+      attempts: c.ENGINE_BUILD_ATTEMPTS,
+      backoffMs: c.ENGINE_BUILD_BACKOFF_MS,
+      pollMs: c.ENGINE_BUILD_POLL_MS,
+      uploadMaxBytes: c.ENGINE_UPLOAD_MAX_BYTES,
+    },
+    quantization: { maxAccuracyDropPoints: c.QUANTIZE_MAX_ACCURACY_DROP_POINTS },
   };
 }
 

@@ -11,5 +11,6 @@ import { EnrolmentTokensService } from './enrolment-tokens.service';
   imports: [BrokerAuthModule],
   controllers: [EnrolmentTokensController, EnrolController],
   providers: [EnrolmentRepository, EnrolmentService, EnrolmentTokensService],
+  exports: [EnrolmentService, EnrolmentTokensService],
 })
 export class EnrolmentModule {}

@@ -68,7 +68,7 @@ export class EnrolmentService {
   }
 
   /** MQTT_PUBLIC_URL, else the broker URL the control plane uses, without the control plane's own credentials. */
-  private deviceFacingMqttUrl(): string {
+  deviceFacingMqttUrl(): string {
     if (this.config.mqtt.publicUrl !== undefined) return this.config.mqtt.publicUrl;
     const url = new URL(this.infrastructure.mqttUrl);
     url.username = '';

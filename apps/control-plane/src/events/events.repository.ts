@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type EmotionEvent, type LostSequenceRange } from '@emofleet/protocol';
 import { sql } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
+import { type Database } from '../database/database-connection';
 import { emotionEvents, eventAcks, eventSequenceLosses } from '../database/schema';
 
 /** What storing one batch changed. */
@@ -36,47 +37,25 @@ export class EventsRepository {
   constructor(private readonly database: DatabaseAdapter) {}
 
   /**
-   * Stores a batch in one transaction: events with `ON CONFLICT (device_id, seq) DO NOTHING` (one multi-row
-   * insert), declared losses likewise, so a redelivered batch changes nothing.
+   * Stores a batch atomically: events with `ON CONFLICT (device_id, seq) DO NOTHING` (one multi-row insert),
+   * declared losses likewise, so a redelivered batch changes nothing. A batch without declared losses (nearly
+   * all of them) is that one statement, atomic by itself; with losses, both inserts run in one transaction.
    */
   async storeBatch(
     deviceId: string,
     events: readonly EmotionEvent[],
     lost: readonly LostSequenceRange[],
   ): Promise<StoredBatch> {
+    if (lost.length === 0)
+      return { inserted: await insertEvents(this.database.db, deviceId, events), newLossRanges: 0 };
     return this.database.db.transaction(async (tx) => {
-      let inserted = 0;
-      if (events.length > 0) {
-        const rows = await tx
-          .insert(emotionEvents)
-          .values(
-            events.map((event) => ({
-              deviceId,
-              seq: event.seq,
-              label: event.label,
-              score: event.score,
-              box: { x: event.box.x, y: event.box.y, width: event.box.width, height: event.box.height },
-              startedAt: new Date(event.startedAt),
-              durationMs: event.durationMs,
-              frameIndex: event.frameIndex,
-              modelId: event.modelId,
-              trackId: event.trackId ?? null,
-            })),
-          )
-          .onConflictDoNothing({ target: [emotionEvents.deviceId, emotionEvents.seq] })
-          .returning({ id: emotionEvents.id });
-        inserted = rows.length;
-      }
-      let newLossRanges = 0;
-      if (lost.length > 0) {
-        const rows = await tx
-          .insert(eventSequenceLosses)
-          .values(lost.map((range) => ({ deviceId, fromSeq: range.fromSeq, toSeq: range.toSeq })))
-          .onConflictDoNothing()
-          .returning({ fromSeq: eventSequenceLosses.fromSeq });
-        newLossRanges = rows.length;
-      }
-      return { inserted, newLossRanges };
+      const inserted = await insertEvents(tx, deviceId, events);
+      const rows = await tx
+        .insert(eventSequenceLosses)
+        .values(lost.map((range) => ({ deviceId, fromSeq: range.fromSeq, toSeq: range.toSeq })))
+        .onConflictDoNothing()
+        .returning({ fromSeq: eventSequenceLosses.fromSeq });
+      return { inserted, newLossRanges: rows.length };
     });
   }
 
@@ -185,6 +164,34 @@ function coverageAbove(deviceId: string, frontier: number) {
         ${frontier}::int8) as reached
       from covered
     )`;
+}
+
+/** Inserts the events not stored yet; returns how many were new. */
+async function insertEvents(
+  executor: Pick<Database, 'insert'>,
+  deviceId: string,
+  events: readonly EmotionEvent[],
+): Promise<number> {
+  if (events.length === 0) return 0;
+  const rows = await executor
+    .insert(emotionEvents)
+    .values(
+      events.map((event) => ({
+        deviceId,
+        seq: event.seq,
+        label: event.label,
+        score: event.score,
+        box: { x: event.box.x, y: event.box.y, width: event.box.width, height: event.box.height },
+        startedAt: new Date(event.startedAt),
+        durationMs: event.durationMs,
+        frameIndex: event.frameIndex,
+        modelId: event.modelId,
+        trackId: event.trackId ?? null,
+      })),
+    )
+    .onConflictDoNothing({ target: [emotionEvents.deviceId, emotionEvents.seq] })
+    .returning({ id: emotionEvents.id });
+  return rows.length;
 }
 
 function countCovered(ranges: readonly SequenceRange[]): number {

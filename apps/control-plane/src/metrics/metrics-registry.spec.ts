@@ -5,6 +5,7 @@ import { EventIngestCounters } from '../events/event-ingest-counters';
 import { ProtocolRejections } from '../messaging/protocol-rejections';
 import { TelemetryIngestCounters } from '../telemetry/telemetry-ingest-counters';
 import { type TelemetryQueryRepository } from '../telemetry/telemetry-query.repository';
+import { type RolloutStatusRepository } from '../rollouts/rollout-status.repository';
 import { MetricsRegistry } from './metrics-registry';
 
 const DASHBOARD = join(__dirname, '../../../../infra/grafana/emofleet-dashboard.json');
@@ -25,6 +26,25 @@ function registryWith(events: EventIngestCounters, telemetry: TelemetryIngestCou
         { modelId: null, version: null, devices: 1, online: 0 },
       ]),
   } as unknown as TelemetryQueryRepository;
+  const rolloutStatus = {
+    fleetStatus: () =>
+      Promise.resolve({
+        byState: [
+          { state: 'running', rollouts: 1 },
+          { state: 'aborted', rollouts: 2 },
+        ],
+        inProgress: [
+          {
+            id: 'r1',
+            name: 'fer v2',
+            state: 'running',
+            currentPhase: 2,
+            devices: { healthy: 3, installing: 2 },
+          },
+        ],
+        devicesByState: [],
+      }),
+  } as unknown as RolloutStatusRepository;
   const queues = [
     'telemetry-maintenance',
     'model-convert',
@@ -39,6 +59,8 @@ function registryWith(events: EventIngestCounters, telemetry: TelemetryIngestCou
     presence,
     ...(queues.map((name, index) => fakeQueue(name, index)) as [Queue, Queue, Queue, Queue, Queue]),
     fakeQueue('webhook-delivery', 7),
+    rolloutStatus,
+    fakeQueue('rollouts', 1),
   );
 }
 
@@ -56,6 +78,8 @@ describe('MetricsRegistry', () => {
     expect(text).toMatch(/^emofleet_telemetry_ingest_lag_seconds 0.25$/m);
     expect(text).toMatch(/^emofleet_devices_online\{model="fer@2"\} 2$/m);
     expect(text).toMatch(/^emofleet_queue_jobs\{queue="webhook-delivery",state="waiting"\} 7$/m);
+    expect(text).toMatch(/^emofleet_rollouts\{state="aborted"\} 2$/m);
+    expect(text).toMatch(/^emofleet_rollout_devices\{rollout="r1",name="fer v2",state="installing"\} 2$/m);
     events.eventsStored = 43;
     expect(await metrics.registry.metrics()).toMatch(/^emofleet_events_stored_total 43$/m);
   });

@@ -10,6 +10,8 @@ import { TELEMETRY_MAINTENANCE_QUEUE } from '../telemetry/telemetry-maintenance'
 import { TelemetryQueryRepository } from '../telemetry/telemetry-query.repository';
 import { EVENT_RETENTION_QUEUE } from '../events/event-retention';
 import { WEBHOOK_DELIVERY_QUEUE, WEBHOOK_DISPATCH_QUEUE } from '../webhooks/webhook-queue';
+import { RolloutQueue } from '../rollouts/rollout-queue';
+import { RolloutStatusRepository } from '../rollouts/rollout-status.repository';
 
 /** BullMQ job states whose counts are exported as queue depths. */
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized'] as const;
@@ -33,6 +35,8 @@ export class MetricsRegistry {
     @InjectQueue(EVENT_RETENTION_QUEUE) retentionQueue: Queue,
     @InjectQueue(WEBHOOK_DISPATCH_QUEUE) dispatchQueue: Queue,
     @InjectQueue(WEBHOOK_DELIVERY_QUEUE) deliveryQueue: Queue,
+    rolloutStatus: RolloutStatusRepository,
+    @InjectQueue(RolloutQueue.Engine) rolloutQueue: Queue,
   ) {
     const registers = [this.registry];
     const counterFrom = (name: string, help: string, read: () => number) =>
@@ -121,6 +125,30 @@ export class MetricsRegistry {
         }
       },
     });
+    new Gauge({
+      name: 'emofleet_rollouts',
+      help: 'Rollouts by state',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const entry of (await rolloutStatus.fleetStatus()).byState)
+          this.set({ state: entry.state }, entry.rollouts);
+      },
+    });
+    new Gauge({
+      name: 'emofleet_rollout_devices',
+      help: 'Devices of the rollouts in progress by their state in the rollout',
+      labelNames: ['rollout', 'name', 'state'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const rollout of (await rolloutStatus.fleetStatus()).inProgress) {
+          for (const [state, devices] of Object.entries(rollout.devices))
+            this.set({ rollout: rollout.id, name: rollout.name, state }, devices);
+        }
+      },
+    });
     const queues = [
       maintenanceQueue,
       convertQueue,
@@ -128,6 +156,7 @@ export class MetricsRegistry {
       retentionQueue,
       dispatchQueue,
       deliveryQueue,
+      rolloutQueue,
     ];
     new Gauge({
       name: 'emofleet_queue_jobs',

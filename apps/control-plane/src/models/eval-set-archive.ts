@@ -35,8 +35,8 @@ export interface ArchiveEntry {
 /**
  * Checks an eval set archive (zip or tar; images with darknet-format labels, `<image stem>.txt` holding lines
  * `class cx cy w h`, all relative in [0, 1]) without extracting it: entry names must stay inside the archive,
- * entry count, total uncompressed size and per-entry compression ratio are capped, every image has a label and
- * every label line is valid for `classes`.
+ * entry count, total uncompressed size and per-entry compression ratio are capped, every image has a label (unless
+ * `labels: 'optional'`, for calibration sets) and every label line is valid for `classes`.
  */
 export async function checkEvalSetArchive(
   store: ArtifactStore,
@@ -45,6 +45,7 @@ export async function checkEvalSetArchive(
   classes: number,
   limits: EvalSetLimits,
   file: string,
+  options: { labels: 'required' | 'optional' } = { labels: 'required' },
 ): Promise<EvalSetSummary> {
   if (sizeBytes === 0) throw new ModelValidationError(file, 'is empty');
   const head = await buffer(await store.openRead(sha256, { start: 0, end: Math.min(3, sizeBytes - 1) }));
@@ -91,7 +92,7 @@ export async function checkEvalSetArchive(
   else await walkTar(await store.openRead(sha256), visit, file);
   if (images.size === 0) throw new ModelValidationError(file, 'contains no images (.jpg, .jpeg, .png, .bmp)');
   const unlabelled = [...images].filter((stem) => !labels.has(stem));
-  if (unlabelled.length > 0) {
+  if (options.labels === 'required' && unlabelled.length > 0) {
     throw new ModelValidationError(
       file,
       `${unlabelled.length} image(s) have no label file, e.g. ${unlabelled.slice(0, 3).join(', ')} (expected <image>.txt)`,

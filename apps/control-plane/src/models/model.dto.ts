@@ -53,6 +53,8 @@ export const analysisSchema = z.object({
       index: z.number().int(),
       type: z.string(),
       output: z.array(z.number().int()),
+      /** Kernel side of a convolution (1x1, 3x3, ...); absent for other layers and versions analysed before it. */
+      kernelSize: z.number().int().optional(),
       params: z.number(),
       flops: z.number(),
     }),
@@ -94,6 +96,13 @@ export const versionFromPathSchema = z.object({
   weightsPath: z.string().min(1),
   namesPath: z.string().min(1),
   evalSetPath: z.string().min(1).optional(),
+  /** Images (zip/tar, labels optional) an INT8 plan is calibrated on (`POST .../quantize`). */
+  calibrationSetPath: z.string().min(1).optional(),
+  /** A two-stage bundle: the classifier run on each detected box, and bundle.json describing both stages. */
+  classifierCfgPath: z.string().min(1).optional(),
+  classifierWeightsPath: z.string().min(1).optional(),
+  classifierNamesPath: z.string().min(1).optional(),
+  bundlePath: z.string().min(1).optional(),
   transforms: z.array(transformSpecSchema).default([]),
   parentVersion: z.number().int().min(1).optional(),
 });

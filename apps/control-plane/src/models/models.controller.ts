@@ -53,6 +53,10 @@ export class ModelsController {
     summary: 'Upload a version (streamed multipart: cfg, weights, names, optional evalSet zip/tar)',
     description:
       'Text fields: `transform` (repeatable: `fold-batch-norm`, `replace-3x3-with-1x1:3,7,11`), `parentVersion`. ' +
+      'A two-stage bundle adds `classifierCfg`, `classifierWeights`, `classifierNames` (a classifier run on each ' +
+      'detected box) and `bundle` (bundle.json: input preparation of both networks, thresholds, label mapping). ' +
+      '`calibrationSet` (zip/tar of images, labels optional, checked like the eval set) is what ' +
+      '`POST …/quantize` calibrates an INT8 plan on. ' +
       'Validated with libs/darknet before it is accepted; 413 over a size limit, 422 for an invalid model.',
   })
   @ApiConsumes('multipart/form-data')
@@ -65,6 +69,11 @@ export class ModelsController {
         weights: { type: 'string', format: 'binary' },
         names: { type: 'string', format: 'binary' },
         evalSet: { type: 'string', format: 'binary' },
+        calibrationSet: { type: 'string', format: 'binary' },
+        classifierCfg: { type: 'string', format: 'binary' },
+        classifierWeights: { type: 'string', format: 'binary' },
+        classifierNames: { type: 'string', format: 'binary' },
+        bundle: { type: 'string', format: 'binary' },
         transform: { type: 'array', items: { type: 'string' } },
         parentVersion: { type: 'integer' },
       },

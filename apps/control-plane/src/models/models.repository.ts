@@ -180,6 +180,20 @@ export class ModelsRepository {
       .where(eq(modelVersions.id, versionId));
   }
 
+  /** Sets the status only while it is `expected`; whether it did (the step that won a race). */
+  async setStatusIf(
+    versionId: string,
+    expected: ModelVersionStatus,
+    status: ModelVersionStatus,
+  ): Promise<boolean> {
+    const updated = await this.database.db
+      .update(modelVersions)
+      .set({ status, statusReason: null, updatedAt: sql`now()` })
+      .where(and(eq(modelVersions.id, versionId), eq(modelVersions.status, expected)))
+      .returning({ id: modelVersions.id });
+    return updated.length > 0;
+  }
+
   async setBaseline(versionId: string, baseline: unknown): Promise<void> {
     await this.database.db
       .update(modelVersions)

@@ -11,14 +11,7 @@ import {
   PayloadTooLargeException,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import {
-  CfgError,
-  inspectNetwork,
-  type Network,
-  parseCfg,
-  replace3x3With1x1,
-  TransformError,
-} from '@emofleet/darknet';
+import { CfgError, inspectNetwork, replace3x3With1x1, TransformError } from '@emofleet/darknet';
 import type { Request } from 'express';
 import { ARTIFACT_STORE, type ArtifactStore, ArtifactTooLargeError } from '../artifacts/artifact-store';
 import { ManifestSigner } from '../artifacts/manifest-signer';
@@ -36,7 +29,9 @@ import {
   modelVersionDetailSchema,
   type VersionFromPathDto,
 } from './model.dto';
+import { checkBundleUpload, type CheckedBundle } from './bundle-validation';
 import {
+  fileRoleOf,
   type ReceivedFile,
   type ReceivedFiles,
   sizeLimitFor,
@@ -46,7 +41,6 @@ import { ModelValidationError } from './model-validation-error';
 import { ModelsRepository } from './models.repository';
 import { receiveMultipartModelUpload } from './multipart-model-upload';
 import { parseTransformField } from './transform-field';
-import { checkWeightsSize } from './weights-size-check';
 
 interface VersionOptions {
   transforms: TransformSpec[];
@@ -64,7 +58,10 @@ export class ModelsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** A version from a streamed multipart upload (fields cfg, weights, names, evalSet; text fields transform, parentVersion). */
+  /**
+   * A version from a streamed multipart upload (fields cfg, weights, names, evalSet, and for a two-stage bundle
+   * classifierCfg, classifierWeights, classifierNames, bundle; text fields transform, parentVersion).
+   */
   async createFromUpload(
     modelName: string,
     request: Request,
@@ -102,6 +99,11 @@ export class ModelsService {
       ['weights', body.weightsPath],
       ['names', body.namesPath],
       ['evalSet', body.evalSetPath],
+      ['calibrationSet', body.calibrationSetPath],
+      ['classifierCfg', body.classifierCfgPath],
+      ['classifierWeights', body.classifierWeightsPath],
+      ['classifierNames', body.classifierNamesPath],
+      ['bundle', body.bundlePath],
     ];
     const files: ReceivedFiles = {};
     try {
@@ -191,7 +193,10 @@ export class ModelsService {
         );
       }
       const { transforms, parentVersion, uploadedBy } = options();
-      const network = await this.validate(cfg, weights, names, evalSet);
+      const checked = await this.validate({ ...files, cfg, weights, names }, evalSet);
+      if (files.calibrationSet)
+        await this.checkCalibrationSet(files.calibrationSet, checked.reportedLabels.length);
+      const { network } = checked;
       for (const transform of transforms) {
         if (transform.kind === 'replace-3x3-with-1x1') replace3x3With1x1(network, transform.paperLayers);
       }
@@ -205,9 +210,16 @@ export class ModelsService {
           );
         parentVersionId = parent.id;
       }
-      const stored = await this.store.put(packDarknetBundle(this.store, { cfg, weights, names }), {
-        maxBytes: Number.MAX_SAFE_INTEGER,
-      });
+      const stored = await this.store.put(
+        packDarknetBundle(this.store, {
+          cfg,
+          weights,
+          names,
+          ...(files.bundle ? { description: files.bundle } : {}),
+          ...(checked.classifier ? { classifier: checked.classifier } : {}),
+        }),
+        { maxBytes: Number.MAX_SAFE_INTEGER },
+      );
       bundle = { field: 'weights', fileName: 'model.tar', ...stored };
       const bundleFile = bundle;
       const row = await this.repository.insertVersion({
@@ -217,13 +229,13 @@ export class ModelsService {
         transforms,
         uploadedBy,
         analysis: inspectNetwork(network),
-        classes: classesOf(network),
+        classes: checked.reportedLabels.length,
         inputShape: [...network.inputShape],
         files: [
-          ...[cfg, weights, names, evalSet]
+          ...Object.values(files)
             .filter((file): file is ReceivedFile => file !== undefined)
             .map((file) => ({
-              role: file.field === 'evalSet' ? ('eval-set' as const) : file.field,
+              role: fileRoleOf(file.field),
               fileName: file.fileName,
               sha256: file.sha256,
               sizeBytes: file.sizeBytes,
@@ -259,40 +271,30 @@ export class ModelsService {
     }
   }
 
-  /** Parses the cfg, checks the weights' exact size, the names count and the eval set; returns the network. */
+  /**
+   * Checks the detector (and classifier) files and bundle.json (bundle-validation.ts), then the eval set, whose
+   * class ids index the reported labels.
+   */
   private async validate(
-    cfg: ReceivedFile,
-    weights: ReceivedFile,
-    names: ReceivedFile,
+    upload: Parameters<typeof checkBundleUpload>[0],
     evalSet: ReceivedFile | undefined,
-  ): Promise<Network> {
-    const cfgText = (await buffer(await this.store.openRead(cfg.sha256))).toString('utf8');
-    const network = parseCfg(cfgText, cfg.fileName);
-    const header =
-      weights.sizeBytes === 0
-        ? Buffer.alloc(0)
-        : await buffer(
-            await this.store.openRead(weights.sha256, { start: 0, end: Math.min(19, weights.sizeBytes - 1) }),
-          );
-    checkWeightsSize(network, header, weights.sizeBytes, weights.fileName);
-    const classes = classesOf(network);
-    const nameLines = (await buffer(await this.store.openRead(names.sha256)))
-      .toString('utf8')
-      .split(/\r?\n/)
-      .filter((line) => line.trim() !== '');
-    if (nameLines.length !== classes) {
-      throw new ModelValidationError(
-        names.fileName,
-        `has ${nameLines.length} class names, but ${cfg.fileName} declares classes=${classes}`,
-      );
-    }
+  ): Promise<CheckedBundle> {
+    const checked = await checkBundleUpload(upload, {
+      text: async (file) => (await buffer(await this.store.openRead(file.sha256))).toString('utf8'),
+      header: async (file) =>
+        file.sizeBytes === 0
+          ? Buffer.alloc(0)
+          : buffer(
+              await this.store.openRead(file.sha256, { start: 0, end: Math.min(19, file.sizeBytes - 1) }),
+            ),
+    });
     if (evalSet) {
       const limits = this.config.uploads;
       await checkEvalSetArchive(
         this.store,
         evalSet.sha256,
         evalSet.sizeBytes,
-        classes,
+        checked.reportedLabels.length,
         {
           maxEntries: limits.evalSetMaxEntries,
           maxUncompressedBytes: limits.evalSetMaxUncompressedBytes,
@@ -301,7 +303,25 @@ export class ModelsService {
         evalSet.fileName,
       );
     }
-    return network;
+    return checked;
+  }
+
+  /** A calibration set passes the eval set's archive checks; its images need no labels (any given are checked). */
+  private async checkCalibrationSet(file: ReceivedFile, classes: number): Promise<void> {
+    const limits = this.config.uploads;
+    await checkEvalSetArchive(
+      this.store,
+      file.sha256,
+      file.sizeBytes,
+      classes,
+      {
+        maxEntries: limits.evalSetMaxEntries,
+        maxUncompressedBytes: limits.evalSetMaxUncompressedBytes,
+        maxCompressionRatio: limits.evalSetMaxCompressionRatio,
+      },
+      file.fileName,
+      { labels: 'optional' },
+    );
   }
 
   /** Removes blobs this request created, unless a version refers to them meanwhile. */
@@ -331,17 +351,6 @@ export class ModelsService {
       updatedAt: row.updatedAt.toISOString(),
     };
   }
-}
-
-/** The class count of the detection head (`[region]` or `[yolo]`). */
-export function classesOf(network: Network): number {
-  const head = [...network.layers]
-    .reverse()
-    .find((layer) => layer.type === 'region' || layer.type === 'yolo');
-  if (!head || (head.type !== 'region' && head.type !== 'yolo')) {
-    throw new ModelValidationError(network.source, 'has no [region] or [yolo] layer: not a detector');
-  }
-  return head.classes;
 }
 
 function toHttpError(error: unknown): unknown {

@@ -5,6 +5,7 @@ import { type ArtifactStore, ArtifactTooLargeError } from '../artifacts/artifact
 import { type UploadLimits } from '../config/app-config';
 import {
   isModelUploadField,
+  MODEL_UPLOAD_FIELDS,
   type ReceivedFile,
   type ReceivedFiles,
   sizeLimitFor,
@@ -32,16 +33,16 @@ export async function receiveMultipartModelUpload(
 ): Promise<ReceivedUpload> {
   if (!request.is('multipart/form-data')) {
     throw new BadRequestException(
-      'send the model files as multipart/form-data (fields cfg, weights, names, evalSet)',
+      `send the model files as multipart/form-data (fields ${MODEL_UPLOAD_FIELDS.join(', ')})`,
     );
   }
   const parser = busboy({
     headers: request.headers,
     limits: {
-      files: 4,
+      files: MODEL_UPLOAD_FIELDS.length,
       fields: MAX_TEXT_FIELDS,
       fieldSize: MAX_TEXT_FIELD_BYTES,
-      parts: MAX_TEXT_FIELDS + 4,
+      parts: MAX_TEXT_FIELDS + MODEL_UPLOAD_FIELDS.length,
     },
   });
   const files: ReceivedFiles = {};
@@ -54,7 +55,9 @@ export async function receiveMultipartModelUpload(
 
   parser.on('file', (field, stream, info) => {
     if (!isModelUploadField(field)) {
-      fail(new BadRequestException(`unknown file field "${field}" (expected cfg, weights, names, evalSet)`));
+      fail(
+        new BadRequestException(`unknown file field "${field}" (expected ${MODEL_UPLOAD_FIELDS.join(', ')})`),
+      );
       stream.resume();
       return;
     }
@@ -90,7 +93,11 @@ export async function receiveMultipartModelUpload(
     (fields[name] ??= []).push(value);
   });
   parser.on('filesLimit', () =>
-    fail(new BadRequestException('at most 4 files (cfg, weights, names, evalSet)')),
+    fail(
+      new BadRequestException(
+        `at most ${MODEL_UPLOAD_FIELDS.length} files (${MODEL_UPLOAD_FIELDS.join(', ')})`,
+      ),
+    ),
   );
   parser.on('fieldsLimit', () => fail(new BadRequestException(`at most ${MAX_TEXT_FIELDS} text fields`)));
   parser.on('partsLimit', () => fail(new BadRequestException('too many parts')));

@@ -2,10 +2,11 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject } from '@nestjs/common';
 import { buffer } from 'node:stream/consumers';
 import { type Job, UnrecoverableError } from 'bullmq';
+import { parseModelBundleDescription, parseNamesFile } from '@emofleet/protocol';
 import { ARTIFACT_STORE, type ArtifactStore } from '../artifacts/artifact-store';
 import { type ModelVersionFileRow } from '../database/schema';
 import { ModelsRepository } from '../models/models.repository';
-import { benchmarkDetector, type BenchmarkSettings } from './detector-benchmark';
+import { benchmarkDetector, type BenchmarkModel, type BenchmarkSettings } from './detector-benchmark';
 import { evalSetAccuracy } from './eval-set-accuracy';
 import { PipelineJobsRepository } from './pipeline-jobs.repository';
 import { PipelineQueue, type VersionJobData } from './pipeline-queues';
@@ -40,6 +41,7 @@ export class BenchmarkProcessor extends WorkerHost {
           files.find((file) => file.role === 'converted-weights') ?? requireFile(files, 'weights');
         const namesFile = files.find((file) => file.role === 'names');
         const evalSet = files.find((file) => file.role === 'eval-set');
+        const twoStage = await this.twoStage(files);
         await reporter.log(
           `benchmarking ${cfgFile.fileName} + ${weightsFile.fileName} on the native detector (cpu): ` +
             `${BENCHMARK_SETTINGS.warmupFrames} warm-up and ${BENCHMARK_SETTINGS.measuredFrames} measured synthetic frames`,
@@ -49,7 +51,8 @@ export class BenchmarkProcessor extends WorkerHost {
           {
             cfg: (await this.read(cfgFile)).toString('utf8'),
             weights: await this.read(weightsFile),
-            ...(namesFile ? { names: namesOf(await this.read(namesFile)) } : {}),
+            ...(namesFile ? { names: parseNamesFile((await this.read(namesFile)).toString('utf8')) } : {}),
+            ...twoStage,
           },
           BENCHMARK_SETTINGS,
           async (detector) => {
@@ -79,18 +82,29 @@ export class BenchmarkProcessor extends WorkerHost {
   private async read(file: ModelVersionFileRow): Promise<Buffer> {
     return buffer(await this.store.openRead(file.sha256));
   }
+
+  /** bundle.json's detector input and the classifier stage, when the version has them. */
+  private async twoStage(
+    files: ModelVersionFileRow[],
+  ): Promise<Pick<BenchmarkModel, 'input' | 'classifier'>> {
+    const descriptionFile = files.find((file) => file.role === 'bundle-description');
+    if (!descriptionFile) return {};
+    const description = parseModelBundleDescription((await this.read(descriptionFile)).toString('utf8'));
+    if (!description.classifier) return { input: description.detector.input };
+    return {
+      input: description.detector.input,
+      classifier: {
+        cfg: (await this.read(requireFile(files, 'classifier-cfg'))).toString('utf8'),
+        weights: await this.read(requireFile(files, 'classifier-weights')),
+        names: parseNamesFile((await this.read(requireFile(files, 'classifier-names'))).toString('utf8')),
+        input: description.classifier.input,
+      },
+    };
+  }
 }
 
 function requireFile(files: ModelVersionFileRow[], role: ModelVersionFileRow['role']): ModelVersionFileRow {
   const file = files.find((candidate) => candidate.role === role);
   if (!file) throw new UnrecoverableError(`the version has no ${role} file`);
   return file;
-}
-
-function namesOf(text: Buffer): string[] {
-  return text
-    .toString('utf8')
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line.length > 0);
 }

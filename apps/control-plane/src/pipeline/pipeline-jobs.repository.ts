@@ -61,6 +61,22 @@ export class PipelineJobsRepository {
       .where(eq(pipelineJobs.id, id));
   }
 
+  /** A finished job started again (a failed engine build requested anew): `queued`, its logs kept. */
+  async requeue(id: string, line: string): Promise<void> {
+    await this.database.db
+      .update(pipelineJobs)
+      .set({
+        status: 'queued',
+        progress: 0,
+        attempts: 0,
+        failedReason: null,
+        logs: sql`${pipelineJobs.logs} || ${JSON.stringify([line])}::jsonb`,
+        updatedAt: sql`now()`,
+        finishedAt: null,
+      })
+      .where(eq(pipelineJobs.id, id));
+  }
+
   /** `final`: no retry follows; otherwise the job goes back to `queued` for its next attempt. */
   async markFailed(id: string, reason: string, final: boolean): Promise<void> {
     await this.database.db

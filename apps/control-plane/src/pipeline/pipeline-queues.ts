@@ -2,16 +2,23 @@
 export enum PipelineQueue {
   Convert = 'model-convert',
   Benchmark = 'model-benchmark',
+  Quantize = 'model-quantize',
 }
 
 /** Job names (one per queue). */
 export enum PipelineJobName {
   Convert = 'convert',
   Benchmark = 'benchmark',
+  Quantize = 'quantize',
 }
 
 export interface VersionJobData {
   versionId: string;
+}
+
+/** `quantize`: the eval-set accuracy (percentage points) the INT8 plan may lose against FP32. */
+export interface QuantizeJobData extends VersionJobData {
+  budgetPoints?: number;
 }
 
 export const PIPELINE_JOB_ATTEMPTS = 3;

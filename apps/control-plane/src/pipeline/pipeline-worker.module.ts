@@ -3,6 +3,7 @@ import { BenchmarkProcessor } from './benchmark.processor';
 import { ConvertProcessor } from './convert.processor';
 import { PipelineModule } from './pipeline.module';
 import { PipelineService } from './pipeline.service';
+import { QuantizeProcessor } from './quantize.processor';
 
 /** At worker start, re-queues what the database says is unfinished (Redis may have lost it). */
 @Injectable()
@@ -20,6 +21,6 @@ export class PipelineResumer implements OnApplicationBootstrap {
 /** The pipeline's BullMQ processors (worker role only). */
 @Module({
   imports: [PipelineModule],
-  providers: [ConvertProcessor, BenchmarkProcessor, PipelineResumer],
+  providers: [ConvertProcessor, BenchmarkProcessor, QuantizeProcessor, PipelineResumer],
 })
 export class PipelineWorkerModule {}

@@ -5,11 +5,14 @@ import { JobsController } from './jobs.controller';
 import { PipelineJobsRepository } from './pipeline-jobs.repository';
 import { PipelineQueue } from './pipeline-queues';
 import { PipelineService } from './pipeline.service';
+import { QuantizationController } from './quantization.controller';
+import { QuantizationRequests } from './quantization-requests.service';
 
 /** The pipeline's queues and durable job records; used by the api (to start jobs) and the worker. */
 const pipelineQueues = BullModule.registerQueue(
   { name: PipelineQueue.Convert },
   { name: PipelineQueue.Benchmark },
+  { name: PipelineQueue.Quantize },
 );
 
 @Module({
@@ -19,6 +22,10 @@ const pipelineQueues = BullModule.registerQueue(
 })
 export class PipelineModule {}
 
-/** `GET /jobs/:id` (api role). */
-@Module({ imports: [PipelineModule], controllers: [JobsController] })
+/** `GET /jobs/:id` and `POST /models/:name/versions/:version/quantize` (api role). */
+@Module({
+  imports: [PipelineModule],
+  controllers: [JobsController, QuantizationController],
+  providers: [QuantizationRequests],
+})
 export class JobsHttpModule {}

@@ -24,8 +24,13 @@ export class PipelineService {
     private readonly jobs: PipelineJobsRepository,
     @InjectQueue(PipelineQueue.Convert) convert: Queue<VersionJobData>,
     @InjectQueue(PipelineQueue.Benchmark) benchmark: Queue<VersionJobData>,
+    @InjectQueue(PipelineQueue.Quantize) quantize: Queue<VersionJobData>,
   ) {
-    this.queues = { [PipelineJobName.Convert]: convert, [PipelineJobName.Benchmark]: benchmark };
+    this.queues = {
+      [PipelineJobName.Convert]: convert,
+      [PipelineJobName.Benchmark]: benchmark,
+      [PipelineJobName.Quantize]: quantize,
+    };
   }
 
   /** upload → convert → benchmark → ready: starts the chain's first step; returns its job id. */
@@ -33,22 +38,34 @@ export class PipelineService {
     return this.enqueue(PipelineJobName.Convert, versionId);
   }
 
-  async enqueue(name: PipelineJobName, versionId: string): Promise<string> {
+  /** Records and queues step `name` of a version; `parameters` (e.g. the quantize budget) join the job data. */
+  async enqueue(
+    name: PipelineJobName,
+    versionId: string,
+    parameters: Record<string, unknown> = {},
+  ): Promise<string> {
     const id = pipelineJobId(name, versionId);
     const queue = this.queues[name];
-    await this.jobs.insertIfAbsent({ id, queue: queue.name, versionId, input: { versionId } });
-    await this.addToQueue(name, id, versionId);
+    const data = { ...parameters, versionId };
+    await this.jobs.insertIfAbsent({ id, queue: queue.name, versionId, input: data });
+    await this.addToQueue(name, id, data);
     return id;
   }
 
   /** Puts every job the database says is unfinished back into Redis (a no-op for jobs Redis still has). */
   async resumeUnfinished(): Promise<number> {
     const rows = await this.jobs.unfinished();
+    let requeued = 0;
     for (const row of rows) {
+      // Engine builds share `pipeline_jobs`; src/engines resumes them itself.
       const name = Object.values(PipelineJobName).find((candidate) => row.id.startsWith(`${candidate}-`));
-      if (name && row.versionId) await this.addToQueue(name, row.id, row.versionId);
+      if (name && row.versionId) {
+        const input = typeof row.input === 'object' && row.input !== null ? row.input : {};
+        await this.addToQueue(name, row.id, { ...input, versionId: row.versionId });
+        requeued += 1;
+      }
     }
-    return rows.length;
+    return requeued;
   }
 
   async get(id: string): Promise<PipelineJobDto> {
@@ -61,18 +78,14 @@ export class PipelineService {
     return this.jobs.ofVersion(versionId);
   }
 
-  private async addToQueue(name: PipelineJobName, id: string, versionId: string): Promise<void> {
-    await this.queues[name].add(
-      name,
-      { versionId },
-      {
-        jobId: id,
-        attempts: PIPELINE_JOB_ATTEMPTS,
-        backoff: { type: 'exponential', delay: 2000 },
-        removeOnComplete: { age: 7 * 24 * 3600 },
-        removeOnFail: { age: 30 * 24 * 3600 },
-      },
-    );
+  private async addToQueue(name: PipelineJobName, id: string, data: VersionJobData): Promise<void> {
+    await this.queues[name].add(name, data, {
+      jobId: id,
+      attempts: PIPELINE_JOB_ATTEMPTS,
+      backoff: { type: 'exponential', delay: 2000 },
+      removeOnComplete: { age: 7 * 24 * 3600 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    });
   }
 }
 

@@ -13,6 +13,8 @@ import { ExpressAdapter } from '@bull-board/express';
 import { type Queue } from 'bullmq';
 import type { NextFunction, Request, Response } from 'express';
 import { API_TOKEN_VERIFIER, type ApiTokenVerifier } from '../artifacts/artifact-requester';
+import { engineBuildQueue } from '../engines/engines.module';
+import { EngineBuildQueue } from '../engines/engine-build-queue';
 import { PipelineModule } from './pipeline.module';
 import { PipelineQueue } from './pipeline-queues';
 
@@ -48,19 +50,24 @@ export class AdminOnlyMiddleware implements NestMiddleware {
   }
 }
 
-/** Bull Board over the pipeline queues at `/queues` (api role, admins only). */
-@Module({ imports: [PipelineModule], providers: [AdminOnlyMiddleware] })
+/** Bull Board over the pipeline queues (convert, benchmark, engine-build) at `/queues` (api role, admins only). */
+@Module({ imports: [PipelineModule, engineBuildQueue], providers: [AdminOnlyMiddleware] })
 export class QueueDashboardModule implements NestModule {
   constructor(
     @Inject(getQueueToken(PipelineQueue.Convert)) private readonly convert: Queue,
     @Inject(getQueueToken(PipelineQueue.Benchmark)) private readonly benchmark: Queue,
+    @Inject(getQueueToken(EngineBuildQueue.Builds)) private readonly engineBuild: Queue,
   ) {}
 
   configure(consumer: MiddlewareConsumer): void {
     const serverAdapter = new ExpressAdapter();
     serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
     createBullBoard({
-      queues: [new BullMQAdapter(this.convert), new BullMQAdapter(this.benchmark)],
+      queues: [
+        new BullMQAdapter(this.convert),
+        new BullMQAdapter(this.benchmark),
+        new BullMQAdapter(this.engineBuild),
+      ],
       serverAdapter,
     });
     consumer

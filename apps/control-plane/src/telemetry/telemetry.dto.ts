@@ -1,6 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { TAG_KEY_PATTERN } from '../devices/device-tags';
+import { rolloutFleetStatusSchema } from '../rollouts/rollout-status.repository';
 
 const instantSchema = z
   .string()
@@ -79,6 +80,8 @@ export const fleetSummarySchema = z.object({
       online: z.number().int(),
     }),
   ),
+  /** Rollouts by state, the ones in progress, and their devices by state. */
+  rollouts: rolloutFleetStatusSchema,
 });
 
 export class SeriesQueryDto extends createZodDto(seriesQuerySchema) {}

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RolloutStatusModule } from '../rollouts/rollout-status.module';
 import { TelemetryBuffer } from './telemetry-buffer';
 import { TelemetryIngestCounters } from './telemetry-ingest-counters';
 import { TelemetryQueryRepository } from './telemetry-query.repository';
@@ -9,6 +10,7 @@ import { TelemetryService } from './telemetry.service';
 
 /** Telemetry ingestion from MQTT (batched writes) and the telemetry API (api role). */
 @Module({
+  imports: [RolloutStatusModule],
   controllers: [TelemetryController],
   providers: [
     TelemetryRepository,

@@ -1,4 +1,5 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
+import { RolloutStatusRepository } from '../rollouts/rollout-status.repository';
 import { MAX_BUCKETS, parseBucketSeconds, telemetrySourceFor } from './telemetry-bucket';
 import {
   type DeviceSeriesDto,
@@ -18,7 +19,10 @@ const DEFAULT_RANGE_MS = 3_600_000;
 /** Telemetry for dashboards: fleet and device series, and the fleet's current summary. */
 @Injectable()
 export class TelemetryService {
-  constructor(private readonly query: TelemetryQueryRepository) {}
+  constructor(
+    private readonly query: TelemetryQueryRepository,
+    private readonly rollouts: RolloutStatusRepository,
+  ) {}
 
   async fleetSeries(query: FleetSeriesQueryDto): Promise<FleetSeriesDto> {
     const window = seriesWindow(query);
@@ -48,11 +52,12 @@ export class TelemetryService {
   }
 
   async fleetSummary(): Promise<FleetSummaryDto> {
-    const byModel = await this.query.modelPresence();
+    const [byModel, rollouts] = await Promise.all([this.query.modelPresence(), this.rollouts.fleetStatus()]);
     return {
       devices: byModel.reduce((sum, entry) => sum + entry.devices, 0),
       online: byModel.reduce((sum, entry) => sum + entry.online, 0),
       byModel,
+      rollouts,
     };
   }
 }

@@ -2,9 +2,11 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject } from '@nestjs/common';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { type AppConfig, type WebhookSettings } from '../config/app-config';
+import { type WebhookEventType } from '../database/schema';
 import { APP_CONFIG } from '../config/config.module';
 import { EventsQueryRepository } from '../events/events-query.repository';
 import { toEventDto } from '../events/events.service';
+import { RolloutEventsRepository, toRolloutEventDto } from '../rollouts/rollout-events.repository';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, signDelivery, TIMESTAMP_HEADER } from './webhook-signature';
 import { WEBHOOK_DELIVERY_QUEUE, type WebhookDeliveryJobData } from './webhook-queue';
 import { WebhooksRepository } from './webhooks.repository';
@@ -21,6 +23,7 @@ export class WebhookDeliveryProcessor extends WorkerHost {
   constructor(
     private readonly webhooks: WebhooksRepository,
     private readonly events: EventsQueryRepository,
+    private readonly rolloutEvents: RolloutEventsRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     super();
@@ -40,16 +43,12 @@ export class WebhookDeliveryProcessor extends WorkerHost {
       );
       throw new UnrecoverableError(`webhook ${webhook.id} is disabled`);
     }
-    const event = await this.events.findById(delivery.eventId);
-    if (!event) {
+    const payload = await this.payloadOf(delivery.kind, delivery.eventId);
+    if (payload === undefined) {
       await this.webhooks.abandon(deliveryId, `event ${delivery.eventId} was deleted before delivery`);
       throw new UnrecoverableError(`event ${delivery.eventId} was deleted`);
     }
-    const body = JSON.stringify({
-      deliveryId: String(deliveryId),
-      webhookId: webhook.id,
-      event: toEventDto(event),
-    });
+    const body = JSON.stringify({ deliveryId: String(deliveryId), webhookId: webhook.id, ...payload });
     const timestamp = Math.floor(Date.now() / 1000);
     let statusCode: number | null = null;
     let failure: string;
@@ -85,5 +84,18 @@ export class WebhookDeliveryProcessor extends WorkerHost {
       disableAfter: this.settings.disableAfterFailures,
     });
     throw new Error(`delivery ${deliveryId} to ${webhook.url}: ${failure}`);
+  }
+
+  /** What a delivery carries: `type` and the event (`event` for emotion events, `rolloutEvent` for rollouts). */
+  private async payloadOf(
+    kind: WebhookEventType,
+    eventId: number,
+  ): Promise<Record<string, unknown> | undefined> {
+    if (kind === 'rollout') {
+      const event = await this.rolloutEvents.findById(eventId);
+      return event === undefined ? undefined : { type: kind, rolloutEvent: toRolloutEventDto(event) };
+    }
+    const event = await this.events.findById(eventId);
+    return event ? { type: kind, event: toEventDto(event) } : undefined;
   }
 }

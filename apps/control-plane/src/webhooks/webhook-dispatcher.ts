@@ -2,10 +2,12 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import { type Queue } from 'bullmq';
 import { type AppConfig, type WebhookSettings } from '../config/app-config';
+import { type WebhookEventType } from '../database/schema';
 import { APP_CONFIG } from '../config/config.module';
 import { EventsQueryRepository } from '../events/events-query.repository';
 import { STREAM_SETTLE_MS } from '../events/event-stream.service';
-import { eventFilterOf } from './webhook-filter';
+import { RolloutEventsRepository } from '../rollouts/rollout-events.repository';
+import { eventFilterOf, receivesEmotionEvents, receivesRolloutEvents } from './webhook-filter';
 import {
   deliveryJobId,
   WEBHOOK_DELIVERY_JOB,
@@ -19,7 +21,8 @@ const DISPATCH_PAGE = 500;
 /**
  * Turns stored events into deliveries: for each enabled webhook, the events after its cursor that match its
  * filter become delivery rows (unique per webhook and event) and BullMQ jobs (one per row, by id), then the
- * cursor moves on. Events are taken only once settled, like the event stream, so none is skipped.
+ * cursor moves on. Events are taken only once settled, like the event stream, so none is skipped. Emotion
+ * events and rollout events each have their own cursor.
  */
 @Injectable()
 export class WebhookDispatcher {
@@ -28,6 +31,7 @@ export class WebhookDispatcher {
   constructor(
     private readonly webhooks: WebhooksRepository,
     private readonly events: EventsQueryRepository,
+    private readonly rolloutEvents: RolloutEventsRepository,
     @InjectQueue(WEBHOOK_DELIVERY_QUEUE) private readonly deliveries: Queue<WebhookDeliveryJobData>,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -38,22 +42,43 @@ export class WebhookDispatcher {
   async dispatch(): Promise<number> {
     let queued = 0;
     for (const webhook of await this.webhooks.listEnabled()) {
-      const filter = eventFilterOf(webhook.filter);
-      let cursor = webhook.cursorEventId;
-      for (;;) {
-        const events = await this.events.page(filter, cursor, DISPATCH_PAGE, STREAM_SETTLE_MS);
-        const last = events[events.length - 1];
-        if (!last) break;
-        const created = await this.webhooks.addDeliveries(
-          webhook.id,
-          events.map((event) => event.id),
-          last.id,
+      if (receivesEmotionEvents(webhook.filter)) {
+        const filter = eventFilterOf(webhook.filter);
+        queued += await this.dispatchKind(webhook.id, 'emotion-event', webhook.cursorEventId, (cursor) =>
+          this.events.page(filter, cursor, DISPATCH_PAGE, STREAM_SETTLE_MS),
         );
-        await this.enqueue(created);
-        queued += created.length;
-        cursor = last.id;
-        if (events.length < DISPATCH_PAGE) break;
       }
+      if (receivesRolloutEvents(webhook.filter)) {
+        queued += await this.dispatchKind(webhook.id, 'rollout', webhook.rolloutCursorEventId, (cursor) =>
+          this.rolloutEvents.page({ afterId: cursor, limit: DISPATCH_PAGE, settledMs: STREAM_SETTLE_MS }),
+        );
+      }
+    }
+    return queued;
+  }
+
+  private async dispatchKind(
+    webhookId: string,
+    kind: WebhookEventType,
+    startCursor: number,
+    page: (cursor: number) => Promise<Array<{ id: number }>>,
+  ): Promise<number> {
+    let queued = 0;
+    let cursor = startCursor;
+    for (;;) {
+      const events = await page(cursor);
+      const last = events[events.length - 1];
+      if (!last) break;
+      const created = await this.webhooks.addDeliveries(
+        webhookId,
+        kind,
+        events.map((event) => event.id),
+        last.id,
+      );
+      await this.enqueue(created);
+      queued += created.length;
+      cursor = last.id;
+      if (events.length < DISPATCH_PAGE) break;
     }
     return queued;
   }

@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { EventsQueryRepository } from '../events/events-query.repository';
+import { RolloutEventsRepository } from '../rollouts/rollout-events.repository';
 import { WebhookDeliveryProcessor } from './webhook-delivery.processor';
 import { WebhookDispatchProcessor, WebhookDispatchScheduler } from './webhook-dispatch.processor';
 import { WebhookDispatcher } from './webhook-dispatcher';
@@ -13,6 +14,7 @@ import { WebhooksRepository } from './webhooks.repository';
   providers: [
     WebhooksRepository,
     EventsQueryRepository,
+    RolloutEventsRepository,
     WebhookDispatcher,
     WebhookDispatchProcessor,
     WebhookDispatchScheduler,

@@ -1,8 +1,17 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
+import { WEBHOOK_EVENT_TYPES } from '../database/schema';
 
 export const webhookFilterSchema = z
   .object({
+    types: z
+      .array(z.enum(WEBHOOK_EVENT_TYPES))
+      .min(1)
+      .optional()
+      .describe(
+        'What to receive: `emotion-event` (the default), `rollout` (rollout, phase and device transitions); ' +
+          'the other fields filter emotion events',
+      ),
     device: z.string().min(1).max(64).optional(),
     tags: z.string().min(1).max(1000).optional().describe('Tag selector, e.g. `site=lab,camera!=csi`'),
     label: z.string().min(1).max(64).optional(),
@@ -46,6 +55,7 @@ export const deliveryListQuerySchema = z.object({
 
 export const deliverySchema = z.object({
   id: z.string(),
+  kind: z.enum(WEBHOOK_EVENT_TYPES),
   eventId: z.string(),
   status: z.enum(['pending', 'delivered', 'failed']),
   attempts: z.number().int(),

@@ -3,8 +3,10 @@ import { and, asc, desc, eq, lt, max, sql } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
 import {
   emotionEvents,
+  rolloutEvents,
   type WebhookDeliveryRow,
   webhookDeliveries,
+  type WebhookEventType,
   type WebhookFilter,
   type WebhookRow,
   webhooks,
@@ -23,12 +25,17 @@ export interface NewWebhook {
 export class WebhooksRepository {
   constructor(private readonly database: DatabaseAdapter) {}
 
-  /** Creates the webhook; it receives events stored from now on (its cursor starts at the newest event). */
+  /** Creates the webhook; it receives events stored from now on (its cursors start at the newest events). */
   async create(webhook: NewWebhook): Promise<WebhookRow> {
     const [newest] = await this.database.db.select({ id: max(emotionEvents.id) }).from(emotionEvents);
+    const [newestRollout] = await this.database.db.select({ id: max(rolloutEvents.id) }).from(rolloutEvents);
     const [row] = await this.database.db
       .insert(webhooks)
-      .values({ ...webhook, cursorEventId: newest?.id ?? 0 })
+      .values({
+        ...webhook,
+        cursorEventId: newest?.id ?? 0,
+        rolloutCursorEventId: newestRollout?.id ?? 0,
+      })
       .returning();
     if (!row) throw new Error(`webhook ${webhook.id} was not created`);
     return row;
@@ -66,11 +73,12 @@ export class WebhooksRepository {
   }
 
   /**
-   * Records deliveries of `eventIds` (already stored ones are skipped) and moves the webhook's cursor to
-   * `cursorEventId`, in one transaction. Returns the ids of the new delivery rows.
+   * Records deliveries of `eventIds` of `kind` (already stored ones are skipped) and moves the webhook's cursor
+   * of that kind to `cursorEventId`, in one transaction. Returns the ids of the new delivery rows.
    */
   async addDeliveries(
     webhookId: string,
+    kind: WebhookEventType,
     eventIds: readonly number[],
     cursorEventId: number,
   ): Promise<number[]> {
@@ -79,14 +87,18 @@ export class WebhooksRepository {
       if (eventIds.length > 0) {
         const rows = await tx
           .insert(webhookDeliveries)
-          .values(eventIds.map((eventId) => ({ webhookId, eventId })))
+          .values(eventIds.map((eventId) => ({ webhookId, kind, eventId })))
           .onConflictDoNothing()
           .returning({ id: webhookDeliveries.id });
         created = rows.map((row) => row.id);
       }
       await tx
         .update(webhooks)
-        .set({ cursorEventId: sql`greatest(${webhooks.cursorEventId}, ${cursorEventId})` })
+        .set(
+          kind === 'rollout'
+            ? { rolloutCursorEventId: sql`greatest(${webhooks.rolloutCursorEventId}, ${cursorEventId})` }
+            : { cursorEventId: sql`greatest(${webhooks.cursorEventId}, ${cursorEventId})` },
+        )
         .where(eq(webhooks.id, webhookId));
       return created;
     });

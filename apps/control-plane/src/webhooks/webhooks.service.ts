@@ -80,6 +80,7 @@ function toWebhookDto(row: WebhookRow): WebhookDto {
 function toDeliveryDto(row: WebhookDeliveryRow): DeliveryListDto['items'][number] {
   return {
     id: String(row.id),
+    kind: row.kind,
     eventId: String(row.eventId),
     status: row.status,
     attempts: row.attempts,

@@ -1,6 +1,8 @@
 import { Queue } from 'bullmq';
 import { type RunningControlPlane } from '../../src/control-plane';
+import { DeviceJobQueue } from '../../src/device-jobs/device-job-queue';
 import { EVENT_RETENTION_QUEUE } from '../../src/events/event-retention';
+import { RolloutQueue } from '../../src/rollouts/rollout-queue';
 import { TELEMETRY_MAINTENANCE_QUEUE } from '../../src/telemetry/telemetry-maintenance';
 import { WEBHOOK_DELIVERY_QUEUE, WEBHOOK_DISPATCH_QUEUE } from '../../src/webhooks/webhook-queue';
 
@@ -10,6 +12,8 @@ const SCHEDULED_QUEUES = [
   EVENT_RETENTION_QUEUE,
   WEBHOOK_DISPATCH_QUEUE,
   WEBHOOK_DELIVERY_QUEUE,
+  DeviceJobQueue.Timeouts,
+  RolloutQueue.Engine,
 ];
 
 /** Deletes the test's scheduled queues (their schedulers and jobs) from Redis; call before closing. */

@@ -6,6 +6,8 @@ export interface InspectedLayer {
   readonly index: number;
   readonly type: Layer['type'];
   readonly output: Shape;
+  /** Kernel side of a convolution (1 for 1x1, 3 for 3x3); absent for other layer types. */
+  readonly kernelSize?: number;
   readonly params: number;
   readonly flops: number;
 }
@@ -21,6 +23,7 @@ export function inspectNetwork(network: Network): InspectReport {
       index: layer.index,
       type: layer.type,
       output: layer.outputShape,
+      ...(layer.type === 'convolutional' ? { kernelSize: layer.size } : {}),
       ...layerCost(layer),
     })),
     totals: networkCost(network),

@@ -6,6 +6,7 @@
 #include "addon_state.hpp"
 #include "arguments.hpp"
 #include "detector_wrap.hpp"
+#include "int8_binding.hpp"
 #include "promise_worker.hpp"
 #include "workers.hpp"
 
@@ -31,7 +32,37 @@ Napi::Value createDetector(const Napi::CallbackInfo& info) {
     request.options.engine.threads = static_cast<int>(threads);
     request.options.engine.fuse = booleanOption(options, "fuse", true);
     request.options.pipelined = booleanOption(options, "pipelined", true);
-    auto* worker = new CreateWorker(env, std::move(request), weights);
+    request.options.engine.int8Layers = int8LayersOption(options);
+    request.options.input = inputSpecOption(options, "input");
+    // The optional second stage: { cfg: string, weights: Uint8Array, input: {...}, threads?: number }.
+    Napi::Uint8Array classifierWeights = weights;
+    const Napi::Value classifier = options.Get("classifier");
+    if (!classifier.IsUndefined()) {
+      if (!classifier.IsObject() || classifier.IsArray()) {
+        throw DetectorError(ErrorCode::BadArgument, "classifier must be an object ({ cfg, weights, input })");
+      }
+      const Napi::Object stage = classifier.As<Napi::Object>();
+      const Napi::Value cfg = stage.Get("cfg");
+      if (!cfg.IsString()) throw DetectorError(ErrorCode::BadArgument, "classifier.cfg must be a string");
+      const Napi::Value classifierWeightsValue = stage.Get("weights");
+      if (!classifierWeightsValue.IsTypedArray() ||
+          classifierWeightsValue.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+        throw DetectorError(ErrorCode::BadArgument, "classifier.weights must be a Buffer or Uint8Array");
+      }
+      request.withClassifier = true;
+      request.classifier.cfgText = cfg.As<Napi::String>().Utf8Value();
+      request.classifier.input = inputSpecOption(stage, "input");
+      const double classifierThreads = numberOption(stage, "threads", request.options.engine.threads);
+      if (classifierThreads != static_cast<int>(classifierThreads) || classifierThreads < 0 || classifierThreads > 256) {
+        throw DetectorError(ErrorCode::BadArgument, "classifier.threads must be 0 (all cores) or an integer 1..256");
+      }
+      request.classifier.threads = static_cast<int>(classifierThreads);
+      if (request.classifier.input.fit != InputFit::PadToSquare) {
+        throw DetectorError(ErrorCode::BadArgument, "classifier.input must be { fit: 'pad-to-square', ... }");
+      }
+      classifierWeights = classifierWeightsValue.As<Napi::Uint8Array>();
+    }
+    auto* worker = new CreateWorker(env, std::move(request), weights, classifierWeights);
     worker->Queue();
     return worker->promise();
   } catch (const DetectorError& error) {

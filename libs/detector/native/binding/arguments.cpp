@@ -80,4 +80,46 @@ std::string stringOption(const Napi::Object& options, const char* key, const std
   return value.As<Napi::String>().Utf8Value();
 }
 
+NetworkInputSpec inputSpecOption(const Napi::Object& options, const char* key) {
+  NetworkInputSpec spec;
+  const Napi::Value value = options.Get(key);
+  if (value.IsUndefined()) return spec;
+  const std::string name(key);
+  if (!value.IsObject() || value.IsArray()) badArgument(key, "an object ({ fit: 'letterbox' | 'pad-to-square', ... })");
+  const Napi::Object input = value.As<Napi::Object>();
+  const std::string fit = stringOption(input, "fit", "");
+  if (fit == "letterbox") return spec;
+  if (fit != "pad-to-square") {
+    throw DetectorError(ErrorCode::BadArgument, name + ".fit must be 'letterbox' or 'pad-to-square', got '" + fit + "'");
+  }
+  spec.fit = InputFit::PadToSquare;
+  const std::string padding = stringOption(input, "padding", "");
+  if (padding == "bottom-right") {
+    spec.padding = SquarePadding::BottomRight;
+  } else if (padding == "centred") {
+    spec.padding = SquarePadding::Centred;
+  } else {
+    throw DetectorError(ErrorCode::BadArgument,
+                        name + ".padding must be 'bottom-right' or 'centred', got '" + padding + "'");
+  }
+  const Napi::Value mean = input.Get("mean");
+  if (!mean.IsArray() || mean.As<Napi::Array>().Length() != 3) {
+    throw DetectorError(ErrorCode::BadArgument, name + ".mean must be an array of 3 numbers (R, G, B)");
+  }
+  for (uint32_t channel = 0; channel < 3; ++channel) {
+    const Napi::Value item = mean.As<Napi::Array>().Get(channel);
+    if (!item.IsNumber() || !std::isfinite(item.As<Napi::Number>().DoubleValue())) {
+      throw DetectorError(ErrorCode::BadArgument, name + ".mean must be an array of 3 finite numbers");
+    }
+    spec.mean[channel] = static_cast<float>(item.As<Napi::Number>().DoubleValue());
+  }
+  const Napi::Value scale = input.Get("scale");
+  if (!scale.IsNumber() || !std::isfinite(scale.As<Napi::Number>().DoubleValue()) ||
+      scale.As<Napi::Number>().DoubleValue() == 0) {
+    throw DetectorError(ErrorCode::BadArgument, name + ".scale must be a finite number other than 0");
+  }
+  spec.scale = static_cast<float>(scale.As<Napi::Number>().DoubleValue());
+  return spec;
+}
+
 }  // namespace emofleet

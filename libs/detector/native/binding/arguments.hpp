@@ -6,6 +6,7 @@
 #include <string>
 
 #include "../core/frame_preprocessor.hpp"
+#include "../core/square_input.hpp"
 
 namespace emofleet {
 
@@ -21,5 +22,10 @@ FrameDescription frameArguments(const Napi::CallbackInfo& info, size_t index, co
 double numberOption(const Napi::Object& options, const char* key, double fallback);
 bool booleanOption(const Napi::Object& options, const char* key, bool fallback);
 std::string stringOption(const Napi::Object& options, const char* key, const std::string& fallback);
+/**
+ * `options[key]`: undefined (darknet's letterbox), or { fit: 'letterbox' } or
+ * { fit: 'pad-to-square', padding: 'bottom-right' | 'centred', mean: [r, g, b], scale }.
+ */
+NetworkInputSpec inputSpecOption(const Napi::Object& options, const char* key);
 
 }  // namespace emofleet

@@ -36,6 +36,7 @@ Napi::Function DetectorWrap::define(Napi::Env env) {
                      {
                          InstanceMethod<&DetectorWrap::detect>("detect"),
                          InstanceMethod<&DetectorWrap::forwardRaw>("forwardRaw"),
+                         InstanceMethod<&DetectorWrap::forwardLayers>("forwardLayers"),
                          InstanceMethod<&DetectorWrap::preprocess>("preprocess"),
                          InstanceMethod<&DetectorWrap::info>("info"),
                          InstanceMethod<&DetectorWrap::dispose>("dispose"),
@@ -124,12 +125,30 @@ Napi::Value DetectorWrap::info(const Napi::CallbackInfo& info) {
   result.Set("threads", d.threads);
   result.Set("fused", d.fused);
   result.Set("hasRegion", d.hasRegion);
+  Napi::Array int8Layers = Napi::Array::New(env, d.int8Layers.size());
+  for (size_t i = 0; i < d.int8Layers.size(); ++i) int8Layers.Set(static_cast<uint32_t>(i), d.int8Layers[i]);
+  result.Set("int8Layers", int8Layers);
+  Napi::Array int8Capable = Napi::Array::New(env, d.int8CapableLayers.size());
+  for (size_t i = 0; i < d.int8CapableLayers.size(); ++i) int8Capable.Set(static_cast<uint32_t>(i), d.int8CapableLayers[i]);
+  result.Set("int8CapableLayers", int8Capable);
+  if (!d.int8Kernel.empty()) result.Set("int8Kernel", d.int8Kernel);
   Napi::Object header = Napi::Object::New(env);
   header.Set("major", d.weightsHeader.major);
   header.Set("minor", d.weightsHeader.minor);
   header.Set("revision", d.weightsHeader.revision);
   header.Set("seen", static_cast<double>(d.weightsHeader.seen));
   result.Set("weightsHeader", header);
+  result.Set("inputFit", d.inputFit == InputFit::Letterbox ? "letterbox" : "pad-to-square");
+  if (const ClassifierStage* classifier = detector_->classifier()) {
+    const ClassifierInfo& c = classifier->info();
+    Napi::Object stage = Napi::Object::New(env);
+    stage.Set("input", shapeObject(env, c.input));
+    stage.Set("classes", c.classes);
+    stage.Set("layers", static_cast<double>(c.layers));
+    stage.Set("flops", c.flops);
+    stage.Set("activationBytes", static_cast<double>(c.activationBytes));
+    result.Set("classifier", stage);
+  }
   return result;
 }
 

@@ -19,6 +19,8 @@ class DetectorWrap : public Napi::ObjectWrap<DetectorWrap> {
   Napi::Value detect(const Napi::CallbackInfo& info);
   /** forwardRaw(input: Float32Array, layer: number): Promise<Float32Array>; layer -1 = input of [region] */
   Napi::Value forwardRaw(const Napi::CallbackInfo& info);
+  /** forwardLayers(input: Float32Array, layers: number[]): Promise<Float32Array[]> (int8_binding.cpp) */
+  Napi::Value forwardLayers(const Napi::CallbackInfo& info);
   /** preprocess(frame, width, height, format): Promise<Float32Array> (the letterboxed network input) */
   Napi::Value preprocess(const Napi::CallbackInfo& info);
   Napi::Value info(const Napi::CallbackInfo& info);

@@ -16,27 +16,45 @@ Napi::Float32Array toFloat32Array(Napi::Env env, const std::vector<float>& value
   return array;
 }
 
-CreateWorker::CreateWorker(Napi::Env env, CreateRequest request, Napi::Uint8Array weights)
+CreateWorker::CreateWorker(Napi::Env env, CreateRequest request, Napi::Uint8Array weights,
+                           Napi::Uint8Array classifierWeights)
     : PromiseWorker(env, "emofleet:createDetector"),
       request_(std::move(request)),
       weightsReference_(Napi::Persistent(weights)),
       weights_(weights.Data()),
-      weightsLength_(weights.ByteLength()) {}
+      weightsLength_(weights.ByteLength()) {
+  if (request_.withClassifier) {
+    classifierWeightsReference_ = Napi::Persistent(classifierWeights);
+    classifierWeights_ = classifierWeights.Data();
+    classifierWeightsLength_ = classifierWeights.ByteLength();
+  }
+}
 
 void CreateWorker::run() {
+  std::unique_ptr<Detector> detector;
   if (request_.backend == "cpu") {
-    detector_ = Detector::createCpu(request_.cfgText, weights_, weightsLength_, request_.options);
-    return;
-  }
+    detector = Detector::createCpu(request_.cfgText, weights_, weightsLength_, request_.options);
+  } else {
 #ifdef EMOFLEET_WITH_TENSORRT
-  NetworkSpec spec = parseNetworkCfg(request_.cfgText);
-  auto backend = std::make_unique<TensorRtBackend>(weights_, weightsLength_, spec);
-  const WeightsHeader noWeights{};
-  detector_ = std::make_shared<Detector>(std::move(spec), noWeights, std::move(backend), request_.options);
+    NetworkSpec spec = parseNetworkCfg(request_.cfgText);
+    auto backend = std::make_unique<TensorRtBackend>(weights_, weightsLength_, spec);
+    const WeightsHeader noWeights{};
+    detector = std::make_unique<Detector>(std::move(spec), noWeights, std::move(backend), request_.options);
 #else
-  throw DetectorError(ErrorCode::Unsupported,
-                      "this build has no TensorRT backend (TensorRT headers were not found when it was compiled)");
+    throw DetectorError(ErrorCode::Unsupported,
+                        "this build has no TensorRT backend (TensorRT headers were not found when it was compiled)");
 #endif
+  }
+  if (request_.withClassifier) {
+    // Its own threads, the detector's fusion; per-layer choices (e.g. INT8 layers) belong to the detector's network.
+    EngineOptions classifierEngine;
+    classifierEngine.threads = request_.classifier.threads;
+    classifierEngine.fuse = request_.options.engine.fuse;
+    detector->setClassifier(std::make_unique<ClassifierStage>(request_.classifier.cfgText, classifierWeights_,
+                                                              classifierWeightsLength_, request_.classifier.input,
+                                                              classifierEngine));
+  }
+  detector_ = std::move(detector);
 }
 
 Napi::Value CreateWorker::result(Napi::Env env) {
@@ -53,21 +71,47 @@ DetectWorker::DetectWorker(Napi::Env env, std::shared_ptr<Detector> detector, Na
       frame_(frame.Data()),
       frameLength_(frame.ByteLength()),
       description_(description),
-      thresholds_(thresholds) {}
+      thresholds_(thresholds),
+      classify_(detector_->classifier() != nullptr) {}
 
-void DetectWorker::run() { detections_ = detector_->detect(frame_, frameLength_, description_, thresholds_); }
+void DetectWorker::run() {
+  if (classify_) {
+    classified_ = detector_->detectClassified(frame_, frameLength_, description_, thresholds_);
+  } else {
+    detections_ = detector_->detect(frame_, frameLength_, description_, thresholds_);
+  }
+}
+
+namespace {
+
+Napi::Object detectionObject(Napi::Env env, const Detection& d) {
+  Napi::Object item = Napi::Object::New(env);
+  item.Set("classId", Napi::Number::New(env, d.classId));
+  item.Set("score", Napi::Number::New(env, d.score));
+  item.Set("x", Napi::Number::New(env, d.box.x));
+  item.Set("y", Napi::Number::New(env, d.box.y));
+  item.Set("width", Napi::Number::New(env, d.box.width));
+  item.Set("height", Napi::Number::New(env, d.box.height));
+  return item;
+}
+
+}  // namespace
 
 Napi::Value DetectWorker::result(Napi::Env env) {
-  Napi::Array array = Napi::Array::New(env, detections_.size());
-  for (size_t i = 0; i < detections_.size(); ++i) {
-    const Detection& d = detections_[i];
-    Napi::Object item = Napi::Object::New(env);
-    item.Set("classId", Napi::Number::New(env, d.classId));
-    item.Set("score", Napi::Number::New(env, d.score));
-    item.Set("x", Napi::Number::New(env, d.box.x));
-    item.Set("y", Napi::Number::New(env, d.box.y));
-    item.Set("width", Napi::Number::New(env, d.box.width));
-    item.Set("height", Napi::Number::New(env, d.box.height));
+  if (!classify_) {
+    Napi::Array array = Napi::Array::New(env, detections_.size());
+    for (size_t i = 0; i < detections_.size(); ++i) {
+      array.Set(static_cast<uint32_t>(i), detectionObject(env, detections_[i]));
+    }
+    return array;
+  }
+  Napi::Array array = Napi::Array::New(env, classified_.size());
+  for (size_t i = 0; i < classified_.size(); ++i) {
+    const ClassifiedDetection& c = classified_[i];
+    Napi::Object item = detectionObject(env, c.detection);
+    item.Set("detectorClassId", Napi::Number::New(env, c.detectorClassId));
+    item.Set("detectorScore", Napi::Number::New(env, c.detectorScore));
+    item.Set("scores", toFloat32Array(env, c.scores));
     array.Set(static_cast<uint32_t>(i), item);
   }
   return array;

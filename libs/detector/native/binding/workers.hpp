@@ -13,15 +13,24 @@
 
 namespace emofleet {
 
+struct ClassifierRequest {
+  std::string cfgText;
+  NetworkInputSpec input;
+  int threads = 0;  // 0: all cores
+};
+
 struct CreateRequest {
   std::string cfgText;
   std::string backend;  // "cpu" | "tensorrt"
   DetectorOptions options;
+  bool withClassifier = false;
+  ClassifierRequest classifier;
 };
 
 class CreateWorker : public PromiseWorker {
  public:
-  CreateWorker(Napi::Env env, CreateRequest request, Napi::Uint8Array weights);
+  /** `classifierWeights` is read only when request.withClassifier. */
+  CreateWorker(Napi::Env env, CreateRequest request, Napi::Uint8Array weights, Napi::Uint8Array classifierWeights);
 
  protected:
   void run() override;
@@ -32,6 +41,9 @@ class CreateWorker : public PromiseWorker {
   Napi::Reference<Napi::Uint8Array> weightsReference_;
   const uint8_t* weights_;
   size_t weightsLength_;
+  Napi::Reference<Napi::Uint8Array> classifierWeightsReference_;
+  const uint8_t* classifierWeights_ = nullptr;
+  size_t classifierWeightsLength_ = 0;
   std::shared_ptr<Detector> detector_;
 };
 
@@ -51,7 +63,9 @@ class DetectWorker : public PromiseWorker {
   size_t frameLength_;
   FrameDescription description_;
   DetectThresholds thresholds_;
+  bool classify_;  // the detector has a classifier stage: detectClassified()
   std::vector<Detection> detections_;
+  std::vector<ClassifiedDetection> classified_;
 };
 
 class ForwardWorker : public PromiseWorker {

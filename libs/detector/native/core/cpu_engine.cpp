@@ -47,6 +47,38 @@ CpuEngine::CpuEngine(NetworkSpec spec, LoadedWeights weights, const EngineOption
   }
   arena_.assign(plan_.arenaFloats, 0.f);
   scratch_.assign(scratch, 0.f);
+  quantized_.resize(spec_.layers.size());
+  const Int8Kernel kernel = detectInt8Kernel();
+  size_t int8Scratch = 0;
+  for (const Int8LayerChoice& choice : options_.int8Layers) {
+    if (choice.layer < 0 || static_cast<size_t>(choice.layer) >= executed_) {
+      throw DetectorError(ErrorCode::BadArgument, "quantization: layer " + std::to_string(choice.layer) +
+                                                      " is outside 0.." + std::to_string(executed_ - 1));
+    }
+    const size_t index = static_cast<size_t>(choice.layer);
+    if (quantized_[index]) {
+      throw DetectorError(ErrorCode::BadArgument, "quantization: layer " + std::to_string(choice.layer) + " is listed twice");
+    }
+    quantized_[index] = std::make_unique<QuantizedConvolution>(spec_.layers[index], weights_.layers[index], choice, kernel);
+    weights_.layers[index].weights = std::vector<float>();  // the int8 copy is all that runs
+    int8Scratch = std::max(int8Scratch, quantized_[index]->scratchBytes(pool_.size()));
+  }
+  int8Scratch_.assign(int8Scratch, 0);
+}
+
+std::vector<int> CpuEngine::int8LayerIndices() const {
+  std::vector<int> indices;
+  for (size_t i = 0; i < quantized_.size(); ++i) {
+    if (quantized_[i]) indices.push_back(static_cast<int>(i));
+  }
+  return indices;
+}
+
+const char* CpuEngine::int8KernelName() const {
+  for (const auto& layer : quantized_) {
+    if (layer) return emofleet::int8KernelName(layer->kernel());
+  }
+  return "";
 }
 
 Shape CpuEngine::outputShape() const { return spec_.layers[executed_ - 1].output; }
@@ -64,6 +96,10 @@ void CpuEngine::runLayer(size_t index, const float* networkInput) {
   float* output = layerOutput(index);
   switch (layer.kind) {
     case LayerKind::Convolutional:
+      if (quantized_[index]) {
+        quantized_[index]->run(input, output, int8Scratch_.data(), pool_);
+        return;
+      }
       runConvolution(layer, weights_.layers[index], input, output, scratch_.data(), pool_, options_.fuse);
       return;
     case LayerKind::MaxPool: runMaxPool(layer, input, output, pool_); return;
@@ -111,6 +147,24 @@ float* CpuEngine::inferWithTap(const float* input, int layer, std::vector<float>
     }
   }
   return layerOutput(executed_ - 1);
+}
+
+void CpuEngine::inferWithTaps(const float* input, const std::vector<int>& layers, std::vector<std::vector<float>>& taps) {
+  for (int layer : layers) {
+    if (layer < 0 || static_cast<size_t>(layer) >= executed_) {
+      throw DetectorError(ErrorCode::BadArgument, "layer " + std::to_string(layer) + " is outside 0.." +
+                                                      std::to_string(executed_ - 1));
+    }
+  }
+  taps.assign(layers.size(), std::vector<float>());
+  for (size_t i = 0; i < executed_; ++i) {
+    runLayer(i, input);
+    for (size_t t = 0; t < layers.size(); ++t) {
+      if (static_cast<size_t>(layers[t]) != i) continue;
+      const float* out = layerOutput(i);
+      taps[t].assign(out, out + spec_.layers[i].output.elements());
+    }
+  }
 }
 
 }  // namespace emofleet

@@ -6,6 +6,7 @@
 
 #include "activation_plan.hpp"
 #include "inference_backend.hpp"
+#include "kernels/quantized_convolution.hpp"
 #include "network_spec.hpp"
 #include "thread_pool.hpp"
 #include "weights_loader.hpp"
@@ -15,6 +16,7 @@ namespace emofleet {
 struct EngineOptions {
   int threads = 0;    // 0: all hardware threads
   bool fuse = true;   // CBR fusion + routes written in place; false: darknet-style separate passes and copies
+  std::vector<Int8LayerChoice> int8Layers{};  // convolutions the quantisation plan runs in INT8 (empty: all FP32)
 };
 
 class CpuEngine : public InferenceBackend {
@@ -27,6 +29,8 @@ class CpuEngine : public InferenceBackend {
 
   /** Runs like infer() and copies layer `layer`'s output into `tap` (layer < executedLayers()). */
   float* inferWithTap(const float* input, int layer, std::vector<float>& tap);
+  /** One run; taps[i] is a copy of layer layers[i]'s output (each < executedLayers()). */
+  void inferWithTaps(const float* input, const std::vector<int>& layers, std::vector<std::vector<float>>& taps);
 
   const NetworkSpec& spec() const { return spec_; }
   size_t executedLayers() const { return executed_; }
@@ -35,6 +39,9 @@ class CpuEngine : public InferenceBackend {
   size_t scratchBytes() const { return scratch_.size() * sizeof(float); }
   int threads() const { return pool_.size(); }
   bool fused() const { return options_.fuse; }
+  /** Indices of the layers that run in INT8, and the INT8 kernel they use ("" when none does). */
+  std::vector<int> int8LayerIndices() const;
+  const char* int8KernelName() const;
 
  private:
   const float* layerOutput(size_t layer) const;
@@ -49,6 +56,8 @@ class CpuEngine : public InferenceBackend {
   ActivationPlan plan_;
   std::vector<float> arena_;
   std::vector<float> scratch_;
+  std::vector<std::unique_ptr<QuantizedConvolution>> quantized_;  // per layer; null where FP32
+  std::vector<uint8_t> int8Scratch_;
   ThreadPool pool_;
 };
 

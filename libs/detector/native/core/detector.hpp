@@ -8,11 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "classifier_stage.hpp"
 #include "cpu_engine.hpp"
 #include "frame_preprocessor.hpp"
 #include "inference_backend.hpp"
 #include "network_spec.hpp"
 #include "region_head.hpp"
+#include "square_input.hpp"
 #include "weights_loader.hpp"
 
 namespace emofleet {
@@ -24,11 +26,21 @@ struct DetectorOptions {
    * Otherwise one slot: calls run strictly one after the other.
    */
   bool pipelined = true;
+  /** How frames become the network input (darknet's letterbox by default). */
+  NetworkInputSpec input;
 };
 
 struct DetectThresholds {
   float score = .25f;
   float iou = .45f;
+};
+
+/** A detection with the second stage's verdict: `detection` carries the classifier's class and the combined score. */
+struct ClassifiedDetection {
+  Detection detection;     // classId = classifier argmax, score = detectorScore x scores[classId]
+  int detectorClassId = 0;
+  float detectorScore = 0;
+  std::vector<float> scores;  // the classifier's scores for the crop
 };
 
 struct LayerInfo {
@@ -53,7 +65,11 @@ struct DetectorInfo {
   int threads;
   bool fused;
   bool hasRegion;
+  std::vector<int> int8Layers;  // cpu backend: layers the quantisation plan runs in INT8
+  std::vector<int> int8CapableLayers;  // cpu backend: layers that could (dense convolutions)
+  std::string int8Kernel;       // "avx512-vnni" | "portable"; empty when no layer is INT8
   WeightsHeader weightsHeader;
+  InputFit inputFit;
 };
 
 class Detector {
@@ -65,9 +81,22 @@ class Detector {
   Detector(NetworkSpec spec, WeightsHeader header, std::unique_ptr<InferenceBackend> backend,
            const DetectorOptions& options);
 
-  /** Letterbox, infer, decode, NMS. Thread-safe. */
+  /** Letterbox (or pad to square), infer, decode, NMS. Thread-safe. */
   std::vector<Detection> detect(const uint8_t* frame, size_t byteLength, const FrameDescription& description,
                                 const DetectThresholds& thresholds);
+
+  /** Adds the second stage; call before the detector is shared between threads. */
+  void setClassifier(std::unique_ptr<ClassifierStage> classifier) { classifier_ = std::move(classifier); }
+  const ClassifierStage* classifier() const { return classifier_.get(); }
+
+  /**
+   * detect(), then the classifier on each detected box (thresholds and NMS apply to the first stage). Boxes whose
+   * clipped crop is smaller than a pixel are dropped. Stage two of one call overlaps stage one of the next.
+   * Unsupported without a classifier. Thread-safe.
+   */
+  std::vector<ClassifiedDetection> detectClassified(const uint8_t* frame, size_t byteLength,
+                                                    const FrameDescription& description,
+                                                    const DetectThresholds& thresholds);
 
   /**
    * Runs on a preprocessed input tensor and returns a copy of layer `layer`'s output (-1: the backend's raw
@@ -75,7 +104,10 @@ class Detector {
    */
   std::vector<float> forwardRaw(const float* input, size_t count, int layer);
 
-  /** The network input after letterboxing a frame (for tests against a reference letterbox). */
+  /** One run on an input tensor; a copy of each listed layer's output (cpu backend; calibration). Thread-safe. */
+  std::vector<std::vector<float>> forwardLayers(const float* input, size_t count, const std::vector<int>& layers);
+
+  /** The network input detect() feeds for a frame (for tests against a reference preprocessing). */
   std::vector<float> preprocess(const uint8_t* frame, size_t byteLength, const FrameDescription& description);
 
   const DetectorInfo& info() const { return info_; }
@@ -84,13 +116,19 @@ class Detector {
   struct InputSlot {
     std::vector<float> tensor;
     FramePreprocessor preprocessor;
+    SquareInputSampler squareSampler;
     bool busy = false;
   };
+  /** Fills `tensor` with the network input for the frame and returns where the frame sits in it. */
+  RegionPlacement prepareInput(const uint8_t* frame, size_t byteLength, const FrameDescription& description,
+                               FramePreprocessor& preprocessor, SquareInputSampler& sampler, float* tensor) const;
   InputSlot& acquireSlot();
   void releaseSlot(InputSlot& slot);
 
   NetworkSpec spec_;
+  NetworkInputSpec input_;
   std::unique_ptr<InferenceBackend> backend_;
+  std::unique_ptr<ClassifierStage> classifier_;
   const LayerSpec* region_;
   DetectorInfo info_;
   std::mutex backendMutex_;

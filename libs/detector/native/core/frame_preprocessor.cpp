@@ -49,21 +49,23 @@ void validateFrame(const FrameDescription& frame, size_t byteLength) {
   }
 }
 
-void FramePreprocessor::convertRow(const uint8_t* frame, const FrameDescription& d, int row, float* rgb) {
+void convertFrameRow(const uint8_t* frame, const FrameDescription& d, int row, int firstColumn, int columns,
+                     float unit, float* rgb) {
   const size_t width = static_cast<size_t>(d.width);
+  const size_t count = static_cast<size_t>(columns);
+  const size_t first = static_cast<size_t>(firstColumn);
   float* red = rgb;
-  float* green = rgb + width;
-  float* blue = rgb + 2 * width;
-  const float toUnit = 1.f / 255.f;
+  float* green = rgb + count;
+  float* blue = rgb + 2 * count;
   if (d.format == PixelFormat::Rgb24 || d.format == PixelFormat::Bgr24) {
-    const uint8_t* src = frame + static_cast<size_t>(row) * width * 3;
+    const uint8_t* src = frame + (static_cast<size_t>(row) * width + first) * 3;
     const bool bgr = d.format == PixelFormat::Bgr24;
-    for (size_t x = 0; x < width; ++x) {
-      const float first = src[3 * x] * toUnit;
-      const float third = src[3 * x + 2] * toUnit;
-      red[x] = bgr ? third : first;
-      green[x] = src[3 * x + 1] * toUnit;
-      blue[x] = bgr ? first : third;
+    for (size_t x = 0; x < count; ++x) {
+      const float firstChannel = src[3 * x] * unit;
+      const float thirdChannel = src[3 * x + 2] * unit;
+      red[x] = bgr ? thirdChannel : firstChannel;
+      green[x] = src[3 * x + 1] * unit;
+      blue[x] = bgr ? firstChannel : thirdChannel;
     }
     return;
   }
@@ -71,7 +73,8 @@ void FramePreprocessor::convertRow(const uint8_t* frame, const FrameDescription&
   const size_t chromaWidth = static_cast<size_t>((d.width + 1) / 2);
   const size_t chromaRow = static_cast<size_t>(row / 2);
   const uint8_t* luma = frame + static_cast<size_t>(row) * width;
-  for (size_t x = 0; x < width; ++x) {
+  for (size_t i = 0; i < count; ++i) {
+    const size_t x = first + i;
     float u = 0;
     float v = 0;
     if (d.format == PixelFormat::Nv12) {
@@ -86,9 +89,9 @@ void FramePreprocessor::convertRow(const uint8_t* frame, const FrameDescription&
     const float y = 1.164f * (luma[x] - 16.f);
     u -= 128.f;
     v -= 128.f;
-    red[x] = clampByte(y + 1.596f * v) * toUnit;
-    green[x] = clampByte(y - 0.392f * u - 0.813f * v) * toUnit;
-    blue[x] = clampByte(y + 2.017f * u) * toUnit;
+    red[i] = clampByte(y + 1.596f * v) * unit;
+    green[i] = clampByte(y - 0.392f * u - 0.813f * v) * unit;
+    blue[i] = clampByte(y + 2.017f * u) * unit;
   }
 }
 
@@ -113,7 +116,7 @@ void FramePreprocessor::run(const uint8_t* frame, size_t byteLength, const Frame
   // Pass 1 (resize_image's `part`): resample every source row to newW columns.
   const float wScale = newW > 1 ? static_cast<float>(d.width - 1) / (newW - 1) : 0.f;
   for (int r = 0; r < d.height; ++r) {
-    convertRow(frame, d, r, rowRgb_.data());
+    convertFrameRow(frame, d, r, 0, d.width, 1.f / 255.f, rowRgb_.data());
     for (size_t k = 0; k < 3; ++k) {
       const float* src = rowRgb_.data() + k * srcW;
       float* dst = horizontal_.data() + (k * srcH + static_cast<size_t>(r)) * dstW;

@@ -28,6 +28,14 @@ size_t frameByteLength(const FrameDescription& frame);
 void validateFrame(const FrameDescription& frame, size_t byteLength);
 
 /**
+ * Pixels [firstColumn, firstColumn + columns) of row `row` as three float planes (R, G, B, each `columns` long),
+ * every value scaled by `unit` (1/255: 0..1; 1: 0..255). YUV uses BT.601 limited range, clamped to 0..255
+ * before scaling, not rounded to 8 bits.
+ */
+void convertFrameRow(const uint8_t* frame, const FrameDescription& description, int row, int firstColumn, int columns,
+                     float unit, float* rgbPlanes);
+
+/**
  * darknet's letterbox_image: keep the aspect ratio, resize with darknet's resize_image (two-pass bilinear,
  * sample positions c * (src-1)/(dst-1), i.e. corners aligned), center in the network input filled with 0.5,
  * values in 0..1, planes R, G, B. YUV is converted with BT.601 limited-range coefficients (what UVC cameras
@@ -41,8 +49,6 @@ class FramePreprocessor {
   void run(const uint8_t* frame, size_t byteLength, const FrameDescription& description, float* out);
 
  private:
-  void convertRow(const uint8_t* frame, const FrameDescription& description, int row, float* rgbPlanes);
-
   Shape network_;
   std::vector<float> rowRgb_;       // 3 x source width
   std::vector<float> horizontal_;   // 3 x source height x resized width

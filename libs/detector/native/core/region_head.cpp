@@ -34,8 +34,7 @@ void activateRegion(const RegionParams& region, const Shape& shape, float* data)
   }
 }
 
-std::vector<Detection> decodeRegion(const RegionParams& region, const Shape& shape, const float* activated,
-                                    const LetterboxGeometry& g, float scoreThreshold) {
+RegionPlacement letterboxPlacement(const LetterboxGeometry& g) {
   // correct_region_boxes: the image was scaled to (newW, newH) and centered inside the network input.
   int newW = g.networkWidth;
   int newH = g.networkHeight;
@@ -44,10 +43,29 @@ std::vector<Detection> decodeRegion(const RegionParams& region, const Shape& sha
   } else {
     newW = (g.sourceWidth * g.networkHeight) / g.sourceHeight;
   }
-  const float offsetX = (g.networkWidth - newW) / 2.f / g.networkWidth;
-  const float offsetY = (g.networkHeight - newH) / 2.f / g.networkHeight;
-  const float scaleX = static_cast<float>(newW) / g.networkWidth;
-  const float scaleY = static_cast<float>(newH) / g.networkHeight;
+  RegionPlacement placement;
+  placement.offsetX = (g.networkWidth - newW) / 2.f / g.networkWidth;
+  placement.offsetY = (g.networkHeight - newH) / 2.f / g.networkHeight;
+  placement.scaleX = static_cast<float>(newW) / g.networkWidth;
+  placement.scaleY = static_cast<float>(newH) / g.networkHeight;
+  placement.sourceWidth = g.sourceWidth;
+  placement.sourceHeight = g.sourceHeight;
+  return placement;
+}
+
+std::vector<Detection> decodeRegion(const RegionParams& region, const Shape& shape, const float* activated,
+                                    const LetterboxGeometry& g, float scoreThreshold) {
+  return decodeRegion(region, shape, activated, letterboxPlacement(g), scoreThreshold);
+}
+
+std::vector<Detection> decodeRegion(const RegionParams& region, const Shape& shape, const float* activated,
+                                    const RegionPlacement& placement, float scoreThreshold) {
+  const float offsetX = placement.offsetX;
+  const float offsetY = placement.offsetY;
+  const float scaleX = placement.scaleX;
+  const float scaleY = placement.scaleY;
+  const float sourceWidth = static_cast<float>(placement.sourceWidth);
+  const float sourceHeight = static_cast<float>(placement.sourceHeight);
 
   std::vector<Detection> detections;
   const size_t plane = shape.plane();
@@ -66,10 +84,10 @@ std::vector<Detection> decodeRegion(const RegionParams& region, const Shape& sha
         Box box;
         const float boxW = w / scaleX;
         const float boxH = h / scaleY;
-        box.x = ((cx - offsetX) / scaleX - boxW / 2) * g.sourceWidth;
-        box.y = ((cy - offsetY) / scaleY - boxH / 2) * g.sourceHeight;
-        box.width = boxW * g.sourceWidth;
-        box.height = boxH * g.sourceHeight;
+        box.x = ((cx - offsetX) / scaleX - boxW / 2) * sourceWidth;
+        box.y = ((cy - offsetY) / scaleY - boxH / 2) * sourceHeight;
+        box.width = boxW * sourceWidth;
+        box.height = boxH * sourceHeight;
         for (int k = 0; k < region.classes; ++k) {
           const float score = objectness * anchor[(5 + static_cast<size_t>(k)) * plane + cell];
           if (score >= scoreThreshold && score > 0) detections.push_back(Detection{k, score, box});

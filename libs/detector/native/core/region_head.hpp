@@ -29,6 +29,23 @@ struct LetterboxGeometry {
 };
 
 /**
+ * Where the source image sits in the network input, as fractions of the input: the image's left/top edge at
+ * (offsetX, offsetY), its width and height scaleX and scaleY of the input's. Box coordinates are mapped back
+ * with `(c - offset) / scale * source size`.
+ */
+struct RegionPlacement {
+  float offsetX = 0;
+  float offsetY = 0;
+  float scaleX = 1;
+  float scaleY = 1;
+  int sourceWidth = 0;
+  int sourceHeight = 0;
+};
+
+/** darknet's correct_region_boxes for letterbox_image: the image scaled to fit and centred. */
+RegionPlacement letterboxPlacement(const LetterboxGeometry& geometry);
+
+/**
  * forward_region_layer's CPU path, in place on the raw last-conv output (NCHW, num*(5+classes) channels):
  * logistic on x, y and objectness; softmax across the class planes of every cell when softmax=1.
  */
@@ -41,6 +58,10 @@ void activateRegion(const RegionParams& region, const Shape& shape, float* data)
  */
 std::vector<Detection> decodeRegion(const RegionParams& region, const Shape& shape, const float* activated,
                                     const LetterboxGeometry& geometry, float scoreThreshold);
+
+/** The same decoding for any placement of the image in the network input (e.g. padded to a square). */
+std::vector<Detection> decodeRegion(const RegionParams& region, const Shape& shape, const float* activated,
+                                    const RegionPlacement& placement, float scoreThreshold);
 
 /** Greedy per-class NMS: highest score first, drop boxes of the same class with IoU > iouThreshold. */
 std::vector<Detection> suppressOverlaps(std::vector<Detection> detections, float iouThreshold);

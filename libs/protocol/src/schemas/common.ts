@@ -40,3 +40,20 @@ export const humanTextSchema = z.string().min(1).max(1024);
 export const boundedNumber = (min: number, max: number) => z.number().min(min).max(max);
 
 export const fractionSchema = boundedNumber(0, 1);
+
+/** Node 16 has no `URL.canParse`. */
+function isHttpUrl(value: string): boolean {
+  if (!/^https?:\/\/\S+$/.test(value)) return false;
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An absolute http(s) URL of at most 2048 characters. */
+export const httpUrlSchema = z.string().max(2048).refine(isHttpUrl, 'must be an http(s) URL');
+
+/** Lower-case hex SHA-256 of a file. */
+export const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');

@@ -4,27 +4,16 @@ import {
   byteCountSchema,
   epochMillisSchema,
   fractionSchema,
+  httpUrlSchema,
   modelIdSchema,
   nonNegativeIntegerSchema,
   protocolVersionSchema,
+  sha256Schema,
   versionStringSchema,
 } from './common';
 
 /** How the model artifact is packaged. */
 export const modelFormatSchema = z.enum(['darknet-bundle', 'onnx-bundle', 'tensorrt-engine']);
-
-/** Node 16 has no `URL.canParse`. */
-function isHttpUrl(value: string): boolean {
-  if (!/^https?:\/\/\S+$/.test(value)) return false;
-  try {
-    new URL(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const httpUrlSchema = z.string().max(2048).refine(isHttpUrl, 'must be an http(s) URL');
 
 /**
  * The identity of a model artifact: what the control plane signs. The URL is not part of it on purpose: the
@@ -35,7 +24,7 @@ export const modelManifestSchema = z.object({
   version: versionStringSchema,
   format: modelFormatSchema,
   /** Lower-case hex SHA-256 of the artifact file. */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'),
+  sha256: sha256Schema,
   sizeBytes: byteCountSchema.min(1),
 });
 

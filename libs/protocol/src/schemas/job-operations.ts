@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type JobDocument } from './jobs';
 import { humanTextSchema, modelIdSchema, nonNegativeIntegerSchema } from './common';
+import { buildEngineParametersSchema } from './engine-build';
 import { formatIssues } from '../issues';
 
 /** Parameters of the job operations defined by this protocol version. */
@@ -11,6 +12,8 @@ const operationParameterSchemas = {
   rollback: z.object({ reason: humanTextSchema.optional() }),
   /** Evaluate a model (the running one when `modelId` is absent) on its eval set and report the accuracy. */
   evaluate: z.object({ modelId: modelIdSchema.optional() }),
+  /** Build a TensorRT engine with trtexec, upload it, report its digest and timing (schemas/engine-build.ts). */
+  'build-engine': buildEngineParametersSchema,
 } as const;
 
 export type JobOperation = keyof typeof operationParameterSchemas;

@@ -9,6 +9,7 @@ import {
   nonNegativeIntegerSchema,
   protocolVersionSchema,
 } from './common';
+import { builtEngineSchema, MAX_LOG_TAIL_LENGTH } from './engine-build';
 
 /**
  * Status of one job execution on one device, as in AWS IoT Jobs. QUEUED, TIMED_OUT and CANCELED are set by the
@@ -79,6 +80,20 @@ export const jobStatusDetailsSchema = z.object({
   measuredFps: z.number().min(0).max(10_000).optional(),
   /** Accuracy on the model's eval set measured by the health check. */
   measuredAccuracy: fractionSchema.optional(),
+  /** mAP@0.5 on the model's eval set (VOC all-point AP per class at IoU 0.5, mean over ground-truth classes). */
+  measuredMap50: fractionSchema.optional(),
+  /**
+   * Where a job whose progress does not fit `step` is (`build-engine`: `BUILDING`, `UPLOADING`). An open field:
+   * receivers accept values they do not know, so new stages need no new protocol version.
+   */
+  buildStage: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]{0,31}$/, 'build stage must be upper-case letters, digits and "_" (at most 32)')
+    .optional(),
+  /** `build-engine` SUCCEEDED: the uploaded engine and trtexec's timing. */
+  engine: builtEngineSchema.optional(),
+  /** The last lines of a builder's output (trtexec's log), with SUCCEEDED and FAILED. */
+  logTail: z.string().min(1).max(MAX_LOG_TAIL_LENGTH).optional(),
 });
 
 /**

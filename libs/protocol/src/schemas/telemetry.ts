@@ -50,6 +50,8 @@ export const telemetryMessageSchema = z.object({
   modelId: modelIdSchema.nullable(),
   /** Latest accuracy on the running model's eval set, or null before the first evaluation. */
   accuracy: fractionSchema.nullable(),
+  /** Latest mAP@0.5 on the running model's eval set, or null; absent from agents before it was added. */
+  map50: fractionSchema.nullable().optional(),
   spool: z.object({
     /** Events stored locally and not yet acknowledged. */
     depth: nonNegativeIntegerSchema,

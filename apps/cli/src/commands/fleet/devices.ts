@@ -2,6 +2,7 @@ import { type Command } from 'commander';
 import { failure, requestJson } from '../../api-client';
 import { CliError } from '../../cli-error';
 import { connectionOf, type ConnectionOptions, withConnectionOptions } from './connection-options';
+import { registerDeviceJobCommands } from './device-jobs';
 import { collect } from './key-values';
 
 interface DeviceView {
@@ -132,4 +133,6 @@ export function registerDevicesCommand(program: Command): void {
       if (status !== 200) throw failure(`decommissioning ${id}`, status, body);
       process.stdout.write(`decommissioned ${body.id}\n`);
     });
+
+  registerDeviceJobCommands(devices);
 }

@@ -5,6 +5,7 @@ import { registerHealthCommand } from './health';
 import { registerJobsCommand } from './jobs';
 import { registerLoginCommands } from './login';
 import { registerModelsCommand } from './models';
+import { registerRolloutCommands } from './rollouts';
 import { registerTokenCommands } from './tokens';
 
 export function registerFleetCommands(program: Command): void {
@@ -15,4 +16,5 @@ export function registerFleetCommands(program: Command): void {
   registerTokenCommands(program);
   registerModelsCommand(program);
   registerJobsCommand(program);
+  registerRolloutCommands(program);
 }

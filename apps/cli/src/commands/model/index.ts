@@ -3,6 +3,7 @@ import { registerConvertCommand } from './convert';
 import { registerImportFaceapiCommand } from './import-faceapi';
 import { registerInspectCommand } from './inspect';
 import { registerPlanCommand } from './plan';
+import { registerQuantizeCommand } from './quantize';
 import { registerTransformCommand } from './transform';
 import { registerVerifyCommand } from './verify';
 
@@ -17,4 +18,5 @@ export function registerModelCommands(program: Command): void {
   registerVerifyCommand(model);
   registerPlanCommand(model);
   registerImportFaceapiCommand(model);
+  registerQuantizeCommand(model);
 }

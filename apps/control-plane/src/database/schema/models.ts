@@ -18,7 +18,15 @@ export const models = pgTable('models', {
 });
 
 /** Where a version is in the pipeline: uploaded → converting → benchmarking → ready, or failed. */
-export const MODEL_VERSION_STATUSES = ['uploaded', 'converting', 'benchmarking', 'ready', 'failed'] as const;
+export const MODEL_VERSION_STATUSES = [
+  'uploaded',
+  'converting',
+  'benchmarking',
+  'ready',
+  /** An INT8 plan is being calibrated and checked against the accuracy budget (`POST …/quantize`). */
+  'quantizing',
+  'failed',
+] as const;
 export type ModelVersionStatus = (typeof MODEL_VERSION_STATUSES)[number];
 
 /** One transform as requested at upload and applied by the convert job. */
@@ -61,12 +69,20 @@ export const MODEL_FILE_ROLES = [
   'weights',
   'names',
   'eval-set',
+  /** The second stage of a two-stage bundle (classifier run on each detected box) and its bundle.json. */
+  'classifier-cfg',
+  'classifier-weights',
+  'classifier-names',
+  'bundle-description',
   'darknet-bundle',
   'converted-cfg',
   'converted-weights',
   'onnx',
   'caffe-prototxt',
   'caffe-model',
+  'calibration-set',
+  'int8-plan',
+  'tensorrt-calibration-cache',
 ] as const;
 export type ModelFileRole = (typeof MODEL_FILE_ROLES)[number];
 

@@ -12,8 +12,16 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
-/** The event filter of a webhook, in the query-parameter form of `GET /events`. */
+/** What a webhook can receive: stored emotion events, and rollout transitions (rollout_events). */
+export const WEBHOOK_EVENT_TYPES = ['emotion-event', 'rollout'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/**
+ * The event filter of a webhook: `types` (default emotion events only), and for emotion events the
+ * query-parameter form of `GET /events`.
+ */
 export interface WebhookFilter {
+  types?: WebhookEventType[];
   device?: string;
   tags?: string;
   label?: string;
@@ -37,13 +45,18 @@ export const webhooks = pgTable('webhooks', {
   consecutiveFailures: integer('consecutive_failures').notNull().default(0),
   /** Highest event id already turned into deliveries. */
   cursorEventId: bigint('cursor_event_id', { mode: 'number' }).notNull(),
+  /** Highest rollout event id already turned into deliveries. */
+  rolloutCursorEventId: bigint('rollout_cursor_event_id', { mode: 'number' }).notNull().default(0),
   createdBy: text('created_by'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
 export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
 
-/** One event to one webhook: the delivery log. `(webhook_id, event_id)` is unique, so nothing is queued twice. */
+/**
+ * One event to one webhook: the delivery log. `event_id` is an emotion event's or a rollout event's id, as
+ * `kind` says; `(webhook_id, kind, event_id)` is unique, so nothing is queued twice.
+ */
 export const webhookDeliveries = pgTable(
   'webhook_deliveries',
   {
@@ -51,6 +64,7 @@ export const webhookDeliveries = pgTable(
     webhookId: text('webhook_id')
       .notNull()
       .references(() => webhooks.id, { onDelete: 'cascade' }),
+    kind: text('kind').$type<WebhookEventType>().notNull().default('emotion-event'),
     eventId: bigint('event_id', { mode: 'number' }).notNull(),
     status: text('status').$type<WebhookDeliveryStatus>().notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
@@ -61,7 +75,7 @@ export const webhookDeliveries = pgTable(
     deliveredAt: timestamp('delivered_at', { withTimezone: true }),
   },
   (table) => [
-    uniqueIndex('webhook_deliveries_webhook_event_idx').on(table.webhookId, table.eventId),
+    uniqueIndex('webhook_deliveries_webhook_kind_event_idx').on(table.webhookId, table.kind, table.eventId),
     index('webhook_deliveries_webhook_id_idx').on(table.webhookId, table.id),
   ],
 );

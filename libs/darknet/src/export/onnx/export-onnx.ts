@@ -9,9 +9,9 @@ import { attr, OnnxGraphBuilder } from './onnx-graph-builder';
 /** The ONNX opset the export targets (Softmax over one axis and Resize with `roi` optional need >= 13). */
 export const ONNX_OPSET = 13;
 /** IR version 7 is the first that carries opset 13. */
-const ONNX_IR_VERSION = 7;
+export const ONNX_IR_VERSION = 7;
 
-function tensorName(layer: Layer, step?: string): string {
+export function tensorName(layer: Layer, step?: string): string {
   return step ? `layer${layer.index}_${step}` : `layer${layer.index}`;
 }
 
@@ -19,7 +19,7 @@ function tensorName(layer: Layer, step?: string): string {
  * Runs `produce` (which creates the tensor named by its argument) and appends darknet's activation, so that
  * the final tensor is named `out`: leaky = LeakyRelu(0.1), relu = Relu, logistic = Sigmoid.
  */
-function withActivation(
+export function withActivation(
   graph: OnnxGraphBuilder,
   activation: Activation,
   out: string,
@@ -38,7 +38,7 @@ function withActivation(
 }
 
 /** Lowers one layer; `source(i)` names the tensor of layer `i` (-1: the input). Returns the layer's tensor. */
-function lowerLayer(
+export function lowerLayer(
   graph: OnnxGraphBuilder,
   network: Network,
   layer: Layer,

@@ -77,6 +77,26 @@ export class OnnxGraphBuilder {
     return name;
   }
 
+  /** An int8, uint8 or int32 constant (quantised weights, zero points, int32 biases); returns its name. */
+  integerTensor(name: string, dims: readonly number[], values: Int8Array | Uint8Array | Int32Array): string {
+    const { DataType } = onnx.TensorProto;
+    const dataType =
+      values instanceof Int8Array
+        ? DataType.INT8
+        : values instanceof Uint8Array
+          ? DataType.UINT8
+          : DataType.INT32;
+    const bytes = new Uint8Array(values.byteLength);
+    const view = new DataView(bytes.buffer);
+    values.forEach((value, i) => {
+      if (values instanceof Int32Array) view.setInt32(i * 4, value, true);
+      else if (values instanceof Int8Array) view.setInt8(i, value);
+      else view.setUint8(i, value);
+    });
+    this.initializers.push({ name, dims: [...dims], dataType, rawData: bytes });
+    return name;
+  }
+
   /** An int64 constant (shapes); returns its name. */
   int64Tensor(name: string, values: readonly number[]): string {
     this.initializers.push({

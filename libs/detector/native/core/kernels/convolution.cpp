@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "activation.hpp"
+#include "depthwise_convolution.hpp"
 #include "im2col.hpp"
 #include "sgemm.hpp"
 
@@ -46,39 +47,6 @@ size_t tileColumns(const ConvShape& s) {
   const size_t byBytes = kTileBytes / (static_cast<size_t>(s.depth) * sizeof(float));
   const size_t rounded = std::max(kMinTileColumns, byBytes / 16 * 16);
   return std::min(rounded, s.columns);
-}
-
-void runDepthwise(const LayerSpec& layer, const LayerParameters& params, const float* input, float* output,
-                  ThreadPool& pool, bool fuse) {
-  const ConvolutionParams& p = layer.convolution;
-  const Shape in = layer.input;
-  const Shape out = layer.output;
-  pool.parallelFor(static_cast<size_t>(out.channels), [&](size_t c, int) {
-    const float* plane = input + c * in.plane();
-    const float* kernel = params.weights.data() + c * static_cast<size_t>(p.size * p.size);
-    float* dst = output + c * out.plane();
-    for (int oy = 0; oy < out.height; ++oy) {
-      float* row = dst + static_cast<size_t>(oy) * static_cast<size_t>(out.width);
-      for (int ox = 0; ox < out.width; ++ox) {
-        float sum = 0;
-        for (int ky = 0; ky < p.size; ++ky) {
-          const int iy = oy * p.stride - p.padding + ky;
-          if (iy < 0 || iy >= in.height) continue;
-          const float* src = plane + static_cast<size_t>(iy) * static_cast<size_t>(in.width);
-          for (int kx = 0; kx < p.size; ++kx) {
-            const int ix = ox * p.stride - p.padding + kx;
-            if (ix >= 0 && ix < in.width) sum += kernel[ky * p.size + kx] * src[ix];
-          }
-        }
-        row[ox] = sum;
-      }
-      if (fuse) biasActivate(row, static_cast<size_t>(out.width), params.bias[c], p.activation);
-    }
-    if (!fuse) {
-      addBias(dst, out.plane(), params.bias[c]);
-      activateInPlace(dst, out.plane(), p.activation);
-    }
-  });
 }
 
 // Few output pixels (deep, low-resolution layers): column tiles would be too narrow for SGEMM and every
@@ -223,7 +191,7 @@ size_t convolutionScratchFloats(const LayerSpec& layer, bool fuse, int workers) 
 void runConvolution(const LayerSpec& layer, const LayerParameters& params, const float* input, float* output,
                     float* scratch, ThreadPool& pool, bool fuse) {
   if (isDepthwise(layer)) {
-    runDepthwise(layer, params, input, output, pool, fuse);
+    runDepthwiseConvolution(layer, params, input, output, pool, fuse);
   } else if (fuse) {
     runFused(layer, params, input, output, scratch, pool);
   } else {

@@ -1,0 +1,135 @@
+/**
+ * The simulated fleet, in its own process (forked by `FleetSimulator`): N agents of `agent/src/simulator.ts` with
+ * the real connection, spool, publisher and telemetry code. Every device starts with a synthetic model already
+ * installed in its slot A (as a device that took part in an earlier rollout), so its detection loop produces
+ * events from the first frame. Answers snapshot and stop requests with the agents' own counters.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createJsonLogger, SlotStore, startSimulation, type RunningSimulation } from '@emofleet/agent';
+import { type ModelManifest } from '@emofleet/protocol';
+import {
+  type FleetSimulatorSettings,
+  type FleetSnapshot,
+  type SimulatorReply,
+  type SimulatorRequest,
+} from './fleet-simulator-messages';
+
+const INSTALLED_MODEL: ModelManifest = {
+  modelId: 'bench-model',
+  version: '1.0.0',
+  format: 'darknet-bundle',
+  sha256: createHash('sha256').update('emofleet ingest bench model').digest('hex'),
+  sizeBytes: 1,
+};
+
+let simulation: RunningSimulation | undefined;
+let idPrefix = '';
+let agentWarnings = 0;
+const eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
+eventLoopDelay.enable();
+
+function reply(message: SimulatorReply, then?: () => void): void {
+  process.send?.(message, undefined, {}, () => then?.());
+}
+
+/** Writes slot A and the `current` pointer the way a finished model switch leaves them. */
+function installSyntheticModel(deviceDirectory: string): void {
+  const slots = new SlotStore(path.join(deviceDirectory, 'models'));
+  slots.clearSlot('a');
+  slots.markInstalled('a', INSTALLED_MODEL.sha256);
+  slots.writePointer({
+    ...slots.readPointer(),
+    current: {
+      ...INSTALLED_MODEL,
+      slot: 'a',
+      desiredVersion: 1,
+      installedAt: Date.now(),
+      measuredFps: null,
+      measuredAccuracy: null,
+      measuredMap50: null,
+    },
+    handledDesiredVersion: 1,
+  });
+}
+
+async function start(settings: FleetSimulatorSettings): Promise<void> {
+  const started = Date.now();
+  idPrefix = settings.idPrefix;
+  for (let n = 1; n <= settings.count; n += 1)
+    installSyntheticModel(path.join(settings.dataDir, `${settings.idPrefix}-${n}`));
+  const log = createWriteStream(settings.logFile, { flags: 'a' });
+  simulation = await startSimulation({
+    count: settings.count,
+    idPrefix: settings.idPrefix,
+    secret: settings.secret,
+    mqttUrl: settings.mqttUrl,
+    topicPrefix: settings.topicPrefix,
+    mqttVersion: 4,
+    dataDir: settings.dataDir,
+    manifestPublicKey: null,
+    fps: settings.fps,
+    expressionSeconds: settings.expressionSeconds,
+    telemetryIntervalMs: settings.telemetryIntervalMs,
+    agentVersion: 'ingest-bench',
+    logger: createJsonLogger('warn', (line) => {
+      agentWarnings += 1;
+      log.write(line);
+    }),
+  });
+  reply({ type: 'started', startupMs: Date.now() - started });
+}
+
+function snapshot(): FleetSnapshot {
+  const cpu = process.cpuUsage();
+  return {
+    at: Date.now(),
+    // `startSimulation` starts device `<idPrefix>-<n>` as agents[n - 1].
+    devices: (simulation?.agents ?? []).map((agent, index) => {
+      const spool = agent.spool.stats;
+      return {
+        deviceId: `${idPrefix}-${index + 1}`,
+        online: agent.connection.status === 'online',
+        appendedSeq: spool.nextSeq - 1,
+        acknowledgedSeq: spool.acknowledgedSeq,
+        droppedEvents: spool.droppedTotal,
+        telemetryPublished: agent.telemetry.published,
+      };
+    }),
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    rssBytes: process.memoryUsage().rss,
+    agentWarnings,
+    eventLoopDelayMs: takeEventLoopDelay(),
+  };
+}
+
+function takeEventLoopDelay(): { p99: number; max: number } {
+  const delay = { p99: eventLoopDelay.percentile(99) / 1e6, max: eventLoopDelay.max / 1e6 };
+  eventLoopDelay.reset();
+  return delay;
+}
+
+async function handle(request: SimulatorRequest): Promise<void> {
+  switch (request.type) {
+    case 'start':
+      return start(request.settings);
+    case 'snapshot':
+      return reply({ type: 'snapshot', requestId: request.requestId, snapshot: snapshot() });
+    case 'stop':
+      await simulation?.stop();
+      return reply({ type: 'stopped', requestId: request.requestId, snapshot: snapshot() }, () =>
+        process.exit(0),
+      );
+  }
+}
+
+process.on('message', (request: SimulatorRequest) => {
+  handle(request).catch((error: unknown) =>
+    reply({
+      type: 'failed',
+      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    }),
+  );
+});

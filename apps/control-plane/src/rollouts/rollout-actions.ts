@@ -1,0 +1,142 @@
+import { HttpException, Injectable, Logger } from '@nestjs/common';
+import { type RolloutRow, type RolloutTargetRow } from '../database/schema';
+import { type DeviceJob } from '../device-jobs/device-job';
+import { DeviceJobsService } from '../device-jobs/device-jobs.service';
+import { deviceGate, healthCheckFor } from './device-gate';
+import { DeviceGateFacts } from './device-gate-facts';
+import {
+  type JobObservation,
+  RolloutTargetsRepository,
+  type TargetAction,
+} from './rollout-targets.repository';
+import { RolloutsRepository } from './rollouts.repository';
+
+/** The device-jobs actor of everything a rollout does. */
+export const rolloutActor = (rolloutId: string): string => `rollout:${rolloutId}`;
+
+/** A device job as the targets record it. */
+export const jobObservation = (job: DeviceJob): JobObservation => ({
+  jobId: job.jobId,
+  status: job.status,
+  versionNumber: job.versionNumber,
+  statusDetails: job.statusDetails,
+  desiredVersion: job.desiredVersion,
+});
+
+/**
+ * Issues what a step decided, after its transaction committed: installs (assign the rollout's model with the
+ * device's health check), rollbacks (assign the previous model again) and job cancellations. Each start or
+ * rollback is claimed first so two replicas never issue it twice; the previous model and floors are recorded
+ * before the install is assigned, so a crash in between never loses what to roll back to. Refusals (4xx) are
+ * recorded on the target for the next step to turn into a failure; other errors release the claim and are
+ * thrown (the engine's job is retried).
+ */
+@Injectable()
+export class RolloutActions {
+  private readonly logger = new Logger(RolloutActions.name);
+
+  constructor(
+    private readonly rollouts: RolloutsRepository,
+    private readonly targets: RolloutTargetsRepository,
+    private readonly deviceJobs: DeviceJobsService,
+    private readonly facts: DeviceGateFacts,
+  ) {}
+
+  /** Returns whether a refusal was recorded (the rollout needs another step). */
+  async execute(
+    rolloutId: string,
+    cancelJobs: ReadonlyArray<{ jobId: string; reason: string }>,
+  ): Promise<boolean> {
+    for (const { jobId, reason } of cancelJobs) {
+      await this.deviceJobs.cancel(jobId, reason, rolloutActor(rolloutId)).catch((error: unknown) => {
+        if (!(error instanceof HttpException)) throw error;
+      });
+    }
+    const due = await this.targets.dueActions(rolloutId);
+    if (due.length === 0) return false;
+    const rollout = await this.rollouts.find(rolloutId);
+    if (rollout === undefined) return false;
+    let refused = false;
+    let transient: Error | undefined;
+    for (const { deviceId, action } of due) {
+      const target = await this.targets.claim(rolloutId, deviceId, action);
+      if (target === undefined) continue;
+      try {
+        if (action === 'start') await this.start(rollout, target);
+        else await this.rollBack(rollout, target);
+      } catch (error) {
+        if (error instanceof HttpException && error.getStatus() < 500) {
+          await this.targets.recordActionError(rolloutId, deviceId, error.message);
+          refused = true;
+        } else {
+          this.logger.warn(
+            `${action} of ${deviceId} in rollout ${rolloutId} failed, retrying: ${String(error)}`,
+          );
+          await this.targets.release(rolloutId, deviceId);
+          transient ??= error instanceof Error ? error : new Error(String(error));
+        }
+      }
+    }
+    if (transient !== undefined) throw transient;
+    return refused;
+  }
+
+  private async start(rollout: RolloutRow, target: RolloutTargetRow): Promise<void> {
+    let { previous, gate } = target;
+    if (previous === null || gate === null) {
+      const facts = await this.facts.read(target.deviceId, target.model);
+      previous = facts.previous;
+      gate = deviceGate(rollout.gates, facts.inputs);
+      await this.targets.recordPreviousAndGate(rollout.id, target.deviceId, previous, gate);
+    }
+    const job = await this.deviceJobs.assignModel({
+      deviceId: target.deviceId,
+      modelVersionId: target.model.modelVersionId,
+      healthCheck: healthCheckFor(rollout.gates, gate),
+      rolloutId: rollout.id,
+      timeoutMs: rollout.installTimeoutSeconds * 1000,
+      actor: rolloutActor(rollout.id),
+    });
+    await this.recordIssued(rollout.id, target.deviceId, 'start', job);
+  }
+
+  /**
+   * Back to the model the device ran before: assigned again when the registry knows it (or when the device ran
+   * none), else the device's own `rollback` job (it swaps back to its previous slot).
+   */
+  private async rollBack(rollout: RolloutRow, target: RolloutTargetRow): Promise<void> {
+    const previous = target.previous;
+    if (previous === null) throw new Error(`target ${target.deviceId} has no previous model to roll back to`);
+    const job =
+      previous.modelVersionId !== null || previous.model === null
+        ? await this.deviceJobs.assignModel({
+            deviceId: target.deviceId,
+            modelVersionId: previous.modelVersionId,
+            healthCheck: null,
+            rolloutId: rollout.id,
+            actor: rolloutActor(rollout.id),
+          })
+        : await this.deviceJobs.enqueueJob({
+            deviceId: target.deviceId,
+            operation: 'rollback',
+            parameters: { reason: `rollout ${rollout.name} (${rollout.id})` },
+            rolloutId: rollout.id,
+            actor: rolloutActor(rollout.id),
+          });
+    await this.recordIssued(rollout.id, target.deviceId, 'rollback', job);
+  }
+
+  /**
+   * Records the job on the target, then reads it once more: a change announced before the job id was recorded
+   * found no target, and this read catches it (later changes find the recorded id).
+   */
+  private async recordIssued(
+    rolloutId: string,
+    deviceId: string,
+    action: TargetAction,
+    job: DeviceJob,
+  ): Promise<void> {
+    await this.targets.recordJob(rolloutId, deviceId, action, jobObservation(job));
+    await this.targets.observe(jobObservation(await this.deviceJobs.get(job.jobId)));
+  }
+}

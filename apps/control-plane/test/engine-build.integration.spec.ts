@@ -1,0 +1,406 @@
+/**
+ * @jest-environment ../../libs/darknet/test/support/onnxruntime-environment.js
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseCfg, randomWeights, serialiseWeights } from '@emofleet/darknet';
+import { verifyManifestSignature } from '@emofleet/protocol';
+import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
+import { EngineBuildsService } from '../src/engines/engine-builds.service';
+import { apiRequest } from './support/api-request';
+import { type Enrolment, enrolDevice } from './support/enrolment';
+import { eventually } from './support/eventually';
+import { createTestDatabase, testAdminToken, testConfig, uniqueSuffix } from './support/test-environment';
+
+const AGENT_MAIN = resolve(__dirname, '../../../agent/dist/main.js');
+/** No device here has TensorRT: the builders run agent/'s trtexec TEST DOUBLE, which writes a fake engine. */
+const TRTEXEC_DOUBLE = resolve(__dirname, '../../../agent/test/support/trtexec-test-double.sh');
+const MODELS = join(__dirname, '../../../libs/darknet/models');
+const CFG = readFileSync(join(MODELS, 'yolov2-tiny-expression.cfg'), 'utf8');
+const NETWORK = parseCfg(CFG, 'yolov2-tiny-expression.cfg');
+const WEIGHTS = Buffer.from(serialiseWeights(NETWORK, randomWeights(NETWORK, 2026)));
+
+interface EngineBuildView {
+  cacheKey: string;
+  jobId: string;
+  status: string;
+  cached: boolean;
+  target: { gpuArch: string; tensorrt: string; jetpack: string | null; precision: string };
+  plan: { commandLine: string; notes: string[] };
+  builderDeviceId: string | null;
+  engine: { sha256: string; sizeBytes: number; tensorrtVersion: string | null } | null;
+  timing: { throughputQps?: number; latencyMs?: { mean: number; p99?: number } } | null;
+  buildLog: string | null;
+  failedReason: string | null;
+}
+interface JobView {
+  status: string;
+  progress: number;
+  attempts: number;
+  logs: string[];
+  result: Record<string, unknown> | null;
+  failedReason: string | null;
+}
+interface DeviceJobView {
+  jobId: string;
+  operation: string;
+  status: string;
+  statusDetails: { buildStage?: string };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/**
+ * engine-build end to end against real PostgreSQL, Redis and Mosquitto: a model version goes upload → convert →
+ * benchmark → ready, then engines are requested per device class and built by real agent processes (agent/dist)
+ * that claim a device class (`--claim-device-class`, a test-only override) and run the trtexec TEST DOUBLE as
+ * their builder command. Attempts, backoff, polling and time-outs are shortened through the configuration.
+ */
+describe('engine builds on builder devices (test double of trtexec)', () => {
+  let controlPlane: RunningControlPlane;
+  let config: ReturnType<typeof testConfig>['config'];
+  let versionId: string;
+  const agents = new Map<string, ChildProcess>();
+  const cleanups: Array<() => Promise<void> | void> = [];
+
+  const api = <T>(method: string, path: string, body?: unknown) =>
+    apiRequest<T>(controlPlane.httpUrl, method, path, body === undefined ? {} : { body });
+
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    cleanups.push(() => database.drop());
+    const test = testConfig('external-services', {
+      DATABASE_URL: database.url,
+      PORT: String(await freePort()),
+      ENGINE_BUILD_TIMEOUT_MS: '20000',
+      ENGINE_BUILD_ATTEMPTS: '2',
+      ENGINE_BUILD_BACKOFF_MS: '300',
+      ENGINE_BUILD_POLL_MS: '250',
+    });
+    cleanups.push(test.cleanup);
+    config = test.config;
+    controlPlane = await startControlPlane(config, () => undefined);
+
+    const form = new FormData();
+    form.append('cfg', new Blob([CFG]), 'yolov2-tiny-expression.cfg');
+    form.append('weights', new Blob([WEIGHTS]), 'tiny.weights');
+    form.append('names', new Blob([readFileSync(join(MODELS, 'expressions.names'))]), 'expressions.names');
+    const response = await fetch(`${controlPlane.httpUrl}/models/tiny-engines/versions`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Bearer ${testAdminToken}` },
+    });
+    expect(response.status).toBe(201);
+    versionId = ((await response.json()) as { id: string }).id;
+    const version = await eventually(
+      () => api<{ status: string; statusReason: string | null }>('GET', '/models/tiny-engines/versions/1'),
+      (version) => version.body.status === 'ready' || version.body.status === 'failed',
+      { timeoutMs: 120_000, intervalMs: 500, what: 'model version ready (convert → benchmark)' },
+    );
+    expect(version.body).toMatchObject({ status: 'ready', statusReason: null });
+  }, 180_000);
+
+  afterAll(async () => {
+    // Each agent leads its own process group: a builder still running the double goes with it.
+    for (const agent of agents.values())
+      if (agent.exitCode === null && agent.pid) process.kill(-agent.pid, 'SIGKILL');
+    await controlPlane?.close();
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  }, 30_000);
+
+  /** Enrols a device and runs the real agent as a builder claiming `deviceClass`, with the trtexec double. */
+  async function startBuilder(name: string, deviceClass: string, environment: Record<string, string> = {}) {
+    const enrolment: Enrolment = await enrolDevice(controlPlane.httpUrl, `${name}-${uniqueSuffix()}`);
+    const dataDir = mkdtempSync(join(tmpdir(), 'emofleet-builder-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    // The enrolment record pins the manifest key, with which the agent verifies signed build orders.
+    writeFileSync(
+      join(dataDir, 'enrolment.json'),
+      JSON.stringify({ ...enrolment, server: controlPlane.httpUrl, enrolledAt: Date.now() }),
+      { mode: 0o600 },
+    );
+    const agent = spawn(
+      process.execPath,
+      [
+        ...[AGENT_MAIN, 'run', '--data-dir', dataDir, '--detector', 'synthetic', '--log-level', 'warn'],
+        ...['--engine-builder', TRTEXEC_DOUBLE, '--claim-device-class', deviceClass],
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...environment }, detached: true },
+    );
+    agents.set(enrolment.deviceId, agent);
+    await eventually(
+      () =>
+        api<{ online: boolean; capabilities: { engineBuilder?: boolean } | null }>(
+          'GET',
+          `/devices/${enrolment.deviceId}`,
+        ),
+      (device) => device.body.online && device.body.capabilities?.engineBuilder === true,
+      { timeoutMs: 15_000, what: `${name} online as an engine builder` },
+    );
+    return enrolment.deviceId;
+  }
+
+  const requestEngine = (body: Record<string, unknown>) =>
+    api<EngineBuildView>('POST', `/models/${versionId}/engines`, body);
+
+  const finished = (jobId: string, timeoutMs = 60_000) =>
+    eventually(
+      () => api<JobView>('GET', `/jobs/${jobId}`),
+      (job) => job.body.status === 'completed' || job.body.status === 'failed',
+      { timeoutMs, intervalMs: 200, what: `${jobId} finished` },
+    );
+
+  const buildJobsOf = async (deviceId: string) =>
+    (await api<{ items: DeviceJobView[] }>('GET', `/devices/${deviceId}/jobs?limit=100`)).body.items.filter(
+      (job) => job.operation === 'build-engine',
+    );
+
+  let builderX: string;
+  let builtKey: string;
+
+  it('builds an engine on a builder of exactly the class, then answers the same key from the cache', async () => {
+    builderX = await startBuilder('tx1-builder', 'gpuArch=sm_53,tensorrt=8.2.1,jetpack=4.6.1');
+
+    const requested = await requestEngine({ gpuArch: 'sm_53', jetpack: '4.6.1', precision: 'fp16' });
+    expect(requested.status).toBe(202);
+    expect(requested.body).toMatchObject({
+      cached: false,
+      status: 'queued',
+      target: { gpuArch: 'sm_53', tensorrt: '8.2', jetpack: '4.6.1', precision: 'fp16' },
+    });
+    builtKey = requested.body.cacheKey;
+    expect(requested.body.jobId).toBe(`engine-build-${builtKey}`);
+    expect(requested.body.plan.commandLine).toBe(
+      `trtexec --onnx=model.onnx --saveEngine=./${builtKey}.engine --workspace=256 --fp16`,
+    );
+
+    const job = await finished(requested.body.jobId);
+    expect(job.body.failedReason).toBeNull();
+    expect(job.body.status).toBe('completed');
+    expect(job.body.progress).toBe(100);
+    const logs = job.body.logs.join('\n');
+    expect(logs).toContain(`to builder ${builderX} (sm_53 / TensorRT 8.2 / JetPack 4.6.1 / fp16)`);
+    expect(logs).toContain(`builder ${builderX}: IN_PROGRESS BUILDING`);
+    expect(logs).toContain(`builder ${builderX}: IN_PROGRESS UPLOADING`);
+    expect(logs).toMatch(
+      /built engine [0-9a-f]{64} \(\d+ bytes\) in \d+ ms with TensorRT 8\.2\.1; trtexec: 61\.4986 qps/,
+    );
+
+    const build = await api<EngineBuildView>('GET', `/engine-builds/${builtKey}`);
+    expect(build.body).toMatchObject({
+      status: 'succeeded',
+      builderDeviceId: builderX,
+      engine: { tensorrtVersion: '8.2.1' },
+      timing: { throughputQps: 61.4986, latencyMs: { mean: 16.2212, p99: 17.9063 } },
+      failedReason: null,
+    });
+    expect(build.body.buildLog).toContain('THIS IS A TEST DOUBLE of trtexec');
+    expect(job.body.result).toMatchObject({
+      cacheKey: builtKey,
+      builderDeviceId: builderX,
+      engine: { sha256: build.body.engine?.sha256, sizeBytes: build.body.engine?.sizeBytes },
+    });
+
+    // The stored engine is the double's fake, made from this version's ONNX export.
+    const engineSha = build.body.engine?.sha256 ?? '';
+    const artifact = await fetch(`${controlPlane.httpUrl}/artifacts/${engineSha}`, {
+      headers: { authorization: `Bearer ${testAdminToken}` },
+    });
+    const engineText = await artifact.text();
+    const version = await api<{ files: Array<{ role: string; sha256: string }> }>(
+      'GET',
+      '/models/tiny-engines/versions/1',
+    );
+    const onnxSha = version.body.files.find((file) => file.role === 'onnx')?.sha256;
+    expect(engineText).toContain('emofleet trtexec TEST DOUBLE engine: NOT a TensorRT engine');
+    expect(engineText).toContain(`onnx-sha256: ${onnxSha ?? 'missing'}`);
+    expect(await buildJobsOf(builderX)).toHaveLength(1);
+
+    // Same key (the JetPack only narrows the builder choice; TensorRT 8.2.1 is TensorRT 8.2): nothing is built.
+    for (const body of [
+      { gpuArch: 'sm_53', jetpack: '4.6.1', precision: 'fp16' },
+      { gpuArch: 'sm_53', tensorrt: '8.2.1', precision: 'fp16' },
+    ]) {
+      const again = await requestEngine(body);
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({ cached: true, status: 'succeeded', cacheKey: builtKey });
+      expect(again.body.engine?.sha256).toBe(engineSha);
+    }
+    expect(await buildJobsOf(builderX)).toHaveLength(1);
+    const list = await api<{ items: EngineBuildView[] }>('GET', `/models/${versionId}/engines`);
+    expect(list.body.items.map((item) => [item.cacheKey, item.status])).toEqual([[builtKey, 'succeeded']]);
+
+    // What the rollout engine asks: the engine of a device class, with a manifest devices can verify.
+    const engines = controlPlane.app.get(EngineBuildsService, { strict: false });
+    const forTx1 = await engines.findEngine(versionId, { gpuArch: 'sm_53', tensorrt: '8.2.1-1+cuda10.2' });
+    expect(forTx1?.manifest).toMatchObject({ modelId: 'tiny-engines', version: '1', sha256: engineSha });
+    const key = await api<{ publicKeyPem: string }>('GET', '/signing-key');
+    expect(
+      forTx1 && verifyManifestSignature(forTx1.manifest, forTx1.manifest.signature, key.body.publicKeyPem),
+    ).toBe(true);
+    expect(await engines.findEngine(versionId, { gpuArch: 'sm_62', tensorrt: '8.2.1' })).toBeNull();
+  }, 120_000);
+
+  it('takes engine uploads only from the device running the build job', async () => {
+    const put = (headers: Record<string, string>) =>
+      fetch(`${controlPlane.httpUrl}/engine-builds/${builtKey}/engine`, {
+        method: 'PUT',
+        headers: {
+          'content-type': 'application/octet-stream',
+          'x-content-sha256': 'a'.repeat(64),
+          ...headers,
+        },
+        body: 'not an engine',
+      });
+    const enrolment = await enrolDevice(controlPlane.httpUrl, `stranger-${uniqueSuffix()}`);
+    const basic = (id: string, secret: string) =>
+      `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+    expect((await put({})).status).toBe(401);
+    expect((await put({ authorization: basic(enrolment.deviceId, 'wrong') })).status).toBe(401);
+    const stranger = await put({ authorization: basic(enrolment.deviceId, enrolment.secret) });
+    expect(stranger.status).toBe(403);
+    expect(((await stranger.json()) as { error: { message: string } }).error.message).toBe(
+      `device ${enrolment.deviceId} has no running build-engine job for engine ${builtKey}`,
+    );
+    expect((await put({ authorization: `Bearer ${testAdminToken}` })).status).toBe(403);
+  });
+
+  it('ends FAILED with the builder log when trtexec fails on every attempt', async () => {
+    const builderY = await startBuilder('tx2-builder', 'gpuArch=sm_62,tensorrt=8.2.1,jetpack=4.6.1', {
+      EMOFLEET_TRTEXEC_DOUBLE_FAIL: 'unsupported ONNX operator',
+    });
+    const requested = await requestEngine({ gpuArch: 'sm_62', tensorrt: '8.2', precision: 'fp16' });
+    expect(requested.status).toBe(202);
+    const job = await finished(requested.body.jobId);
+    expect(job.body.status).toBe('failed');
+    expect(job.body.attempts).toBe(2);
+    expect(job.body.failedReason).toBe(
+      `builder ${builderY} failed: trtexec-test-double.sh exited with code 1`,
+    );
+    const logs = job.body.logs.join('\n');
+    expect(logs).toContain('attempt 1 failed: ');
+    expect(logs).toContain('failing as EMOFLEET_TRTEXEC_DOUBLE_FAIL asks: unsupported ONNX operator');
+    const build = await api<EngineBuildView>('GET', `/engine-builds/${requested.body.cacheKey}`);
+    expect(build.body).toMatchObject({ status: 'failed', engine: null, failedReason: job.body.failedReason });
+    expect(build.body.buildLog).toContain('&&&& FAILED TensorRT.trtexec');
+    expect((await buildJobsOf(builderY)).map((deviceJob) => deviceJob.status)).toEqual(['FAILED', 'FAILED']);
+
+    // Asking again starts the failed key anew (here it fails again: the builder still fails).
+    const again = await requestEngine({ gpuArch: 'sm_62', tensorrt: '8.2', precision: 'fp16' });
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ cached: false, status: 'queued', cacheKey: requested.body.cacheKey });
+    await eventually(
+      () => buildJobsOf(builderY),
+      (jobs) => jobs.length === 4 && jobs.every((deviceJob) => deviceJob.status === 'FAILED'),
+      { timeoutMs: 60_000, intervalMs: 200, what: 'two more attempts' },
+    );
+    const rerun = await finished(requested.body.jobId);
+    expect(rerun.body.logs.join('\n')).toContain(`requested again by token:`);
+    expect(rerun.body.failedReason).toBe(job.body.failedReason);
+  }, 120_000);
+
+  it('finishes a build across a restart of the control plane with one device job', async () => {
+    const builderZ = await startBuilder('xavier-builder', 'gpuArch=sm_72,tensorrt=8.5.2,jetpack=5.1', {
+      EMOFLEET_TRTEXEC_DOUBLE_VERSION: '8502',
+      EMOFLEET_TRTEXEC_DOUBLE_SECONDS: '6',
+    });
+    const requested = await requestEngine({ gpuArch: 'sm_72', jetpack: '5.1', precision: 'fp32' });
+    expect(requested.status).toBe(202);
+    await eventually(
+      () => buildJobsOf(builderZ),
+      (jobs) => jobs[0]?.statusDetails.buildStage === 'BUILDING',
+      { timeoutMs: 30_000, intervalMs: 100, what: 'the builder building' },
+    );
+    await controlPlane.close();
+    controlPlane = await startControlPlane(config, () => undefined);
+
+    const job = await finished(requested.body.jobId);
+    expect(job.body.failedReason).toBeNull();
+    expect(job.body.status).toBe('completed');
+    expect((await buildJobsOf(builderZ)).map((deviceJob) => deviceJob.status)).toEqual(['SUCCEEDED']);
+    const build = await api<EngineBuildView>('GET', `/engine-builds/${requested.body.cacheKey}`);
+    expect(build.body).toMatchObject({ status: 'succeeded', builderDeviceId: builderZ });
+    expect(build.body.engine?.tensorrtVersion).toBe('8.5.2');
+  }, 120_000);
+
+  it('times out a builder that does not finish, and fails after its retries', async () => {
+    const builderW = await startBuilder('orin-builder', 'gpuArch=sm_87,tensorrt=10.3.0,jetpack=6.1', {
+      EMOFLEET_TRTEXEC_DOUBLE_VERSION: '100300',
+      EMOFLEET_TRTEXEC_DOUBLE_SECONDS: '300',
+    });
+    const requested = await requestEngine({ gpuArch: 'sm_87', jetpack: '6.1', precision: 'fp16' });
+    expect(requested.body.plan.commandLine).toContain('--memPoolSize=workspace:256');
+    const job = await finished(requested.body.jobId, 120_000);
+    expect(job.body.status).toBe('failed');
+    const timedOut = (status: string) =>
+      new RegExp(
+        `builder ${builderW} timed out: not finished within its time-out \\(.+\\); last status ${status}`,
+      );
+    expect(job.body.logs.join('\n')).toMatch(timedOut('IN_PROGRESS'));
+    expect(job.body.failedReason).toMatch(timedOut('QUEUED'));
+    // The second attempt waited behind the first on the device (one job at a time) and timed out QUEUED.
+    expect((await buildJobsOf(builderW)).map((deviceJob) => deviceJob.status)).toEqual([
+      'TIMED_OUT',
+      'TIMED_OUT',
+    ]);
+  }, 150_000);
+
+  it('fails clearly after its retries when no builder of the class is online', async () => {
+    const nobody = await requestEngine({ gpuArch: 'sm_87', jetpack: '6.0', precision: 'fp16' });
+    const nobodyJob = await finished(nobody.body.jobId);
+    expect(nobodyJob.body).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(nobodyJob.body.failedReason).toBe(
+      'no online engine builder of class sm_87 / TensorRT 8.6 / JetPack 6.0 / fp16 ' +
+        '(no registered device announces a builder of that class)',
+    );
+    expect(nobodyJob.body.logs.join('\n')).toContain('attempt 1 failed: no online engine builder');
+
+    agents.get(builderX)?.kill('SIGTERM');
+    await eventually(
+      () => api<{ online: boolean }>('GET', `/devices/${builderX}`),
+      (device) => !device.body.online,
+      { timeoutMs: 15_000, what: `${builderX} offline` },
+    );
+    const offline = await requestEngine({ gpuArch: 'sm_53', jetpack: '4.6.1', precision: 'fp32' });
+    const offlineJob = await finished(offline.body.jobId);
+    expect(offlineJob.body.failedReason).toBe(
+      `no online engine builder of class sm_53 / TensorRT 8.2 / JetPack 4.6.1 / fp32 (offline: ${builderX})`,
+    );
+    expect(await buildJobsOf(builderX)).toHaveLength(1);
+  }, 60_000);
+
+  it('refuses targets the toolchain refuses and versions that are not ready, naming the problem', async () => {
+    const int8 = await requestEngine({ gpuArch: 'sm_53', tensorrt: '8.2', precision: 'int8' });
+    expect(int8.status).toBe(422);
+    expect(JSON.stringify(int8.body)).toContain('precision: int8 needs a calibration cache');
+    const tx1OnJetpack5 = await requestEngine({ gpuArch: 'sm_53', jetpack: '5.1', precision: 'fp16' });
+    expect(tx1OnJetpack5.status).toBe(422);
+    expect(JSON.stringify(tx1OnJetpack5.body)).toContain('target: TensorRT 8.5 ships with JetPack');
+    const unknown = await api('POST', `/models/00000000-0000-4000-8000-000000000000/engines`, {
+      gpuArch: 'sm_53',
+      tensorrt: '8.2',
+      precision: 'fp16',
+    });
+    expect(unknown.status).toBe(404);
+    const notAnId = await api('POST', '/models/tiny-engines/engines', {
+      gpuArch: 'sm_53',
+      tensorrt: '8.2',
+      precision: 'fp16',
+    });
+    expect(notAnId.status).toBe(400);
+    expect(JSON.stringify(notAnId.body)).toContain('must be a model version id');
+  });
+});

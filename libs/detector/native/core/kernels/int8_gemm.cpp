@@ -1,0 +1,255 @@
+#include "int8_gemm.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "../detector_error.hpp"
+
+// The VNNI kernel is compiled with a per-function target attribute (no global -march), so the same object runs
+// on CPUs without AVX-512. GCC learned avx512vnni in version 8; GCC 7 (JetPack 4.6) builds the portable kernel
+// alone, as does every non-x86 target.
+#if defined(__x86_64__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8))
+#define EMOFLEET_INT8_VNNI 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+// NEON sdot: only in builds for dotprod CPUs (ARMv8.2+, e.g. -march=armv8.2-a+dotprod). sdot multiplies signed
+// bytes, so the uint8 activations enter as (a - 128) and 128 * (row sum of the weights) is added back: the same
+// integers as the portable kernel. A default armv8-a build (Cortex-A57: TX1, Nano) has no sdot and uses portable.
+#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+#define EMOFLEET_INT8_NEON_DOTPROD 1
+#include <arm_neon.h>
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+#endif
+
+namespace emofleet {
+namespace {
+
+void microTilePortable(const int8_t* weights, const uint8_t* strip, int depthQuads, int32_t* tile) {
+  int32_t acc[kInt8TileRows][kInt8TileColumns] = {};
+  for (int q = 0; q < depthQuads; ++q) {
+    for (int r = 0; r < kInt8TileRows; ++r) {
+      const int32_t w0 = weights[r * 4 + 0];
+      const int32_t w1 = weights[r * 4 + 1];
+      const int32_t w2 = weights[r * 4 + 2];
+      const int32_t w3 = weights[r * 4 + 3];
+      int32_t* row = acc[r];
+      for (int j = 0; j < kInt8TileColumns; ++j) {
+        const uint8_t* b = strip + j * 4;
+        row[j] += w0 * b[0] + w1 * b[1] + w2 * b[2] + w3 * b[3];
+      }
+    }
+    weights += kInt8TileRows * 4;
+    strip += kInt8TileColumns * 4;
+  }
+  std::memcpy(tile, acc, sizeof(acc));
+}
+
+#ifdef EMOFLEET_INT8_NEON_DOTPROD
+
+// 48 columns as 12 vectors of 4; three vectors (12 columns) x 8 rows = 24 int32x4 accumulators at a time.
+constexpr int kNeonColumnVectors = 3;
+
+void microTileNeonDotprod(const int8_t* weights, const uint8_t* strip, int depthQuads, int32_t* tile) {
+  int32_t rowSums[kInt8TileRows] = {};
+  for (int q = 0; q < depthQuads; ++q) {
+    for (int r = 0; r < kInt8TileRows; ++r) {
+      for (int i = 0; i < 4; ++i) rowSums[r] += weights[q * kInt8TileRows * 4 + r * 4 + i];
+    }
+  }
+  const uint8x16_t flip = vdupq_n_u8(0x80);
+  for (int chunk = 0; chunk < kInt8TileColumns / 4; chunk += kNeonColumnVectors) {
+    int32x4_t acc[kInt8TileRows][kNeonColumnVectors];
+    for (auto& row : acc) {
+      for (auto& vector : row) vector = vdupq_n_s32(0);
+    }
+    for (int q = 0; q < depthQuads; ++q) {
+      const int8x16_t low = vld1q_s8(weights + q * kInt8TileRows * 4);        // rows 0-3, 4 k values each
+      const int8x16_t high = vld1q_s8(weights + q * kInt8TileRows * 4 + 16);  // rows 4-7
+      const uint8_t* columns = strip + static_cast<size_t>(q) * kInt8TileColumns * 4 + chunk * 16;
+      for (int v = 0; v < kNeonColumnVectors; ++v) {
+        const int8x16_t b = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(columns + v * 16), flip));
+        acc[0][v] = vdotq_laneq_s32(acc[0][v], b, low, 0);
+        acc[1][v] = vdotq_laneq_s32(acc[1][v], b, low, 1);
+        acc[2][v] = vdotq_laneq_s32(acc[2][v], b, low, 2);
+        acc[3][v] = vdotq_laneq_s32(acc[3][v], b, low, 3);
+        acc[4][v] = vdotq_laneq_s32(acc[4][v], b, high, 0);
+        acc[5][v] = vdotq_laneq_s32(acc[5][v], b, high, 1);
+        acc[6][v] = vdotq_laneq_s32(acc[6][v], b, high, 2);
+        acc[7][v] = vdotq_laneq_s32(acc[7][v], b, high, 3);
+      }
+    }
+    for (int r = 0; r < kInt8TileRows; ++r) {
+      const int32x4_t correction = vdupq_n_s32(128 * rowSums[r]);
+      for (int v = 0; v < kNeonColumnVectors; ++v) {
+        vst1q_s32(tile + r * kInt8TileColumns + (chunk + v) * 4, vaddq_s32(acc[r][v], correction));
+      }
+    }
+  }
+}
+
+#endif
+
+#ifdef EMOFLEET_INT8_VNNI
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void microTileVnni(const int8_t* weights,
+                                                                          const uint8_t* strip, int depthQuads,
+                                                                          int32_t* tile) {
+  __m512i c00 = _mm512_setzero_si512(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+  __m512i c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+  __m512i c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
+  __m512i c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
+  for (int q = 0; q < depthQuads; ++q) {
+    const __m512i b0 = _mm512_loadu_si512(strip);
+    const __m512i b1 = _mm512_loadu_si512(strip + 64);
+    const __m512i b2 = _mm512_loadu_si512(strip + 128);
+    int32_t quad[kInt8TileRows];
+    std::memcpy(quad, weights, sizeof(quad));
+#define EMOFLEET_VNNI_ROW(r)                          \
+  {                                                   \
+    const __m512i a = _mm512_set1_epi32(quad[r]);     \
+    c##r##0 = _mm512_dpbusd_epi32(c##r##0, b0, a);    \
+    c##r##1 = _mm512_dpbusd_epi32(c##r##1, b1, a);    \
+    c##r##2 = _mm512_dpbusd_epi32(c##r##2, b2, a);    \
+  }
+    EMOFLEET_VNNI_ROW(0)
+    EMOFLEET_VNNI_ROW(1)
+    EMOFLEET_VNNI_ROW(2)
+    EMOFLEET_VNNI_ROW(3)
+    EMOFLEET_VNNI_ROW(4)
+    EMOFLEET_VNNI_ROW(5)
+    EMOFLEET_VNNI_ROW(6)
+    EMOFLEET_VNNI_ROW(7)
+#undef EMOFLEET_VNNI_ROW
+    weights += kInt8TileRows * 4;
+    strip += kInt8TileColumns * 4;
+  }
+#define EMOFLEET_VNNI_STORE(r)                                               \
+  _mm512_storeu_si512(tile + (r) * kInt8TileColumns + 0, c##r##0);           \
+  _mm512_storeu_si512(tile + (r) * kInt8TileColumns + 16, c##r##1);          \
+  _mm512_storeu_si512(tile + (r) * kInt8TileColumns + 32, c##r##2);
+  EMOFLEET_VNNI_STORE(0)
+  EMOFLEET_VNNI_STORE(1)
+  EMOFLEET_VNNI_STORE(2)
+  EMOFLEET_VNNI_STORE(3)
+  EMOFLEET_VNNI_STORE(4)
+  EMOFLEET_VNNI_STORE(5)
+  EMOFLEET_VNNI_STORE(6)
+  EMOFLEET_VNNI_STORE(7)
+#undef EMOFLEET_VNNI_STORE
+}
+
+bool cpuRunsAvx512Vnni() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+  const bool osSavesState = (ecx & (1u << 27)) != 0;  // OSXSAVE
+  if (!osSavesState) return false;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  const bool avx512f = (ebx & (1u << 16)) != 0;
+  const bool avx512bw = (ebx & (1u << 30)) != 0;
+  const bool avx512vnni = (ecx & (1u << 11)) != 0;
+  if (!(avx512f && avx512bw && avx512vnni)) return false;
+  unsigned xcr0Low = 0, xcr0High = 0;
+  __asm__("xgetbv" : "=a"(xcr0Low), "=d"(xcr0High) : "c"(0));
+  // SSE, AVX, opmask, ZMM0-15 upper halves, ZMM16-31: all enabled by the OS.
+  return (xcr0Low & 0xE6u) == 0xE6u;
+}
+
+#endif
+
+}  // namespace
+
+const char* int8KernelName(Int8Kernel kernel) {
+  switch (kernel) {
+    case Int8Kernel::Portable: return "portable";
+    case Int8Kernel::Avx512Vnni: return "avx512-vnni";
+    case Int8Kernel::NeonDotprod: return "neon-dotprod";
+  }
+  return "portable";
+}
+
+bool int8KernelAvailable(Int8Kernel kernel) {
+  switch (kernel) {
+    case Int8Kernel::Portable: return true;
+    case Int8Kernel::Avx512Vnni: {
+#ifdef EMOFLEET_INT8_VNNI
+      static const bool vnni = cpuRunsAvx512Vnni();
+      return vnni;
+#else
+      return false;
+#endif
+    }
+    case Int8Kernel::NeonDotprod: {
+#ifdef EMOFLEET_INT8_NEON_DOTPROD
+      static const bool dotprod = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+      return dotprod;
+#else
+      return false;
+#endif
+    }
+  }
+  return false;
+}
+
+Int8Kernel detectInt8Kernel() {
+  // EMOFLEET_INT8_KERNEL=portable forces the portable kernel (benchmarks of the VNNI gain).
+  const char* forced = std::getenv("EMOFLEET_INT8_KERNEL");
+  if (forced != nullptr && std::string(forced) == "portable") return Int8Kernel::Portable;
+  if (int8KernelAvailable(Int8Kernel::Avx512Vnni)) return Int8Kernel::Avx512Vnni;
+  if (int8KernelAvailable(Int8Kernel::NeonDotprod)) return Int8Kernel::NeonDotprod;
+  return Int8Kernel::Portable;
+}
+
+PackedInt8Weights packInt8Weights(const int8_t* rowMajor, int rows, int depth) {
+  PackedInt8Weights packed;
+  packed.rows = rows;
+  packed.depth = depth;
+  packed.paddedDepth = static_cast<int>(roundUpTo(static_cast<size_t>(depth), kInt8DepthStep));
+  packed.rowBlocks = (rows + kInt8TileRows - 1) / kInt8TileRows;
+  packed.data.assign(static_cast<size_t>(packed.rowBlocks) * static_cast<size_t>(packed.paddedDepth) * kInt8TileRows,
+                     0);
+  const int quads = packed.paddedDepth / kInt8DepthStep;
+  for (int b = 0; b < packed.rowBlocks; ++b) {
+    int8_t* block = packed.data.data() + static_cast<size_t>(b) * static_cast<size_t>(packed.paddedDepth) * kInt8TileRows;
+    for (int q = 0; q < quads; ++q) {
+      for (int r = 0; r < kInt8TileRows; ++r) {
+        const int row = b * kInt8TileRows + r;
+        if (row >= rows) continue;
+        for (int i = 0; i < kInt8DepthStep; ++i) {
+          const int k = q * kInt8DepthStep + i;
+          if (k < depth) block[(q * kInt8TileRows + r) * 4 + i] = rowMajor[static_cast<size_t>(row) * static_cast<size_t>(depth) + static_cast<size_t>(k)];
+        }
+      }
+    }
+  }
+  return packed;
+}
+
+void int8MicroTile(Int8Kernel kernel, const int8_t* weightBlock, const uint8_t* strip, int depthQuads, int32_t* tile) {
+  switch (kernel) {
+    case Int8Kernel::Portable: microTilePortable(weightBlock, strip, depthQuads, tile); return;
+    case Int8Kernel::Avx512Vnni:
+#ifdef EMOFLEET_INT8_VNNI
+      microTileVnni(weightBlock, strip, depthQuads, tile);
+      return;
+#else
+      break;
+#endif
+    case Int8Kernel::NeonDotprod:
+#ifdef EMOFLEET_INT8_NEON_DOTPROD
+      microTileNeonDotprod(weightBlock, strip, depthQuads, tile);
+      return;
+#else
+      break;
+#endif
+  }
+  throw DetectorError(ErrorCode::Unsupported,
+                      std::string("int8 kernel ") + int8KernelName(kernel) + " is not compiled into this build");
+}
+
+}  // namespace emofleet
