@@ -4,7 +4,7 @@ import * as path from 'node:path';
 
 const PROJECT_DIRECTORY = path.resolve(__dirname, '../..');
 /** What `npm start` runs: the compiled control plane. */
-export const CONTROL_PLANE_MAIN = path.join(PROJECT_DIRECTORY, 'dist/main.js');
+const CONTROL_PLANE_MAIN = path.join(PROJECT_DIRECTORY, 'dist/main.js');
 const READY_LINE = /ready: API (\S+?),/;
 const BOOT_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
@@ -65,11 +65,6 @@ export class ControlPlaneProcess {
         return typeof entry.msg === 'string' ? entry.msg : line;
       });
     return { count: problems.length, first: problems.slice(0, 3) };
-  }
-
-  /** The last lines of its log (for error reports). */
-  logTail(): string {
-    return tail(this.logFile);
   }
 
   /** SIGTERM (graceful: drains MQTT, flushes telemetry), SIGKILL if it hangs. */

@@ -59,10 +59,6 @@ export class FleetSimulator {
     return { fleet, startupMs: await Promise.race([started, fleet.failed]) };
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
   snapshot(): Promise<FleetSnapshot> {
     return this.request('snapshot');
   }

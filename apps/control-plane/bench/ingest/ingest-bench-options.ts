@@ -97,6 +97,6 @@ export function parseIngestBenchOptions(argv: readonly string[]): IngestBenchOpt
 }
 
 /** Frames each synthetic expression (one event) lasts. */
-export function framesPerExpression(options: Pick<IngestBenchOptions, 'fps' | 'eventRate'>): number {
+function framesPerExpression(options: Pick<IngestBenchOptions, 'fps' | 'eventRate'>): number {
   return Math.round(options.fps / options.eventRate);
 }

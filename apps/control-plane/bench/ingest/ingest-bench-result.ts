@@ -32,6 +32,8 @@ export interface IngestBenchResult {
   cpuPercent: { controlPlane: number; simulator: number; postgres: number; mosquitto: number };
   /** Cores busy on the whole machine during the measurement (every process, other users' too). */
   machineCoresBusy: number;
+  /** The simulator process's resident memory at the end of the window. */
+  simulatorRssBytes: number;
   /** The simulator's event-loop delay during the measurement: large values mean it could not offer the load. */
   simulatorEventLoopDelayMs: { p99: number; max: number };
   latency: {

@@ -35,7 +35,9 @@ export function formatIngestReport(result: IngestBenchResult): string {
     `CPU during the window (% of one core): control plane ${fixed(result.cpuPercent.controlPlane)}, ` +
       `simulator ${fixed(result.cpuPercent.simulator)}, postgres ${fixed(result.cpuPercent.postgres)}, ` +
       `mosquitto ${fixed(result.cpuPercent.mosquitto)}; machine ${fixed(result.machineCoresBusy, 2)} of ` +
-      `${result.machine.cores} cores busy (all processes)\nsimulator event-loop delay: p99 ` +
+      `${result.machine.cores} cores busy (all processes)\nsimulator: RSS ` +
+      `${fixed(result.simulatorRssBytes / 1048576, 0)} MiB (${fixed(result.simulatorRssBytes / 1024 / options.devices, 0)} ` +
+      'KiB per device), event-loop delay p99 ' +
       `${fixed(result.simulatorEventLoopDelayMs.p99, 0)} ms, max ${fixed(result.simulatorEventLoopDelayMs.max, 0)} ms`,
     textTable(
       [

@@ -15,18 +15,28 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
-/** CPU seconds used so far by every process whose command name is `name` (e.g. all PostgreSQL backends). */
-export function namedProcessesCpuSeconds(name: string): number {
-  let total = 0;
+/** CPU seconds used so far by each process whose command name is `name` (e.g. every PostgreSQL backend). */
+export function namedProcessesCpuSeconds(name: string): Map<number, number> {
+  const used = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name)
-        total += processCpuSeconds(Number(entry));
+        used.set(Number(entry), processCpuSeconds(Number(entry)));
     } catch {
       // The process ended while we looked.
     }
   }
+  return used;
+}
+
+/**
+ * CPU seconds the processes of `after` used since `before` (a process started in between counts whole; one that
+ * ended in between is missing, so this can only undercount).
+ */
+export function cpuSecondsBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, seconds] of after) total += Math.max(0, seconds - (before.get(pid) ?? 0));
   return total;
 }
 
