@@ -17,49 +17,11 @@ import { type RunningControlPlane, startControlPlane } from '../src/control-plan
 import { apiRequest } from './support/api-request';
 import { eventually } from './support/eventually';
 import { removeScheduledQueues } from './support/queue-cleanup';
+import { SMALL_CFG } from './support/small-model';
 import { authHeaders, createTestDatabase, testConfig, uniqueSuffix } from './support/test-environment';
 
 const NAMES = readFileSync(join(__dirname, '../../../libs/darknet/models/expressions.names'), 'utf8');
-/** A small YOLO v2 shaped network (96x96, three conv + pool stages, region head, the four expressions). */
-const CFG = `[net]
-batch=1
-subdivisions=1
-width=96
-height=96
-channels=3
-
-${[8, 16, 32]
-  .map(
-    (filters) => `[convolutional]
-batch_normalize=1
-filters=${filters}
-size=3
-stride=1
-pad=1
-activation=leaky
-
-[maxpool]
-size=2
-stride=2
-`,
-  )
-  .join('\n')}
-[convolutional]
-filters=45
-size=1
-stride=1
-pad=1
-activation=linear
-
-[region]
-anchors=1.08,1.19,3.42,4.41,6.63,11.38,9.42,5.11,16.62,10.52
-bias_match=1
-classes=4
-coords=4
-num=5
-softmax=1
-`;
-const NETWORK = parseCfg(CFG, 'small-expression.cfg');
+const NETWORK = parseCfg(SMALL_CFG, 'small-expression.cfg');
 const weights = (seed: number) => Buffer.from(serialiseWeights(NETWORK, randomWeights(NETWORK, seed)));
 
 interface JobView {
@@ -95,7 +57,7 @@ describe('the agent reconciling against the real control plane', () => {
 
   async function uploadReadyVersion(seed: number): Promise<string> {
     const form = new FormData();
-    form.append('cfg', new Blob([CFG]), 'small-expression.cfg');
+    form.append('cfg', new Blob([SMALL_CFG]), 'small-expression.cfg');
     form.append('weights', new Blob([weights(seed)]), 'small.weights');
     form.append('names', new Blob([NAMES]), 'expressions.names');
     const response = await fetch(`${controlPlane.httpUrl}/models/${model}/versions`, {
