@@ -32,6 +32,7 @@
         "native/core/kernels/reorg.cpp",
         "native/core/kernels/sgemm.cpp",
         "native/core/kernels/sgemm_peak.cpp",
+        "native/core/kernels/winograd_convolution.cpp",
         "native/binding/addon.cpp",
         "native/binding/arguments.cpp",
         "native/binding/detector_wrap.cpp",

@@ -1,6 +1,7 @@
 /**
  * Child process of the benchmark: measures one network on one engine and prints one JSON BenchRow.
- *   node --import tsx measure-engine.ts <network> <emofleet|emofleet-unfused|emofleet-detect|emofleet-int8|
+ *   node --import tsx measure-engine.ts <network> <emofleet|emofleet-im2col|emofleet-f2|emofleet-f4|
+ *     emofleet-unfused|emofleet-detect|emofleet-int8|
  *     onnxruntime|onnxruntime-int8|opencv> <seconds> <threads>
  */
 import { execFileSync } from 'node:child_process';
@@ -54,13 +55,23 @@ async function main(): Promise<void> {
   const base = { network: networkName, threads, precision: 'fp32' as const };
   let row: BenchRow;
 
-  if (engine === 'emofleet' || engine === 'emofleet-unfused' || engine === 'emofleet-detect') {
+  const winogradModes = {
+    emofleet: 'auto',
+    'emofleet-detect': 'auto',
+    'emofleet-unfused': 'off',
+    'emofleet-im2col': 'off',
+    'emofleet-f2': 'f2',
+    'emofleet-f4': 'f4',
+  } as const;
+  if (engine in winogradModes) {
     const fused = engine !== 'emofleet-unfused';
+    const winograd = winogradModes[engine as keyof typeof winogradModes];
     const detector = await createDetector({
       cfg: cfgText,
       weights: weightsBytes,
       threads,
       fuse: fused,
+      winograd,
       ...inputOption,
     });
     const activation = {
@@ -101,6 +112,7 @@ async function main(): Promise<void> {
         engine: 'emofleet',
         mode: 'forward',
         fused,
+        winograd,
         ...timing,
         rssMb: peakRssMb(),
         gflops: 0,

@@ -51,6 +51,8 @@ export interface BenchRow {
   /** int8 rows: detections of the FP32 engine on the eval images (what the agreement is measured on). */
   fp32Detections?: number;
   fused: boolean;
+  /** emofleet FP32 rows: the convolution algorithm switch ('auto': Winograd where it pays, 'off': im2col only). */
+  winograd?: 'auto' | 'off' | 'f2' | 'f4';
   threads: number;
   fps: number;
   p50Ms: number;

@@ -9,8 +9,9 @@
  *                    (default 2: other work on a shared machine otherwise decides the ranking)
  *   --threads N      inference threads (default: all cores)
  *   --networks a,b   subset of tiny,1x1,base,faceapi
- *   --engines a,b    subset of emofleet,emofleet-unfused,emofleet-detect,emofleet-int8,onnxruntime,
- *                    onnxruntime-int8,opencv
+ *   --engines a,b    subset of emofleet,emofleet-im2col,emofleet-f2,emofleet-f4,emofleet-unfused,
+ *                    emofleet-detect,emofleet-int8,onnxruntime,onnxruntime-int8,opencv
+ *                    (emofleet: Winograd per layer; -im2col: Winograd off; -f2/-f4: that tile forced everywhere)
  *   --two-stage no   skip the two-stage measurement (face-api detector alone vs with the expression net; two-stage.ts)
  * The INT8 rows of one run share one plan per network (calibrated once, int8-setup.ts) and report how close their
  * raw output stays to the FP32 engine on the eval images (SQNR, F1 of the decoded detections).
@@ -25,6 +26,9 @@ import { benchTwoStage, formatTwoStage } from './two-stage';
 
 const ENGINES = [
   'emofleet',
+  'emofleet-im2col',
+  'emofleet-f2',
+  'emofleet-f4',
   'emofleet-unfused',
   'emofleet-detect',
   'emofleet-int8',
@@ -32,6 +36,8 @@ const ENGINES = [
   'onnxruntime-int8',
   'opencv',
 ] as const;
+/** Without --engines: all but the forced-tile Winograd rows (a tuning aid). */
+const DEFAULT_ENGINES = ENGINES.filter((e) => e !== 'emofleet-f2' && e !== 'emofleet-f4');
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -83,7 +89,7 @@ function main(): void {
   const networks = option('networks', Object.keys(BENCH_NETWORKS).join(','))
     .split(',')
     .filter(isBenchNetwork);
-  const engines = option('engines', ENGINES.join(','))
+  const engines = option('engines', DEFAULT_ENGINES.join(','))
     .split(',')
     .filter((e) => (ENGINES as readonly string[]).includes(e));
   const sgemmPeak = loadNativeModule().measureSgemmPeakGflops(threads);
@@ -118,6 +124,7 @@ function main(): void {
     mode = 'forward',
     fused = true,
     precision = 'fp32',
+    winograd = 'auto',
   ): BenchRow | undefined =>
     rows.find(
       (r) =>
@@ -125,7 +132,8 @@ function main(): void {
         r.engine === engine &&
         r.mode === mode &&
         r.fused === fused &&
-        r.precision === precision,
+        r.precision === precision &&
+        (r.winograd === undefined || !fused || r.winograd === winograd),
     );
   const summaries = networks.map((network) => {
     const ours = find(network, 'emofleet');
@@ -135,6 +143,15 @@ function main(): void {
         emofleetVsOnnxruntime: ratio(ours?.fps, find(network, 'onnxruntime')?.fps),
         emofleetVsOpencv: ratio(ours?.fps, find(network, 'opencv')?.fps),
         fusedVsUnfused: ratio(ours?.fps, find(network, 'emofleet', 'forward', false)?.fps),
+        winogradVsIm2col: ratio(ours?.fps, find(network, 'emofleet', 'forward', true, 'fp32', 'off')?.fps),
+        f2VsIm2col: ratio(
+          find(network, 'emofleet', 'forward', true, 'fp32', 'f2')?.fps,
+          find(network, 'emofleet', 'forward', true, 'fp32', 'off')?.fps,
+        ),
+        f4VsIm2col: ratio(
+          find(network, 'emofleet', 'forward', true, 'fp32', 'f4')?.fps,
+          find(network, 'emofleet', 'forward', true, 'fp32', 'off')?.fps,
+        ),
         vsBase: ratio(ours?.fps, find('base', 'emofleet')?.fps),
         rssVsOnnxruntime: ratio(ours?.rssMb, find(network, 'onnxruntime')?.rssMb),
         gflopsVsSgemmPeak: ratio(ours?.gflops, sgemmPeak),
@@ -164,6 +181,7 @@ function main(): void {
     'precision',
     'mode',
     'fused',
+    'winograd',
     'FPS',
     'p50 ms',
     'p99 ms',
@@ -179,6 +197,7 @@ function main(): void {
     r.precision,
     r.mode,
     String(r.fused),
+    r.winograd ?? '-',
     fixed(r.fps),
     fixed(r.p50Ms, 1),
     fixed(r.p99Ms, 1),
@@ -198,6 +217,8 @@ function main(): void {
     process.stdout.write(
       `${network.padEnd(5)} emofleet/onnxruntime ${fixed(ratios.emofleetVsOnnxruntime)}x  ` +
         `emofleet/opencv ${fixed(ratios.emofleetVsOpencv)}x  fused/unfused ${fixed(ratios.fusedVsUnfused)}x  ` +
+        `winograd/im2col ${fixed(ratios.winogradVsIm2col)}x (f2 ${fixed(ratios.f2VsIm2col)}x, ` +
+        `f4 ${fixed(ratios.f4VsIm2col)}x)  ` +
         `vs base ${fixed(ratios.vsBase)}x  RSS vs onnxruntime ${fixed(ratios.rssVsOnnxruntime)}x  ` +
         `GFLOP/s vs SGEMM peak ${fixed(ratios.gflopsVsSgemmPeak)}  int8/fp32 ${fixed(ratios.int8VsFp32)}x  ` +
         `int8: emofleet/onnxruntime ${fixed(ratios.int8VsOnnxruntimeInt8)}x  ` +

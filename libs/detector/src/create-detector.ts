@@ -83,6 +83,7 @@ export async function createDetector(options: CreateDetectorOptions): Promise<De
       backend,
       threads,
       fuse: options.fuse ?? true,
+      winograd: options.winograd ?? 'auto',
       pipelined: options.pipelined ?? true,
       ...(options.input ? { input: options.input } : {}),
       ...(classifier

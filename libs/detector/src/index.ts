@@ -18,5 +18,6 @@ export type {
   PadToSquareInput,
   PixelFormat,
   TensorShape,
+  WinogradMode,
 } from './types';
 export * from './quantization';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { chooseBlasCoreType } from './blas-core-type';
 import { DetectorError } from './detector-error';
-import type { DetectorInfo, NetworkInput, PadToSquareInput } from './types';
+import type { DetectorInfo, NetworkInput, PadToSquareInput, WinogradMode } from './types';
 
 /** One detection as the addon returns it (the label is added in TypeScript). */
 export interface NativeDetection {
@@ -42,6 +42,7 @@ export interface NativeModule {
       backend: string;
       threads: number;
       fuse: boolean;
+      winograd: WinogradMode;
       pipelined: boolean;
       input?: NetworkInput;
       classifier?: { cfg: string; weights: Uint8Array; input: PadToSquareInput; threads?: number };

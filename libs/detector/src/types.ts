@@ -81,6 +81,13 @@ export interface CreateDetectorOptions {
   readonly threads?: number;
   /** CBR fusion and in-place routes (default true); false runs darknet-style separate passes, for benchmarks. */
   readonly fuse?: boolean;
+  /**
+   * cpu, fused runs: dense 3x3 stride-1 convolutions as Winograd convolutions. 'auto' (default) picks per
+   * layer (F(4x4,3x3) at >= 24x24 output pixels, F(2x2,3x3) for >= 512-channel low-resolution layers, im2col
+   * below 32 channels); 'off' always uses im2col + SGEMM; 'f2' / 'f4' force that tile on every layer Winograd
+   * can run (benchmarks and tests).
+   */
+  readonly winograd?: WinogradMode;
   /** Overlap preprocessing of the next frame with inference of the current one (default true). */
   readonly pipelined?: boolean;
   /** How frames become the network input (default: darknet's letterbox). */
@@ -96,6 +103,8 @@ export interface CreateDetectorOptions {
    */
   readonly int8Plan?: Int8Plan;
 }
+
+export type WinogradMode = 'auto' | 'off' | 'f2' | 'f4';
 
 export interface ClassifierOptions {
   /** darknet .cfg of a network without [region] whose last layer holds one score per class (text or path). */
@@ -146,7 +155,7 @@ export interface DetectorInfo {
   readonly activationBytes: number;
   /** What the activations would take with one buffer per layer. */
   readonly unplannedActivationBytes: number;
-  /** im2col scratch. */
+  /** im2col and Winograd scratch. */
   readonly scratchBytes: number;
   readonly flops: number;
   readonly threads: number;
@@ -159,6 +168,8 @@ export interface DetectorInfo {
   readonly int8CapableLayers: readonly number[];
   /** cpu with INT8 layers: the integer kernel, 'avx512-vnni', 'neon-dotprod' or 'portable'. */
   readonly int8Kernel?: string;
+  /** cpu: the convolutions that run as Winograd F(tile x tile, 3x3), tile 2 or 4. */
+  readonly winogradLayers: readonly { readonly layer: number; readonly tile: 2 | 4 }[];
   /** The second stage, when there is one. */
   readonly classifier?: ClassifierInfo;
 }

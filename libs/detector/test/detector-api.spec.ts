@@ -192,6 +192,15 @@ describe('errors', () => {
       'EMOFLEET_BAD_ARGUMENT',
     );
     await expectCode(
+      createDetector({
+        cfg: passthrough.cfg,
+        weights: passthrough.weights,
+        winograd: 'f3' as unknown as 'f4',
+      }),
+      'EMOFLEET_BAD_ARGUMENT',
+      /winograd must be 'auto', 'off', 'f2' or 'f4', got 'f3'/,
+    );
+    await expectCode(
       createDetector({ cfg: passthrough.cfg, weights: passthrough.weights, backend: 'tensorrt' }),
       'EMOFLEET_UNSUPPORTED',
       /TensorRT/,

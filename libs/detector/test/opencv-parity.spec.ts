@@ -16,36 +16,50 @@ import { opencvForward } from './support/opencv-oracle';
 
 const TOLERANCE = 1e-4;
 
+// winograd: the default per-layer choice (the paper networks run their mid/deep 3x3 layers as Winograd), plus
+// tiny with F(4x4,3x3) forced on every 3x3 layer (the larger rounding error) and with Winograd off.
 const networks = [
-  { cfg: join(PAPER_MODELS, 'yolov2-tiny-expression.cfg'), seed: 1 },
-  { cfg: join(PAPER_MODELS, 'yolov2-expression.cfg'), seed: 2 },
-  { cfg: join(PAPER_MODELS, 'yolov2-expression-1x1.cfg'), seed: 3 },
-  { cfg: join(FIXTURES, 'depthwise-groups.cfg'), seed: 4 },
-  { cfg: join(FIXTURES, 'passthrough.cfg'), seed: 5 },
-];
+  { cfg: join(PAPER_MODELS, 'yolov2-tiny-expression.cfg'), seed: 1, winograd: 'auto' },
+  { cfg: join(PAPER_MODELS, 'yolov2-tiny-expression.cfg'), seed: 1, winograd: 'f4' },
+  { cfg: join(PAPER_MODELS, 'yolov2-tiny-expression.cfg'), seed: 1, winograd: 'off' },
+  { cfg: join(PAPER_MODELS, 'yolov2-expression.cfg'), seed: 2, winograd: 'auto' },
+  { cfg: join(PAPER_MODELS, 'yolov2-expression-1x1.cfg'), seed: 3, winograd: 'auto' },
+  { cfg: join(FIXTURES, 'depthwise-groups.cfg'), seed: 4, winograd: 'auto' },
+  { cfg: join(FIXTURES, 'passthrough.cfg'), seed: 5, winograd: 'auto' },
+] as const;
 
-describe.each(networks)('raw output of $cfg matches OpenCV', ({ cfg, seed }) => {
-  const network = networkWithRandomWeights(cfg, seed);
-  let detector: Detector;
-  beforeAll(async () => {
-    detector = await createDetector({ cfg: network.cfg, weights: network.weights, threads: 2 });
-  });
-  afterAll(() => detector.dispose());
+describe.each(networks)(
+  'raw output of $cfg (winograd $winograd) matches OpenCV',
+  ({ cfg, seed, winograd }) => {
+    const network = networkWithRandomWeights(cfg, seed);
+    let detector: Detector;
+    beforeAll(async () => {
+      detector = await createDetector({ cfg: network.cfg, weights: network.weights, threads: 2, winograd });
+    }, 120_000);
+    afterAll(() => detector.dispose());
 
-  it('within 1e-4 relative on a random input', async () => {
-    const { channels, height, width } = detector.info.input;
-    const input = randomFloats(channels * height * width, seed + 100);
-    const ours = await detector.forwardRaw(input);
-    const [theirs] = opencvForward(network.cfg, network.weights, [channels, height, width], input);
-    expect(theirs?.shape).toEqual([
-      1,
-      detector.info.rawOutput.channels,
-      detector.info.rawOutput.height,
-      detector.info.rawOutput.width,
-    ]);
-    expect(relativeError(ours, theirs?.data ?? new Float32Array())).toBeLessThanOrEqual(TOLERANCE);
-  }, 120_000);
-});
+    it('runs Winograd where the mode says', () => {
+      const tiles = detector.info.winogradLayers.map(({ tile }) => tile);
+      if (winograd === 'off') expect(tiles).toEqual([]);
+      if (winograd === 'f4') expect(new Set(tiles)).toEqual(new Set([4]));
+      if (winograd === 'auto' && cfg.startsWith(PAPER_MODELS)) expect(tiles).toContain(4);
+    });
+
+    it('within 1e-4 relative on a random input', async () => {
+      const { channels, height, width } = detector.info.input;
+      const input = randomFloats(channels * height * width, seed + 100);
+      const ours = await detector.forwardRaw(input);
+      const [theirs] = opencvForward(network.cfg, network.weights, [channels, height, width], input);
+      expect(theirs?.shape).toEqual([
+        1,
+        detector.info.rawOutput.channels,
+        detector.info.rawOutput.height,
+        detector.info.rawOutput.width,
+      ]);
+      expect(relativeError(ours, theirs?.data ?? new Float32Array())).toBeLessThanOrEqual(TOLERANCE);
+    }, 120_000);
+  },
+);
 
 describe('decoded detections match OpenCV region output', () => {
   it.each([

@@ -31,6 +31,18 @@ Napi::Value createDetector(const Napi::CallbackInfo& info) {
     }
     request.options.engine.threads = static_cast<int>(threads);
     request.options.engine.fuse = booleanOption(options, "fuse", true);
+    const std::string winograd = stringOption(options, "winograd", "auto");
+    if (winograd == "auto") {
+      request.options.engine.winograd = WinogradMode::Auto;
+    } else if (winograd == "off") {
+      request.options.engine.winograd = WinogradMode::Off;
+    } else if (winograd == "f2") {
+      request.options.engine.winograd = WinogradMode::F2;
+    } else if (winograd == "f4") {
+      request.options.engine.winograd = WinogradMode::F4;
+    } else {
+      throw DetectorError(ErrorCode::BadArgument, "winograd must be 'auto', 'off', 'f2' or 'f4', got '" + winograd + "'");
+    }
     request.options.pipelined = booleanOption(options, "pipelined", true);
     request.options.engine.int8Layers = int8LayersOption(options);
     request.options.input = inputSpecOption(options, "input");

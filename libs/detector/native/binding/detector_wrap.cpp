@@ -132,6 +132,14 @@ Napi::Value DetectorWrap::info(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < d.int8CapableLayers.size(); ++i) int8Capable.Set(static_cast<uint32_t>(i), d.int8CapableLayers[i]);
   result.Set("int8CapableLayers", int8Capable);
   if (!d.int8Kernel.empty()) result.Set("int8Kernel", d.int8Kernel);
+  Napi::Array winogradLayers = Napi::Array::New(env, d.winogradLayers.size());
+  for (size_t i = 0; i < d.winogradLayers.size(); ++i) {
+    Napi::Object item = Napi::Object::New(env);
+    item.Set("layer", d.winogradLayers[i].first);
+    item.Set("tile", d.winogradLayers[i].second);
+    winogradLayers.Set(static_cast<uint32_t>(i), item);
+  }
+  result.Set("winogradLayers", winogradLayers);
   Napi::Object header = Napi::Object::New(env);
   header.Set("major", d.weightsHeader.major);
   header.Set("minor", d.weightsHeader.minor);

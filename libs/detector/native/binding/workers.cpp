@@ -46,10 +46,11 @@ void CreateWorker::run() {
 #endif
   }
   if (request_.withClassifier) {
-    // Its own threads, the detector's fusion; per-layer choices (e.g. INT8 layers) belong to the detector's network.
+    // Its own threads, the detector's fusion and Winograd mode; per-layer choices (e.g. INT8 layers) belong to the detector's network.
     EngineOptions classifierEngine;
     classifierEngine.threads = request_.classifier.threads;
     classifierEngine.fuse = request_.options.engine.fuse;
+    classifierEngine.winograd = request_.options.engine.winograd;
     detector->setClassifier(std::make_unique<ClassifierStage>(request_.classifier.cfgText, classifierWeights_,
                                                               classifierWeightsLength_, request_.classifier.input,
                                                               classifierEngine));

@@ -46,7 +46,6 @@ CpuEngine::CpuEngine(NetworkSpec spec, LoadedWeights weights, const EngineOption
     }
   }
   arena_.assign(plan_.arenaFloats, 0.f);
-  scratch_.assign(scratch, 0.f);
   quantized_.resize(spec_.layers.size());
   const Int8Kernel kernel = detectInt8Kernel();
   size_t int8Scratch = 0;
@@ -64,6 +63,28 @@ CpuEngine::CpuEngine(NetworkSpec spec, LoadedWeights weights, const EngineOption
     int8Scratch = std::max(int8Scratch, quantized_[index]->scratchBytes(pool_.size()));
   }
   int8Scratch_.assign(int8Scratch, 0);
+  // Winograd: kernels transformed once here; the layer's im2col weights are then dropped (it never runs them).
+  // Only in fused runs: `fuse: false` is the darknet-style reference and keeps darknet's im2col algorithm.
+  winograd_.resize(spec_.layers.size());
+  if (options_.fuse) {
+    for (size_t i = 0; i < executed_; ++i) {
+      if (quantized_[i]) continue;
+      const int tile = winogradTileFor(spec_.layers[i], options_.winograd);
+      if (tile == 0) continue;
+      winograd_[i] = std::make_unique<WinogradConvolution>(spec_.layers[i], weights_.layers[i], tile, &pool_);
+      weights_.layers[i].weights = std::vector<float>();
+      scratch = std::max(scratch, winograd_[i]->scratchFloats());
+    }
+  }
+  scratch_.assign(scratch, 0.f);
+}
+
+std::vector<std::pair<int, int>> CpuEngine::winogradLayers() const {
+  std::vector<std::pair<int, int>> layers;
+  for (size_t i = 0; i < winograd_.size(); ++i) {
+    if (winograd_[i]) layers.emplace_back(static_cast<int>(i), winograd_[i]->tile());
+  }
+  return layers;
 }
 
 std::vector<int> CpuEngine::int8LayerIndices() const {
@@ -98,6 +119,10 @@ void CpuEngine::runLayer(size_t index, const float* networkInput) {
     case LayerKind::Convolutional:
       if (quantized_[index]) {
         quantized_[index]->run(input, output, int8Scratch_.data(), pool_);
+        return;
+      }
+      if (winograd_[index]) {
+        winograd_[index]->run(input, output, scratch_.data(), pool_);
         return;
       }
       runConvolution(layer, weights_.layers[index], input, output, scratch_.data(), pool_, options_.fuse);

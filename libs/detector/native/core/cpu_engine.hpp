@@ -2,11 +2,13 @@
 #pragma once
 
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "activation_plan.hpp"
 #include "inference_backend.hpp"
 #include "kernels/quantized_convolution.hpp"
+#include "kernels/winograd_convolution.hpp"
 #include "network_spec.hpp"
 #include "thread_pool.hpp"
 #include "weights_loader.hpp"
@@ -17,6 +19,7 @@ struct EngineOptions {
   int threads = 0;    // 0: all hardware threads
   bool fuse = true;   // CBR fusion + routes written in place; false: darknet-style separate passes and copies
   std::vector<Int8LayerChoice> int8Layers{};  // convolutions the quantisation plan runs in INT8 (empty: all FP32)
+  WinogradMode winograd = WinogradMode::Auto;  // 3x3 stride-1 convolutions as Winograd (fused runs only)
 };
 
 class CpuEngine : public InferenceBackend {
@@ -42,6 +45,8 @@ class CpuEngine : public InferenceBackend {
   /** Indices of the layers that run in INT8, and the INT8 kernel they use ("" when none does). */
   std::vector<int> int8LayerIndices() const;
   const char* int8KernelName() const;
+  /** Layers that run as Winograd convolutions and their output tile (2 or 4), in layer order. */
+  std::vector<std::pair<int, int>> winogradLayers() const;
 
  private:
   const float* layerOutput(size_t layer) const;
@@ -58,6 +63,7 @@ class CpuEngine : public InferenceBackend {
   std::vector<float> scratch_;
   std::vector<std::unique_ptr<QuantizedConvolution>> quantized_;  // per layer; null where FP32
   std::vector<uint8_t> int8Scratch_;
+  std::vector<std::unique_ptr<WinogradConvolution>> winograd_;  // per layer; null where im2col / direct
   ThreadPool pool_;
 };
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "classifier_stage.hpp"
@@ -68,6 +69,7 @@ struct DetectorInfo {
   std::vector<int> int8Layers;  // cpu backend: layers the quantisation plan runs in INT8
   std::vector<int> int8CapableLayers;  // cpu backend: layers that could (dense convolutions)
   std::string int8Kernel;       // "avx512-vnni" | "portable"; empty when no layer is INT8
+  std::vector<std::pair<int, int>> winogradLayers;  // cpu backend: (layer, output tile 2 or 4) run as Winograd
   WeightsHeader weightsHeader;
   InputFit inputFit;
 };

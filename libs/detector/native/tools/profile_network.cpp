@@ -1,12 +1,13 @@
 // Times a darknet cfg on seeded random weights with the CPU engine, per layer and end to end, and measures
 // this machine's single-precision GEMM peak for comparison. Used to tune the compute core.
-//   profile_network <cfg> [threads] [fuse 0|1] [iterations]
+//   profile_network <cfg> [threads] [fuse 0|1] [iterations] [winograd auto|off|f2|f4]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string>
 #include <vector>
 
 #include "../core/cpu_engine.hpp"
@@ -26,7 +27,7 @@ double secondsSince(Clock::time_point start) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: profile_network <cfg> [threads] [fuse 0|1] [iterations]\n");
+    std::fprintf(stderr, "usage: profile_network <cfg> [threads] [fuse 0|1] [iterations] [winograd auto|off|f2|f4]\n");
     return 2;
   }
   std::ifstream file(argv[1]);
@@ -35,9 +36,14 @@ int main(int argc, char** argv) {
   const int threads = argc > 2 ? std::atoi(argv[2]) : 0;
   const bool fuse = argc > 3 ? std::atoi(argv[3]) != 0 : true;
   const int iterations = argc > 4 ? std::atoi(argv[4]) : 10;
+  const std::string mode = argc > 5 ? argv[5] : "auto";
+  const WinogradMode winograd = mode == "off" ? WinogradMode::Off
+                                : mode == "f2" ? WinogradMode::F2
+                                : mode == "f4" ? WinogradMode::F4
+                                               : WinogradMode::Auto;
   const NetworkSpec spec = parseNetworkCfg(text.str());
   const std::vector<uint8_t> weights = emofleet_test::randomWeights(spec, 1);
-  CpuEngine engine(spec, loadWeights(spec, weights.data(), weights.size()), EngineOptions{threads, fuse});
+  CpuEngine engine(spec, loadWeights(spec, weights.data(), weights.size()), EngineOptions{threads, fuse, {}, winograd});
   const std::vector<float> input = emofleet_test::randomTensor(spec.input.elements(), 2, 0.f, 1.f);
   engine.infer(input.data());
   std::vector<double> times;
@@ -50,8 +56,8 @@ int main(int argc, char** argv) {
   double flops = 0;
   for (const LayerSpec& layer : spec.layers) flops += layer.flops();
   const double median = times[times.size() / 2];
-  std::printf("%s threads=%d fuse=%d median %.2f ms (%.1f FPS), %.1f GFLOP/s, activations %.1f MB (unplanned %.1f MB)\n",
-              argv[1], engine.threads(), fuse, median * 1e3, 1 / median, flops / median / 1e9,
+  std::printf("%s threads=%d fuse=%d winograd=%s median %.2f ms (%.1f FPS), %.1f GFLOP/s, activations %.1f MB (unplanned %.1f MB)\n",
+              argv[1], engine.threads(), fuse, mode.c_str(), median * 1e3, 1 / median, flops / median / 1e9,
               engine.activationBytes() / 1e6, engine.unplannedActivationBytes() / 1e6);
   std::printf("sgemm peak (%d threads, 512x1024x1024 per thread): %.1f GFLOP/s\n", engine.threads(),
               measureSgemmPeakGflops(engine.threads()));
