@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { openDatabase } from '../../src/database/database-connection';
 import { testServices } from '../../test/support/test-environment';
-import { BenchDatabase, FILL_HISTORY_DAYS } from './bench-database';
+import { BenchDatabase, FILL_HISTORY_DAYS } from '../support/bench-database';
 import { deliveryProblems } from './ingest-bench-result';
 
 jest.setTimeout(60_000);

@@ -1,6 +1,6 @@
-import { type StoredEventSpan } from './bench-database';
-import { type ControlPlaneApi, type QueryParameters } from './control-plane-api';
-import { summariseLatencies, type LatencySummary } from './latency-summary';
+import { type StoredEventSpan } from '../support/bench-database';
+import { type ControlPlaneApi, type QueryParameters } from '../support/control-plane-api';
+import { summariseLatencies, type LatencySummary } from '../support/latency-summary';
 
 /** What query parameters are drawn from. */
 export interface QueryUniverse {

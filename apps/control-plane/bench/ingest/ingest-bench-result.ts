@@ -1,7 +1,7 @@
-import { type EventStorageCheck, type TelemetryStorageCheck } from './bench-database';
+import { type EventStorageCheck, type TelemetryStorageCheck } from '../support/bench-database';
 import { type QueryBenchmarkResult } from './event-query-benchmark';
 import { type IngestBenchOptions } from './ingest-bench-options';
-import { type LatencySummary } from './latency-summary';
+import { type LatencySummary } from '../support/latency-summary';
 
 export interface IngestRate {
   /** Per second, what the options ask for (devices × 1 Hz, devices × event rate). */

@@ -1,8 +1,8 @@
-import { FILL_HISTORY_DAYS } from './bench-database';
+import { FILL_HISTORY_DAYS } from '../support/bench-database';
 import { type QueryBenchmarkResult } from './event-query-benchmark';
 import { type IngestBenchResult, type IngestRate } from './ingest-bench-result';
-import { type LatencySummary } from './latency-summary';
-import { fixed, textTable } from './text-table';
+import { type LatencySummary } from '../support/latency-summary';
+import { fixed, textTable } from '../support/text-table';
 
 const count = (value: number): string => value.toLocaleString('en-US');
 

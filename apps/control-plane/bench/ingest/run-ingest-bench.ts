@@ -13,13 +13,13 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SYNTHETIC_LABELS } from '@emofleet/agent';
 import { TopicScheme } from '@emofleet/protocol';
-import { BenchDatabase } from './bench-database';
-import { CleanupStack } from './cleanup-stack';
-import { ControlPlaneApi } from './control-plane-api';
-import { buildOlderThanSources, ControlPlaneProcess } from './control-plane-process';
+import { BenchDatabase } from '../support/bench-database';
+import { CleanupStack } from '../support/cleanup-stack';
+import { ControlPlaneApi } from '../support/control-plane-api';
+import { buildOlderThanSources, ControlPlaneProcess } from '../support/control-plane-process';
 import { benchmarkEventQueries, type QueryUniverse } from './event-query-benchmark';
-import { type FleetSnapshot } from './fleet-simulator-messages';
-import { FleetSimulator } from './fleet-simulator';
+import { type FleetSnapshot } from '../support/fleet-simulator-messages';
+import { FleetSimulator } from '../support/fleet-simulator';
 import {
   INGEST_BENCH_USAGE,
   IngestBenchUsageError,
@@ -28,16 +28,21 @@ import {
 } from './ingest-bench-options';
 import { deliveryProblems, type IngestBenchResult } from './ingest-bench-result';
 import { formatIngestReport } from './ingest-report';
-import { summariseLatencies } from './latency-summary';
+import { summariseLatencies } from '../support/latency-summary';
 import {
   cpuSecondsBetween,
   machineCpuTicks,
   namedProcessesCpuSeconds,
   processCpuSeconds,
-} from './process-cpu';
-import { QueryableLatencySampler } from './queryable-latency-sampler';
-import { clearRetainedMessages, deleteQueueKeys } from './shared-services-cleanup';
-import { FLEET_ID_PREFIX, FLEET_SITES, LATENCY_SAMPLE_SELECTOR, simulatedFleet } from './simulated-fleet';
+} from '../support/process-cpu';
+import { QueryableLatencySampler } from '../support/queryable-latency-sampler';
+import { clearRetainedMessages, deleteQueueKeys } from '../support/shared-services-cleanup';
+import {
+  FLEET_ID_PREFIX,
+  FLEET_SITES,
+  LATENCY_SAMPLE_SELECTOR,
+  simulatedFleet,
+} from '../support/simulated-fleet';
 
 /** The machine's services (the same ones the tests use); override with BENCH_* variables. */
 const SERVICES = {

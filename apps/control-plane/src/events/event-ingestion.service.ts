@@ -1,35 +1,35 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type EventBatchMessage } from '@emofleet/protocol';
-import { ConcurrencyLimit } from './concurrency-limit';
 import { EventAckPublisher } from './event-ack.publisher';
+import { EventBatchWriter } from './event-batch-writer';
 import { EventIngestCounters } from './event-ingest-counters';
 import { EventsRepository } from './events.repository';
 import { StoredEventsSignal } from './stored-events-signal';
 
-const STORE_CONCURRENCY = 4;
-
-interface AckRun {
-  /** Set when another batch committed while this run was computing: compute once more. */
-  again: boolean;
+interface PendingAck {
   /** Publish even when the frontier did not move (the device re-sent what we hold: it may lack our ack). */
   republish: boolean;
-  done: Promise<void>;
+  waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
 }
 
+/** At most this many devices' frontiers in one statement. */
+const MAX_FRONTIERS_PER_ROUND = 1000;
+
 /**
- * Stores event batches exactly once per `(device, seq)` and acknowledges them: after the insert commits, the
- * device's contiguous frontier is recomputed from the stored rows and published (retained) when it grew.
- * Frontier computations of one device never overlap in this process; batches arriving meanwhile are coalesced
- * into one more computation.
+ * Stores event batches exactly once per `(device, seq)` and acknowledges them. Storing goes through the
+ * `EventBatchWriter` (many devices' batches in one statement and one commit). After the commit, the devices'
+ * contiguous frontiers are recomputed from the stored rows, in rounds of one statement for every device waiting,
+ * and the ones that grew are published (retained). Rounds never overlap, so frontier computations of one device
+ * never overlap in this process; a device whose batch arrives during a round is computed again in the next.
  */
 @Injectable()
 export class EventIngestionService {
   private readonly logger = new Logger(EventIngestionService.name);
-  private readonly ackRuns = new Map<string, AckRun>();
-  /** Batch transactions at once: fewer than the database pool's connections, so acks always get one. */
-  private readonly stores = new ConcurrencyLimit(STORE_CONCURRENCY);
+  private pendingAcks = new Map<string, PendingAck>();
+  private ackRoundsRunning = false;
 
   constructor(
+    private readonly writer: EventBatchWriter,
     private readonly repository: EventsRepository,
     private readonly acks: EventAckPublisher,
     private readonly counters: EventIngestCounters,
@@ -41,7 +41,7 @@ export class EventIngestionService {
     const lost = batch.lost ?? [];
     let stored;
     try {
-      stored = await this.stores.run(() => this.repository.storeBatch(batch.deviceId, batch.events, lost));
+      stored = await this.writer.store({ deviceId: batch.deviceId, events: batch.events, lost });
     } catch (error) {
       this.counters.batchesFailed++;
       throw error;
@@ -64,30 +64,52 @@ export class EventIngestionService {
   }
 
   private acknowledge(deviceId: string, republish: boolean): Promise<void> {
-    const running = this.ackRuns.get(deviceId);
-    if (running) {
-      running.again = true;
-      running.republish ||= republish;
-      return running.done;
+    return new Promise<void>((resolve, reject) => {
+      const pending = this.pendingAcks.get(deviceId);
+      if (pending) {
+        pending.republish ||= republish;
+        pending.waiters.push({ resolve, reject });
+      } else this.pendingAcks.set(deviceId, { republish, waiters: [{ resolve, reject }] });
+      if (this.ackRoundsRunning) return;
+      this.ackRoundsRunning = true;
+      void this.runAckRounds();
+    });
+  }
+
+  /** Never rejects (every round settles its waiters); ends in the same step as it sees nothing pending. */
+  private async runAckRounds(): Promise<void> {
+    try {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.pendingAcks.size > 0) await this.ackRound();
+    } finally {
+      this.ackRoundsRunning = false;
     }
-    const run: AckRun = { again: true, republish, done: Promise.resolve() };
-    run.done = (async () => {
-      try {
-        while (run.again) {
-          run.again = false;
-          const republishNow = run.republish;
-          run.republish = false;
-          const frontier = await this.repository.advanceFrontier(deviceId);
-          if (frontier.advanced || (republishNow && frontier.highestContiguousSeq > 0)) {
-            await this.acks.publish(deviceId, frontier.highestContiguousSeq);
+  }
+
+  /** One statement for every device waiting (at most `MAX_FRONTIERS_PER_ROUND`), then their acks. */
+  private async ackRound(): Promise<void> {
+    const round = [...this.pendingAcks].slice(0, MAX_FRONTIERS_PER_ROUND);
+    for (const [deviceId] of round) this.pendingAcks.delete(deviceId);
+    let frontiers;
+    try {
+      frontiers = await this.repository.advanceFrontiers(round.map(([deviceId]) => deviceId));
+    } catch (error) {
+      for (const [, pending] of round) for (const waiter of pending.waiters) waiter.reject(error);
+      return;
+    }
+    await Promise.all(
+      frontiers.map(async (frontier, index) => {
+        const pending = round[index]?.[1];
+        try {
+          if (frontier.advanced || (pending?.republish && frontier.highestContiguousSeq > 0)) {
+            await this.acks.publish(frontier.deviceId, frontier.highestContiguousSeq);
             this.counters.acksPublished++;
           }
+          for (const waiter of pending?.waiters ?? []) waiter.resolve();
+        } catch (error) {
+          for (const waiter of pending?.waiters ?? []) waiter.reject(error);
         }
-      } finally {
-        this.ackRuns.delete(deviceId);
-      }
-    })();
-    this.ackRuns.set(deviceId, run);
-    return run.done;
+      }),
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EventAckPublisher } from './event-ack.publisher';
 import { EventBatchListener } from './event-batch.listener';
+import { EventBatchWriter } from './event-batch-writer';
 import { EventIngestCounters } from './event-ingest-counters';
 import { EventIngestionService } from './event-ingestion.service';
 import { EventsController } from './events.controller';
@@ -20,6 +21,7 @@ import { StoredEventsSignal } from './stored-events-signal';
     EventsQueryRepository,
     EventAckPublisher,
     EventIngestCounters,
+    EventBatchWriter,
     EventIngestionService,
     EventBatchListener,
     EventsService,

@@ -5,12 +5,27 @@ import { DatabaseAdapter } from '../database/database.adapter';
 import { type Database } from '../database/database-connection';
 import { emotionEvents, eventAcks, eventSequenceLosses } from '../database/schema';
 
+/** One device's batch to store. */
+export interface BatchToStore {
+  deviceId: string;
+  events: readonly EmotionEvent[];
+  lost: readonly LostSequenceRange[];
+}
+
 /** What storing one batch changed. */
 export interface StoredBatch {
   /** Events new to the database (the rest were already stored: redelivery). */
   inserted: number;
   /** Lost ranges not declared before. */
   newLossRanges: number;
+}
+
+/** One device's frontier after `advanceFrontiers`. */
+export interface AdvancedFrontier {
+  deviceId: string;
+  highestContiguousSeq: number;
+  /** Whether this call raised it. */
+  advanced: boolean;
 }
 
 export interface SequenceRange {
@@ -36,26 +51,50 @@ const rowsOf = <T>(result: unknown): T[] => (result as Rows<T>).rows;
 export class EventsRepository {
   constructor(private readonly database: DatabaseAdapter) {}
 
-  /**
-   * Stores a batch atomically: events with `ON CONFLICT (device_id, seq) DO NOTHING` (one multi-row insert),
-   * declared losses likewise, so a redelivered batch changes nothing. A batch without declared losses (nearly
-   * all of them) is that one statement, atomic by itself; with losses, both inserts run in one transaction.
-   */
+  /** Stores one batch atomically (`storeBatches` with one batch): a redelivered batch changes nothing. */
   async storeBatch(
     deviceId: string,
     events: readonly EmotionEvent[],
     lost: readonly LostSequenceRange[],
   ): Promise<StoredBatch> {
-    if (lost.length === 0)
-      return { inserted: await insertEvents(this.database.db, deviceId, events), newLossRanges: 0 };
+    const [stored] = await this.storeBatches([{ deviceId, events, lost }]);
+    return stored ?? { inserted: 0, newLossRanges: 0 };
+  }
+
+  /**
+   * Stores the batches of many devices at once: all their events in one multi-row insert (`ON CONFLICT
+   * (device_id, seq) DO NOTHING`, one array parameter per column), their declared losses likewise; atomic (one
+   * statement, or one transaction when losses are declared). Answers per batch, in order, what it changed; an
+   * event present in two batches counts for the first. When the statement fails, nothing of any batch is stored.
+   */
+  async storeBatches(batches: readonly BatchToStore[]): Promise<StoredBatch[]> {
+    const rows = batches.flatMap((batch) =>
+      batch.events.map((event) => ({ deviceId: batch.deviceId, event })),
+    );
+    const losses = batches.flatMap((batch) =>
+      batch.lost.map((range) => ({ deviceId: batch.deviceId, range })),
+    );
+    const insertEvents = (executor: Pick<Database, 'execute'>) => insertEventRows(executor, rows);
+    if (losses.length === 0) {
+      const inserted = await insertEvents(this.database.db);
+      return creditBatches(batches, inserted, new Set());
+    }
     return this.database.db.transaction(async (tx) => {
-      const inserted = await insertEvents(tx, deviceId, events);
-      const rows = await tx
-        .insert(eventSequenceLosses)
-        .values(lost.map((range) => ({ deviceId, fromSeq: range.fromSeq, toSeq: range.toSeq })))
-        .onConflictDoNothing()
-        .returning({ fromSeq: eventSequenceLosses.fromSeq });
-      return { inserted, newLossRanges: rows.length };
+      const inserted = await insertEvents(tx);
+      const declared = rowsOf<{ device_id: string; from_seq: string; to_seq: string }>(
+        await tx.execute(sql`
+          insert into ${eventSequenceLosses} (device_id, from_seq, to_seq)
+          select * from unnest(${sql.param(losses.map((loss) => loss.deviceId))}::text[],
+            ${sql.param(losses.map((loss) => loss.range.fromSeq))}::int8[],
+            ${sql.param(losses.map((loss) => loss.range.toSeq))}::int8[])
+          on conflict do nothing
+          returning device_id, from_seq::int8 as from_seq, to_seq::int8 as to_seq`),
+      );
+      return creditBatches(
+        batches,
+        inserted,
+        new Set(declared.map((row) => lossKey(row.device_id, Number(row.from_seq), Number(row.to_seq)))),
+      );
     });
   }
 
@@ -74,21 +113,68 @@ export class EventsRepository {
    * and whether this call raised it.
    */
   async advanceFrontier(deviceId: string): Promise<{ highestContiguousSeq: number; advanced: boolean }> {
-    const current = await this.acknowledgedSeq(deviceId);
-    const reachable = await this.reachableFrom(deviceId, current);
-    if (reachable <= current) return { highestContiguousSeq: current, advanced: false };
-    const raised = await this.database.db
-      .insert(eventAcks)
-      .values({ deviceId, highestContiguousSeq: reachable })
-      .onConflictDoUpdate({
-        target: eventAcks.deviceId,
-        set: { highestContiguousSeq: reachable, updatedAt: sql`now()` },
-        setWhere: sql`${eventAcks.highestContiguousSeq} < ${reachable}`,
-      })
-      .returning({ seq: eventAcks.highestContiguousSeq });
-    if (raised.length > 0) return { highestContiguousSeq: reachable, advanced: true };
-    // Another replica got further meanwhile.
-    return { highestContiguousSeq: await this.acknowledgedSeq(deviceId), advanced: false };
+    const [frontier] = await this.advanceFrontiers([deviceId]);
+    return frontier ?? { highestContiguousSeq: 0, advanced: false };
+  }
+
+  /**
+   * `advanceFrontier` for many devices in one statement (one round trip and one commit for a whole flush):
+   * each device's frontier read, its reachable seq computed and the raised ones written, all from one snapshot.
+   * Answers in the order of `deviceIds` (which must not repeat).
+   */
+  async advanceFrontiers(deviceIds: readonly string[]): Promise<AdvancedFrontier[]> {
+    if (deviceIds.length === 0) return [];
+    const rows = rowsOf<{ device_id: string; frontier: string; reachable: string; raised: string | null }>(
+      await this.database.db.execute(sql`
+        with targets as (
+          select t.device_id, coalesce(a.highest_contiguous_seq, 0)::int8 as frontier
+          from unnest(${sql.param(deviceIds)}::text[]) as t(device_id)
+            left join ${eventAcks} a on a.device_id = t.device_id
+        ), covered as (
+          select t.device_id, t.frontier, e.from_seq, e.to_seq from targets t
+            cross join lateral (
+              select seq as from_seq, seq as to_seq from ${emotionEvents}
+                where device_id = t.device_id and seq > t.frontier
+              union all
+              select from_seq, to_seq from ${eventSequenceLosses}
+                where device_id = t.device_id and to_seq > t.frontier) e
+        ), ordered as (
+          select device_id, frontier, from_seq, to_seq, greatest(coalesce(max(to_seq) over (
+            partition by device_id order by from_seq, to_seq rows between unbounded preceding and 1 preceding),
+            frontier), frontier) as reached
+          from covered
+        ), reach as (
+          select t.device_id, t.frontier,
+            coalesce(g.first_gap - 1, greatest(t.frontier, g.highest), t.frontier) as reachable
+          from targets t left join (
+            select device_id, min(reached + 1) filter (where from_seq > reached + 1) as first_gap,
+              max(to_seq) as highest
+            from ordered group by device_id) g on g.device_id = t.device_id
+        ), raised as (
+          insert into ${eventAcks} (device_id, highest_contiguous_seq)
+          select device_id, reachable from reach where reachable > frontier
+          on conflict (device_id) do update
+            set highest_contiguous_seq = excluded.highest_contiguous_seq, updated_at = now()
+            where ${eventAcks}.highest_contiguous_seq < excluded.highest_contiguous_seq
+          returning device_id, highest_contiguous_seq
+        )
+        select r.device_id, r.frontier::int8 as frontier, r.reachable::int8 as reachable,
+          x.highest_contiguous_seq::int8 as raised
+        from reach r left join raised x on x.device_id = r.device_id`),
+    );
+    const byDevice = new Map(rows.map((row) => [row.device_id, row]));
+    return Promise.all(
+      deviceIds.map(async (deviceId): Promise<AdvancedFrontier> => {
+        const row = byDevice.get(deviceId);
+        if (row === undefined) throw new Error(`frontier query answered nothing for device ${deviceId}`);
+        if (row.raised !== null)
+          return { deviceId, highestContiguousSeq: Number(row.raised), advanced: true };
+        // Another replica got further meanwhile: read where it got.
+        if (Number(row.reachable) > Number(row.frontier))
+          return { deviceId, highestContiguousSeq: await this.acknowledgedSeq(deviceId), advanced: false };
+        return { deviceId, highestContiguousSeq: Number(row.frontier), advanced: false };
+      }),
+    );
   }
 
   async continuity(deviceId: string, missingLimit: number): Promise<SequenceContinuity> {
@@ -124,25 +210,6 @@ export class EventsRepository {
     );
     return rows.map((row) => ({ fromSeq: Number(row.from_seq), toSeq: Number(row.to_seq) }));
   }
-
-  /**
-   * The highest seq reachable from `frontier` without a gap: just below the first gap, else the highest covered
-   * seq. One statement, so both parts see the same snapshot (a batch committing in between cannot make the
-   * answer jump over a gap it did not fill).
-   */
-  private async reachableFrom(deviceId: string, frontier: number): Promise<number> {
-    const [row] = rowsOf<{ first_gap: string | null; highest: string | null }>(
-      await this.database.db.execute(sql`
-        ${coverageAbove(deviceId, frontier)}
-        select
-          (select min(greatest(reached, ${frontier}::int8) + 1) from ordered
-            where from_seq > greatest(reached, ${frontier}::int8) + 1)::int8 as first_gap,
-          (select max(to_seq) from ordered)::int8 as highest`),
-    );
-    const firstGap = row?.first_gap;
-    if (firstGap !== null && firstGap !== undefined) return Number(firstGap) - 1;
-    return Math.max(frontier, Number(row?.highest ?? 0));
-  }
 }
 
 /**
@@ -166,32 +233,83 @@ function coverageAbove(deviceId: string, frontier: number) {
     )`;
 }
 
-/** Inserts the events not stored yet; returns how many were new. */
-async function insertEvents(
-  executor: Pick<Database, 'insert'>,
+/** The columns of one `emotion_events` row as array parameters carry them, with their SQL array types. */
+const EVENT_COLUMNS = [
+  ['device_id', 'text'],
+  ['seq', 'int8'],
+  ['label', 'text'],
+  ['score', 'float8'],
+  ['box', 'jsonb'],
+  ['started_at', 'timestamptz'],
+  ['duration_ms', 'int8'],
+  ['frame_index', 'int8'],
+  ['model_id', 'text'],
+  ['track_id', 'int8'],
+] as const;
+
+type EventColumn = (typeof EVENT_COLUMNS)[number][0];
+
+function eventColumnValues(
   deviceId: string,
-  events: readonly EmotionEvent[],
-): Promise<number> {
-  if (events.length === 0) return 0;
-  const rows = await executor
-    .insert(emotionEvents)
-    .values(
-      events.map((event) => ({
-        deviceId,
-        seq: event.seq,
-        label: event.label,
-        score: event.score,
-        box: { x: event.box.x, y: event.box.y, width: event.box.width, height: event.box.height },
-        startedAt: new Date(event.startedAt),
-        durationMs: event.durationMs,
-        frameIndex: event.frameIndex,
-        modelId: event.modelId,
-        trackId: event.trackId ?? null,
-      })),
-    )
-    .onConflictDoNothing({ target: [emotionEvents.deviceId, emotionEvents.seq] })
-    .returning({ id: emotionEvents.id });
-  return rows.length;
+  event: EmotionEvent,
+): Record<EventColumn, string | number | null> {
+  return {
+    device_id: deviceId,
+    seq: event.seq,
+    label: event.label,
+    score: event.score,
+    box: JSON.stringify({ x: event.box.x, y: event.box.y, width: event.box.width, height: event.box.height }),
+    started_at: new Date(event.startedAt).toISOString(),
+    duration_ms: event.durationMs,
+    frame_index: event.frameIndex,
+    model_id: event.modelId,
+    track_id: event.trackId ?? null,
+  };
+}
+
+/**
+ * Inserts the events not stored yet in one statement (one array parameter per column, so building it costs the
+ * same for one row or thousands); returns the `(device, seq)` keys that were new.
+ */
+async function insertEventRows(
+  executor: Pick<Database, 'execute'>,
+  rows: readonly { deviceId: string; event: EmotionEvent }[],
+): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const values = rows.map(({ deviceId, event }) => eventColumnValues(deviceId, event));
+  const inserted = rowsOf<{ device_id: string; seq: string }>(
+    await executor.execute(sql`
+      insert into ${emotionEvents} (${sql.raw(EVENT_COLUMNS.map(([column]) => column).join(', '))})
+      select * from unnest(${sql.join(
+        EVENT_COLUMNS.map(
+          ([column, type]) => sql`${sql.param(values.map((row) => row[column]))}::${sql.raw(type)}[]`,
+        ),
+        sql`, `,
+      )})
+      on conflict (device_id, seq) do nothing
+      returning device_id, seq::int8 as seq`),
+  );
+  return new Set(inserted.map((row) => eventKey(row.device_id, Number(row.seq))));
+}
+
+const eventKey = (deviceId: string, seq: number) => `${deviceId}\u0000${seq}`;
+const lossKey = (deviceId: string, fromSeq: number, toSeq: number) => `${deviceId}\u0000${fromSeq}-${toSeq}`;
+
+/** Splits what one flush inserted over its batches: each new key counts once, for the first batch holding it. */
+function creditBatches(
+  batches: readonly BatchToStore[],
+  insertedEvents: Set<string>,
+  newLosses: Set<string>,
+): StoredBatch[] {
+  return batches.map((batch) => {
+    let inserted = 0;
+    for (const event of batch.events)
+      if (insertedEvents.delete(eventKey(batch.deviceId, event.seq))) inserted++;
+    let newLossRanges = 0;
+    for (const range of batch.lost)
+      if (newLosses.delete(lossKey(batch.deviceId, range.fromSeq, range.toSeq))) newLossRanges++;
+    return { inserted, newLossRanges };
+  });
 }
 
 function countCovered(ranges: readonly SequenceRange[]): number {

@@ -3,6 +3,12 @@
 export interface FleetSimulatorSettings {
   count: number;
   idPrefix: string;
+  /** Devices are `<idPrefix>-<firstNumber>` … `-<firstNumber + count - 1>` (default from 1). */
+  firstNumber?: number;
+  /** The control plane's manifest signing key, for devices that install rolled-out models (null: unchecked). */
+  manifestPublicKey?: string | null;
+  /** Delay between starting two agents (the simulator's default: 5 ms). */
+  staggerMs?: number;
   secret: string;
   mqttUrl: string;
   topicPrefix: string;

@@ -41,8 +41,10 @@ export class FleetSimulator {
   }
 
   /** Forks the fleet process and resolves when every agent has been started (not necessarily connected). */
+  /** `onForked` gets the process as soon as it exists (so a caller can end it even if starting never finishes). */
   static async start(
     settings: FleetSimulatorSettings,
+    onForked: (fleet: FleetSimulator) => void = () => undefined,
   ): Promise<{ fleet: FleetSimulator; startupMs: number }> {
     const child = fork(CHILD_ENTRY, [], {
       cwd: PROJECT_DIRECTORY,
@@ -50,6 +52,7 @@ export class FleetSimulator {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const fleet = new FleetSimulator(child);
+    onForked(fleet);
     const started = new Promise<number>((resolve) =>
       child.on('message', (reply: SimulatorReply) => {
         if (reply.type === 'started') resolve(reply.startupMs);

@@ -3,8 +3,15 @@ import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } fr
 import * as path from 'node:path';
 
 const PROJECT_DIRECTORY = path.resolve(__dirname, '../..');
-/** What `npm start` runs: the compiled control plane. */
-const CONTROL_PLANE_MAIN = path.join(PROJECT_DIRECTORY, 'dist/main.js');
+/**
+ * What `npm start` runs: the compiled control plane. `BENCH_CONTROL_PLANE_DIST` (a directory beside `dist`, e.g. a
+ * copy of an older build) compares two builds in the same conditions.
+ */
+const CONTROL_PLANE_MAIN = path.join(
+  PROJECT_DIRECTORY,
+  process.env.BENCH_CONTROL_PLANE_DIST ?? 'dist',
+  'main.js',
+);
 const READY_LINE = /ready: API (\S+?),/;
 const BOOT_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
@@ -20,10 +27,15 @@ export class ControlPlaneProcess {
     private readonly logFile: string,
   ) {}
 
-  static async start(environment: Record<string, string>, logFile: string): Promise<ControlPlaneProcess> {
+  /** `nodeArguments` go before the script (e.g. `--cpu-prof`). */
+  static async start(
+    environment: Record<string, string>,
+    logFile: string,
+    nodeArguments: readonly string[] = [],
+  ): Promise<ControlPlaneProcess> {
     if (!existsSync(CONTROL_PLANE_MAIN))
       throw new Error(`${CONTROL_PLANE_MAIN} is missing: run \`npx nx run control-plane:build\` first`);
-    const child = spawn(process.execPath, [CONTROL_PLANE_MAIN], {
+    const child = spawn(process.execPath, [...nodeArguments, CONTROL_PLANE_MAIN], {
       env: { ...process.env, ...environment },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -65,6 +77,16 @@ export class ControlPlaneProcess {
         return typeof entry.msg === 'string' ? entry.msg : line;
       });
     return { count: problems.length, first: problems.slice(0, 3) };
+  }
+
+  /** Resident set size now, in bytes (from /proc); 0 once it exited. */
+  rssBytes(): number {
+    try {
+      const line = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${this.child.pid}/status`, 'utf8'));
+      return Number(line?.[1] ?? 0) * 1024;
+    } catch {
+      return 0;
+    }
   }
 
   /** SIGTERM (graceful: drains MQTT, flushes telemetry), SIGKILL if it hangs. */

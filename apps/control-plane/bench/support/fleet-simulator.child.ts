@@ -26,7 +26,8 @@ const INSTALLED_MODEL: ModelManifest = {
 };
 
 let simulation: RunningSimulation | undefined;
-let idPrefix = '';
+/** The device ids, in the order of `simulation.agents`. */
+let deviceIds: string[] = [];
 let agentWarnings = 0;
 const eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
 eventLoopDelay.enable();
@@ -57,23 +58,28 @@ function installSyntheticModel(deviceDirectory: string): void {
 
 async function start(settings: FleetSimulatorSettings): Promise<void> {
   const started = Date.now();
-  idPrefix = settings.idPrefix;
-  for (let n = 1; n <= settings.count; n += 1)
-    installSyntheticModel(path.join(settings.dataDir, `${settings.idPrefix}-${n}`));
+  const firstNumber = settings.firstNumber ?? 1;
+  deviceIds = Array.from(
+    { length: settings.count },
+    (_, index) => `${settings.idPrefix}-${firstNumber + index}`,
+  );
+  for (const deviceId of deviceIds) installSyntheticModel(path.join(settings.dataDir, deviceId));
   const log = createWriteStream(settings.logFile, { flags: 'a' });
   simulation = await startSimulation({
     count: settings.count,
     idPrefix: settings.idPrefix,
     secret: settings.secret,
+    devices: deviceIds.map((deviceId) => ({ deviceId, secret: settings.secret })),
     mqttUrl: settings.mqttUrl,
     topicPrefix: settings.topicPrefix,
     mqttVersion: 4,
     dataDir: settings.dataDir,
-    manifestPublicKey: null,
+    manifestPublicKey: settings.manifestPublicKey ?? null,
     fps: settings.fps,
     expressionSeconds: settings.expressionSeconds,
     telemetryIntervalMs: settings.telemetryIntervalMs,
-    agentVersion: 'ingest-bench',
+    agentVersion: 'bench',
+    ...(settings.staggerMs === undefined ? {} : { staggerMs: settings.staggerMs }),
     logger: createJsonLogger('warn', (line) => {
       agentWarnings += 1;
       log.write(line);
@@ -86,11 +92,11 @@ function snapshot(): FleetSnapshot {
   const cpu = process.cpuUsage();
   return {
     at: Date.now(),
-    // `startSimulation` starts device `<idPrefix>-<n>` as agents[n - 1].
+    // `startSimulation` starts the agents in the order of the identities it was given.
     devices: (simulation?.agents ?? []).map((agent, index) => {
       const spool = agent.spool.stats;
       return {
-        deviceId: `${idPrefix}-${index + 1}`,
+        deviceId: deviceIds[index] ?? `unknown-${index}`,
         online: agent.connection.status === 'online',
         appendedSeq: spool.nextSeq - 1,
         acknowledgedSeq: spool.acknowledgedSeq,

@@ -19,6 +19,10 @@ export interface QueryableLatencies {
   telemetryReplacedBeforeShown: number;
   /** API requests per second the polling made (its own load on the control plane). */
   apiRequestsPerSecond: number;
+  /** Polls the API answered with an error (an overloaded control plane); polling went on. */
+  apiErrors: number;
+  /** The first such error. */
+  firstApiError: string | undefined;
 }
 
 interface PendingEvent {
@@ -46,9 +50,10 @@ export class QueryableLatencySampler {
   private readonly telemetryLatencies: number[] = [];
   private telemetryReplaced = 0;
   private apiRequests = 0;
+  private apiErrors = 0;
+  private firstApiError: string | undefined;
   private readonly startedAt = Date.now();
   private polling: Promise<void> | undefined;
-  private pollError: Error | undefined;
   private stopped = false;
 
   private constructor(
@@ -68,7 +73,7 @@ export class QueryableLatencySampler {
     pollIntervalMs: number;
   }): Promise<QueryableLatencySampler> {
     const observer = await connectAsync(options.mqttUrl, {
-      clientId: `emofleet-ingest-bench-observer-${process.pid}`,
+      clientId: `emofleet-bench-observer-${process.pid}-${Date.now()}`,
       clean: true,
       reconnectPeriod: 1000,
     });
@@ -104,7 +109,6 @@ export class QueryableLatencySampler {
     this.stopped = true;
     await this.polling;
     await this.observer.endAsync();
-    if (this.pollError !== undefined) throw this.pollError;
     return {
       eventsMs: this.eventLatencies,
       eventsFromExpressionEndMs: this.eventFromEndLatencies,
@@ -113,6 +117,8 @@ export class QueryableLatencySampler {
       telemetryNeverShown: this.pendingTelemetry.size,
       telemetryReplacedBeforeShown: this.telemetryReplaced,
       apiRequestsPerSecond: this.apiRequests / ((Date.now() - this.startedAt) / 1000),
+      apiErrors: this.apiErrors,
+      firstApiError: this.firstApiError,
     };
   }
 
@@ -148,18 +154,21 @@ export class QueryableLatencySampler {
     }
   }
 
-  /** Polls until stopped; an API error ends the polling and is thrown by `finish`. */
+  /**
+   * Polls until stopped. An API error (an overloaded control plane answering 500) is counted and polling goes on:
+   * what is pending stays pending until an answer shows it, so the latency includes the failed polls.
+   */
   private async pollUntilStopped(): Promise<void> {
-    try {
-      while (!this.stopped) {
-        const started = Date.now();
+    while (!this.stopped) {
+      const started = Date.now();
+      try {
         if (this.pendingEvents.size > 0) await this.pollEvents();
         if (this.pendingTelemetry.size > 0) await this.pollTelemetry();
-        await sleep(Math.max(0, this.pollIntervalMs - (Date.now() - started)));
+      } catch (error) {
+        this.apiErrors += 1;
+        this.firstApiError ??= error instanceof Error ? error.message : String(error);
       }
-    } catch (error) {
-      this.pollError = error instanceof Error ? error : new Error(String(error));
-      this.stopped = true;
+      await sleep(Math.max(0, this.pollIntervalMs - (Date.now() - started)));
     }
   }
 

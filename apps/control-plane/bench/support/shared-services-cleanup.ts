@@ -10,7 +10,7 @@ const PUBLISH_WINDOW = 500;
  */
 export async function clearRetainedMessages(mqttUrl: string, topicPrefix: string): Promise<number> {
   const client = await connectAsync(mqttUrl, {
-    clientId: `emofleet-ingest-bench-cleanup-${process.pid}`,
+    clientId: `emofleet-bench-cleanup-${process.pid}`,
     clean: true,
     reconnectPeriod: 0,
   });

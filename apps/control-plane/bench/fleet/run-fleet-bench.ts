@@ -1,0 +1,534 @@
+/**
+ * `npm run bench:fleet` (issue #10): the real control plane (dist, role `all`) with a private Mosquitto and its
+ * own database, topic and queue prefix on the machine's PostgreSQL and Redis; simulated devices
+ * (agent/src/simulator.ts, several simulator processes) ramped in stages (default 1,000 → 5,000 → 10,000
+ * connected), telemetry at 1 Hz and emotion events. Per stage: time to connect, offered against stored rates,
+ * ingest-to-queryable p50/p99, loss and duplicates, CPU per process, control-plane RSS, simulator RSS per
+ * device; the highest stage with p99 < 2 s and nothing lost. `--profile` runs the control plane under
+ * `node --cpu-prof` and summarises its top functions. Needs `npx nx run control-plane:build`. Options: `--help`.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { TopicScheme } from '@emofleet/protocol';
+import { BenchDatabase } from '../support/bench-database';
+import { CleanupStack } from '../support/cleanup-stack';
+import { ControlPlaneApi } from '../support/control-plane-api';
+import { buildOlderThanSources, ControlPlaneProcess } from '../support/control-plane-process';
+import { type DeviceCounters, type FleetSnapshot } from '../support/fleet-simulator-messages';
+import { FleetSimulator } from '../support/fleet-simulator';
+import { summariseLatencies } from '../support/latency-summary';
+import {
+  cpuSecondsBetween,
+  machineCpuTicks,
+  namedProcessesCpuSeconds,
+  processCpuSeconds,
+} from '../support/process-cpu';
+import { QueryableLatencySampler } from '../support/queryable-latency-sampler';
+import { deleteQueueKeys } from '../support/shared-services-cleanup';
+import { FLEET_ID_PREFIX, LATENCY_SAMPLE_SELECTOR, simulatedFleet } from '../support/simulated-fleet';
+import { summariseCpuProfile, type ProfileSummary } from './cpu-profile-summary';
+import {
+  FLEET_BENCH_USAGE,
+  FleetBenchUsageError,
+  parseFleetBenchOptions,
+  type FleetBenchOptions,
+} from './fleet-bench-options';
+import { stageFailures, type FleetBenchResult, type StageResult } from './fleet-bench-result';
+import { formatFleetReport } from './fleet-report';
+import { PrivateBroker } from './private-broker';
+
+const SERVICES = {
+  postgresUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+};
+const REPOSITORY_ROOT = resolve(__dirname, '../../../..');
+const TELEMETRY_INTERVAL_MS = 1000;
+const SHARED_MEMORY = '/dev/shm';
+const LATENCY_POLL_INTERVAL_MS = 50;
+/** How long a stage waits, before measuring, for the control plane to work off what connecting sent. */
+const CATCH_UP_TIMEOUT_MS = 60_000;
+/** How long a stage's sampler waits after the window for what it saw on the broker to become queryable. */
+const LATENCY_FINISH_TIMEOUT_MS = 30_000;
+const TELEMETRY_SETTLE_QUIET_MS = 3000;
+
+const progress = (line: string): void => {
+  process.stderr.write(`[bench:fleet ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+const describeError = (error: unknown): string =>
+  error instanceof Error ? error.message : JSON.stringify(error);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The simulator processes of the run, read as one fleet. */
+class Fleet {
+  readonly processes: FleetSimulator[] = [];
+
+  get size(): number {
+    return this.processes.length;
+  }
+
+  async snapshot(): Promise<FleetSnapshot> {
+    return mergeSnapshots(await Promise.all(this.processes.map((process) => process.snapshot())));
+  }
+
+  async stop(): Promise<FleetSnapshot> {
+    return mergeSnapshots(await Promise.all(this.processes.map((process) => process.stop())));
+  }
+
+  kill(): void {
+    for (const process of this.processes) process.kill();
+  }
+}
+
+function mergeSnapshots(snapshots: readonly FleetSnapshot[]): FleetSnapshot {
+  return {
+    at: Math.max(0, ...snapshots.map((snapshot) => snapshot.at)),
+    devices: snapshots.flatMap((snapshot) => snapshot.devices),
+    cpuSeconds: snapshots.reduce((total, snapshot) => total + snapshot.cpuSeconds, 0),
+    rssBytes: snapshots.reduce((total, snapshot) => total + snapshot.rssBytes, 0),
+    agentWarnings: snapshots.reduce((total, snapshot) => total + snapshot.agentWarnings, 0),
+    eventLoopDelayMs: {
+      p99: Math.max(0, ...snapshots.map((snapshot) => snapshot.eventLoopDelayMs.p99)),
+      max: Math.max(0, ...snapshots.map((snapshot) => snapshot.eventLoopDelayMs.max)),
+    },
+  };
+}
+
+const sum = (snapshot: FleetSnapshot, counter: (device: DeviceCounters) => number) =>
+  snapshot.devices.reduce((total, device) => total + counter(device), 0);
+const backlog = (snapshot: FleetSnapshot): number =>
+  sum(snapshot, (device) => Math.max(0, device.appendedSeq - device.acknowledgedSeq));
+const online = (snapshot: FleetSnapshot): number => snapshot.devices.filter((device) => device.online).length;
+
+interface MeasurePoint {
+  fleet: FleetSnapshot;
+  metrics: Map<string, number>;
+  metricsAt: number;
+  databaseCommits: number;
+  cpuAt: number;
+  controlPlaneCpu: number;
+  postgresCpu: Map<number, number>;
+  redisCpu: Map<number, number>;
+  mosquittoCpu: number;
+  machine: { busy: number; total: number };
+}
+
+interface Stack {
+  fleet: Fleet;
+  api: ControlPlaneApi;
+  database: BenchDatabase;
+  controlPlane: ControlPlaneProcess;
+  broker: PrivateBroker;
+}
+
+async function measurePoint({ fleet, api, database, controlPlane, broker }: Stack): Promise<MeasurePoint> {
+  const requested = Date.now();
+  const [snapshot, metrics, databaseCommits] = await Promise.all([
+    fleet.snapshot(),
+    api.metrics(),
+    database.committedTransactions(),
+  ]);
+  return {
+    fleet: snapshot,
+    metrics: metrics.samples,
+    metricsAt: (requested + metrics.answeredAt) / 2,
+    databaseCommits,
+    cpuAt: Date.now(),
+    controlPlaneCpu: processCpuSeconds(controlPlane.pid ?? 0),
+    postgresCpu: namedProcessesCpuSeconds('postgres'),
+    redisCpu: namedProcessesCpuSeconds('redis-server'),
+    mosquittoCpu: processCpuSeconds(broker.pid),
+    machine: machineCpuTicks(),
+  };
+}
+
+/** Starts simulator processes for devices `from`..`to` (numbers), `perProcess` devices each, in parallel. */
+async function addDevices(
+  fleet: Fleet,
+  from: number,
+  to: number,
+  options: FleetBenchOptions,
+  settings: { mqttUrl: string; topicPrefix: string; dataDir: string; logDirectory: string },
+): Promise<void> {
+  const starts: Promise<{ fleet: FleetSimulator }>[] = [];
+  for (let first = from; first <= to; first += options.devicesPerProcess) {
+    const count = Math.min(options.devicesPerProcess, to - first + 1);
+    starts.push(
+      FleetSimulator.start(
+        {
+          count,
+          idPrefix: FLEET_ID_PREFIX,
+          firstNumber: first,
+          secret: 'simulated',
+          mqttUrl: settings.mqttUrl,
+          topicPrefix: settings.topicPrefix,
+          dataDir: settings.dataDir,
+          fps: options.fps,
+          expressionSeconds: 1 / options.eventRate,
+          telemetryIntervalMs: TELEMETRY_INTERVAL_MS,
+          logFile: join(settings.logDirectory, `agents-${first}.log`),
+          staggerMs: 2,
+        },
+        // Registered at once, so cleanup ends it even when the run is interrupted while it starts.
+        (process) => fleet.processes.push(process),
+      ),
+    );
+  }
+  await Promise.all(starts);
+}
+
+/** Waits until `target` devices are online; answers the seconds it took, or undefined at the time-out. */
+async function waitUntilConnected(
+  fleet: Fleet,
+  target: number,
+  since: number,
+  timeoutSeconds: number,
+): Promise<{ connected: number; seconds: number | undefined }> {
+  let lastReport = Date.now();
+  for (;;) {
+    const connected = online(await fleet.snapshot());
+    const seconds = (Date.now() - since) / 1000;
+    if (connected >= target) return { connected, seconds };
+    if (seconds > timeoutSeconds) return { connected, seconds: undefined };
+    if (Date.now() - lastReport > 15_000) {
+      progress(`${connected} of ${target} devices connected after ${seconds.toFixed(0)} s`);
+      lastReport = Date.now();
+    }
+    await sleep(1000);
+  }
+}
+
+async function waitForBacklogBelow(fleet: Fleet, limit: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (backlog(await fleet.snapshot()) <= limit) return true;
+    await sleep(1000);
+  }
+  return false;
+}
+
+async function runStage(
+  stack: Stack,
+  options: FleetBenchOptions,
+  target: number,
+  connectStarted: number,
+  sampler: { topics: TopicScheme; sampleDeviceIds: string[]; mqttUrl: string },
+): Promise<StageResult> {
+  const { fleet, database, controlPlane } = stack;
+  const connection = await waitUntilConnected(fleet, target, connectStarted, options.connectTimeoutSeconds);
+  progress(
+    connection.seconds === undefined
+      ? `only ${connection.connected} of ${target} devices connected in ${options.connectTimeoutSeconds} s`
+      : `${target} devices connected in ${connection.seconds.toFixed(1)} s`,
+  );
+  const warmUpMs = Math.min(20_000, Math.max(5000, 1000 / options.eventRate));
+  await sleep(warmUpMs);
+  if (!(await waitForBacklogBelow(fleet, target * options.eventRate * 3, CATCH_UP_TIMEOUT_MS)))
+    progress(`the control plane did not catch up within ${CATCH_UP_TIMEOUT_MS} ms; measuring anyway`);
+
+  const latencySampler = await QueryableLatencySampler.start({
+    mqttUrl: sampler.mqttUrl,
+    topics: sampler.topics,
+    sampleDeviceIds: sampler.sampleDeviceIds,
+    sampleTag: LATENCY_SAMPLE_SELECTOR,
+    api: stack.api,
+    pollIntervalMs: LATENCY_POLL_INTERVAL_MS,
+  });
+  let latencies;
+  let start;
+  let end;
+  try {
+    // The sampler must have subscribed before recording starts: a second for the broker to confirm.
+    await sleep(1000);
+    progress(`measuring ${target} devices for ${options.stageDurationSeconds} s`);
+    start = await measurePoint(stack);
+    latencySampler.recording = true;
+    await sleep(options.stageDurationSeconds * 1000);
+    latencySampler.recording = false;
+    end = await measurePoint(stack);
+    latencies = await latencySampler.finish(LATENCY_FINISH_TIMEOUT_MS);
+  } finally {
+    latencySampler.close();
+  }
+  const now = await fleet.snapshot();
+  const atNow = new Map(now.devices.map((device) => [device.deviceId, device]));
+  const storage = await database.checkEventStorage(
+    end.fleet.devices.map((device) => ({
+      deviceId: device.deviceId,
+      appendedAtMeasurementEnd: device.appendedSeq,
+      appendedAtStop: atNow.get(device.deviceId)?.appendedSeq ?? device.appendedSeq,
+      acknowledgedAtStop: atNow.get(device.deviceId)?.acknowledgedSeq ?? 0,
+    })),
+  );
+
+  const fleetSeconds = (end.fleet.at - start.fleet.at) / 1000;
+  const metricsSeconds = (end.metricsAt - start.metricsAt) / 1000;
+  const cpuSeconds = (end.cpuAt - start.cpuAt) / 1000;
+  const offered = (counter: (device: DeviceCounters) => number) =>
+    (sum(end.fleet, counter) - sum(start.fleet, counter)) / fleetSeconds;
+  const stored = (name: string) =>
+    ((end.metrics.get(name) ?? 0) - (start.metrics.get(name) ?? 0)) / metricsSeconds;
+  const machineTicks = end.machine.total - start.machine.total;
+  const connected = online(end.fleet);
+  const stage: Omit<StageResult, 'failures'> = {
+    targetDevices: target,
+    connectedDevices: Math.min(connection.connected, connected),
+    connectSeconds: connection.seconds,
+    simulatorProcesses: fleet.size,
+    measuredSeconds: fleetSeconds,
+    telemetryWindows: {
+      nominal: (connected * 1000) / TELEMETRY_INTERVAL_MS,
+      offered: offered((device) => device.telemetryPublished),
+      stored: stored('emofleet_telemetry_samples_stored_total'),
+    },
+    events: {
+      nominal: connected * options.eventRate,
+      offered: offered((device) => device.appendedSeq),
+      stored: stored('emofleet_events_stored_total'),
+    },
+    eventBatchesStoredPerSecond: stored('emofleet_event_batches_stored_total'),
+    databaseCommitsPerSecond: (end.databaseCommits - start.databaseCommits) / metricsSeconds,
+    latency: {
+      events: summariseLatencies(latencies.eventsMs),
+      telemetry: summariseLatencies(latencies.telemetryMs),
+      eventsNeverQueryable: latencies.eventsNeverQueryable,
+      telemetryNeverShown: latencies.telemetryNeverShown,
+      apiErrors: latencies.apiErrors,
+      firstApiError: latencies.firstApiError,
+    },
+    unacknowledgedEvents: { atStart: backlog(start.fleet), atEnd: backlog(end.fleet) },
+    lostAfterAcknowledgement: storage.lostAfterAcknowledgement,
+    duplicateRows: storage.duplicateRows,
+    unexpectedRows: storage.unexpectedRows,
+    declaredLost:
+      sum(end.fleet, (device) => device.droppedEvents) - sum(start.fleet, (device) => device.droppedEvents),
+    cpuPercent: {
+      controlPlane: ((end.controlPlaneCpu - start.controlPlaneCpu) / cpuSeconds) * 100,
+      postgres: (cpuSecondsBetween(start.postgresCpu, end.postgresCpu) / cpuSeconds) * 100,
+      redis: (cpuSecondsBetween(start.redisCpu, end.redisCpu) / cpuSeconds) * 100,
+      mosquitto: ((end.mosquittoCpu - start.mosquittoCpu) / cpuSeconds) * 100,
+      simulators: ((end.fleet.cpuSeconds - start.fleet.cpuSeconds) / fleetSeconds) * 100,
+    },
+    machineCoresBusy:
+      machineTicks > 0 ? ((end.machine.busy - start.machine.busy) / machineTicks) * cpus().length : 0,
+    controlPlaneRssBytes: controlPlane.rssBytes(),
+    simulatorRssBytes: end.fleet.rssBytes,
+    simulatorEventLoopDelayMs: end.fleet.eventLoopDelayMs,
+  };
+  return { ...stage, failures: stageFailures(stage) };
+}
+
+async function settledTelemetryCount(database: BenchDatabase, published: number): Promise<void> {
+  let last = -1;
+  let changedAt = Date.now();
+  for (;;) {
+    const stored = await database.telemetrySampleCount();
+    if (stored >= published) return;
+    if (stored !== last) [last, changedAt] = [stored, Date.now()];
+    else if (Date.now() - changedAt > TELEMETRY_SETTLE_QUIET_MS) return;
+    await sleep(250);
+  }
+}
+
+async function run(
+  options: FleetBenchOptions,
+  cleanup: CleanupStack,
+  workDirectory: string,
+): Promise<FleetBenchResult> {
+  const suffix = randomBytes(4).toString('hex');
+  const maxDevices = options.stages.at(-1) ?? 0;
+  const fleetDirectory = mkdtempSync(
+    join(existsSync(SHARED_MEMORY) ? SHARED_MEMORY : tmpdir(), 'emofleet-fleet-'),
+  );
+  cleanup.add('removing the fleet directory', () => rmSync(fleetDirectory, { recursive: true, force: true }));
+  const topicPrefix = `emofleet-bench-${suffix}/v1`;
+  const queuePrefix = `bench-${suffix}`;
+  const adminToken = `emf_bench_${randomBytes(24).toString('base64url')}`;
+
+  const broker = await PrivateBroker.start();
+  cleanup.add('stopping the private mosquitto', () => broker.stop());
+  const database = await BenchDatabase.create(SERVICES.postgresUrl);
+  cleanup.add('dropping the database', () => database.drop());
+  cleanup.add('deleting the queue keys', () => deleteQueueKeys(SERVICES.redisUrl, queuePrefix));
+  progress(
+    `database ${new URL(database.url).pathname.slice(1)}, private mosquitto ${broker.url} (pid ${broker.pid})`,
+  );
+
+  const profileDirectory = join(workDirectory, 'cpu-profile');
+  if (options.profile) mkdirSync(profileDirectory);
+  const controlPlane = await ControlPlaneProcess.start(
+    {
+      EMOFLEET_ROLE: 'all',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATABASE_URL: database.url,
+      REDIS_URL: SERVICES.redisUrl,
+      MQTT_URL: broker.url,
+      MQTT_TOPIC_PREFIX: topicPrefix,
+      MQTT_SHARED_GROUP: `bench-${suffix}`,
+      QUEUE_PREFIX: queuePrefix,
+      EMOFLEET_DATA_DIR: join(workDirectory, 'control-plane'),
+      EMOFLEET_ADMIN_TOKEN: adminToken,
+      EMOFLEET_DEMO: '0',
+      LOG_LEVEL: 'warn',
+    },
+    join(workDirectory, 'control-plane.log'),
+    options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`] : [],
+  );
+  cleanup.add('stopping the control plane', () => controlPlane.stop());
+  const api = new ControlPlaneApi(controlPlane.httpUrl, adminToken);
+  progress(`control plane ready at ${controlPlane.httpUrl} (pid ${controlPlane.pid ?? '?'})`);
+
+  // The latency sample is spread over the first stage's devices, which stay connected through every stage.
+  const firstStage = options.stages[0] ?? 0;
+  const devices = [
+    ...simulatedFleet(firstStage, options.latencySample),
+    ...simulatedFleet(maxDevices, 0).slice(firstStage),
+  ];
+  await database.provisionDevices(devices);
+  const sampleDeviceIds = devices.filter((device) => 'latency-sample' in device.tags).map((d) => d.id);
+
+  const fleet = new Fleet();
+  cleanup.add('ending the simulator processes', () => fleet.kill());
+  const stages: StageResult[] = [];
+  const stageErrors: string[] = [];
+  let connectedSoFar = 0;
+  for (const target of options.stages) {
+    progress(`stage ${target}: starting devices ${connectedSoFar + 1}..${target}`);
+    const connectStarted = Date.now();
+    await addDevices(fleet, connectedSoFar + 1, target, options, {
+      mqttUrl: broker.url,
+      topicPrefix,
+      dataDir: fleetDirectory,
+      logDirectory: workDirectory,
+    });
+    let stage: StageResult;
+    try {
+      stage = await runStage(stack(), options, target, connectStarted, {
+        topics: new TopicScheme(topicPrefix),
+        sampleDeviceIds,
+        mqttUrl: broker.url,
+      });
+    } catch (error) {
+      // Report the stages measured so far rather than nothing.
+      progress(`stage ${target} broke off: ${describeError(error)}`);
+      stageErrors.push(`${target} devices: ${describeError(error)}`);
+      break;
+    }
+    stages.push(stage);
+    // The stage's figures now, in case a later stage breaks the run.
+    progress(`stage ${target} result: ${JSON.stringify(stage)}`);
+    progress(
+      `stage ${target}: ${stage.failures.length === 0 ? 'sustained' : `not sustained (${stage.failures.join('; ')})`}`,
+    );
+    connectedSoFar = target;
+    if (stage.connectedDevices < target) {
+      progress(`stopping the ramp: stage ${target} did not connect all its devices`);
+      break;
+    }
+  }
+
+  function stack(): Stack {
+    return { fleet, api, database, controlPlane, broker };
+  }
+
+  progress('stopping the fleet');
+  const stopped = await fleet.stop();
+  const published = stopped.devices.map((device) => ({
+    deviceId: device.deviceId,
+    windows: device.telemetryPublished,
+  }));
+  await settledTelemetryCount(
+    database,
+    published.reduce((total, device) => total + device.windows, 0),
+  );
+  const telemetryStorage = await database.checkTelemetryStorage(published);
+  const controlPlaneProblems = controlPlane.loggedProblems();
+  let profile: ProfileSummary | undefined;
+  if (options.profile) {
+    progress('stopping the control plane to write its CPU profile');
+    await controlPlane.stop();
+    profile = summariseCpuProfile(profileDirectory, REPOSITORY_ROOT);
+  }
+  const sustained = stages.filter((stage) => stage.failures.length === 0).map((stage) => stage.targetDevices);
+  return {
+    options,
+    machine: {
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      cores: cpus().length,
+      node: process.version,
+      postgres: await database.serverVersion(),
+      openFilesLimit: openFilesLimit(),
+    },
+    stages,
+    highestSustainedDevices: sustained.length > 0 ? Math.max(...sustained) : undefined,
+    telemetryStorage,
+    stageErrors,
+    controlPlaneProblems,
+    agentWarnings: stopped.agentWarnings,
+    profile,
+  };
+}
+
+function openFilesLimit(): string {
+  try {
+    return execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help')) {
+    process.stdout.write(`${FLEET_BENCH_USAGE}\n`);
+    return 0;
+  }
+  let options: FleetBenchOptions;
+  try {
+    options = parseFleetBenchOptions(argv);
+  } catch (error) {
+    if (!(error instanceof FleetBenchUsageError)) throw error;
+    process.stderr.write(`${error.message}\n\n${FLEET_BENCH_USAGE}\n`);
+    return 2;
+  }
+  if (buildOlderThanSources())
+    progress('warning: apps/control-plane/dist is older than src; `npx nx run control-plane:build` first');
+  const cleanup = new CleanupStack((what, outcome) =>
+    progress(
+      `cleanup: ${what} ${outcome.error === undefined ? 'done' : `failed: ${describeError(outcome.error)}`} ` +
+        `(${outcome.ms} ms)`,
+    ),
+  );
+  process.once('SIGINT', () => {
+    progress('interrupted: cleaning up');
+    void cleanup.run().finally(() => process.exit(130));
+  });
+  const workDirectory = mkdtempSync(join(tmpdir(), 'emofleet-fleet-bench-'));
+  let passed = false;
+  try {
+    const result = await run(options, cleanup, workDirectory);
+    process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : formatFleetReport(result));
+    passed =
+      result.stages.every((stage) => stage.lostAfterAcknowledgement === 0 && stage.duplicateRows === 0) &&
+      result.telemetryStorage.devicesDiffering === 0;
+    return passed ? 0 : 1;
+  } finally {
+    progress('cleaning up (control plane, fleet, broker, queues, database)');
+    await cleanup.run();
+    if (passed && !options.profile) rmSync(workDirectory, { recursive: true, force: true });
+    else progress(`logs kept in ${workDirectory}`);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `bench:fleet failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);
