@@ -135,7 +135,12 @@ describe('EventSpool', () => {
     reopened.close();
   });
 
-  it('undoes a write that fails part-way (full disk simulated by a failing fs.writeSync) and keeps the segment readable', () => {
+  const diskFull = () =>
+    Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  const realWrite = jest.requireActual<typeof fs>('node:fs').writeSync;
+  afterEach(() => jest.mocked(fs.writeSync).mockImplementation(realWrite));
+
+  it('undoes a write that fails part-way (full disk simulated by a failing fs.writeSync), keeps the event with its seq and writes it next time', () => {
     const first = open();
     first.append(sampleEvent(0));
     first.close();
@@ -143,7 +148,6 @@ describe('EventSpool', () => {
     const spool = open();
     const segment = path.join(directory, segmentFiles()[0] as string);
     const sizeBefore = fs.statSync(segment).size;
-    const realWrite = jest.requireActual<typeof fs>('node:fs').writeSync;
     // The disk fills in the middle of the next record: a short write, then ENOSPC, as write(2) reports it.
     jest
       .mocked(fs.writeSync)
@@ -155,20 +159,71 @@ describe('EventSpool', () => {
         position: number,
       ) => realWrite(fd, buffer, offset, Math.floor(length / 2), position)) as typeof fs.writeSync)
       .mockImplementationOnce(() => {
-        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        throw diskFull();
       });
-    expect(() => spool.append(sampleEvent(1))).toThrow(/ENOSPC/);
+    expect(spool.append(sampleEvent(1)).seq).toBe(2);
     expect(fs.statSync(segment).size).toBe(sizeBefore);
-    // The refused event got no seq; the next one takes it, right after the first record.
-    expect(spool.append(sampleEvent(2)).seq).toBe(2);
+    // Kept in memory: not handed to the publisher until written.
+    expect(spool.stats.unwritten).toBe(1);
+    expect(spool.readFrom(1, 10).map((e) => e.seq)).toEqual([1]);
+    expect(spool.append(sampleEvent(2)).seq).toBe(3);
+    expect(spool.stats.unwritten).toBe(0);
     expect(spool.readFrom(1, 10).map((e) => [e.seq, e.frameIndex])).toEqual([
       [1, 0],
-      [2, 2],
+      [2, 1],
+      [3, 2],
     ]);
     spool.close();
     const reopened = open();
-    expect(reopened.readFrom(1, 10).map((e) => e.seq)).toEqual([1, 2]);
+    expect(reopened.readFrom(1, 10).map((e) => e.seq)).toEqual([1, 2, 3]);
     expect(reopened.lostRanges).toEqual([]);
+    reopened.close();
+  });
+
+  it('writes the events kept in memory once the disk takes them again, without another append', async () => {
+    const spool = open({ retryIntervalMs: 20 });
+    spool.append(sampleEvent(0));
+    jest.mocked(fs.writeSync).mockImplementation(() => {
+      throw diskFull();
+    });
+    spool.append(sampleEvent(1));
+    spool.append(sampleEvent(2));
+    expect(spool.readFrom(1, 10).map((e) => e.seq)).toEqual([1]);
+    const durable = new Promise<void>((resolve) => spool.onDurable(resolve));
+    jest.mocked(fs.writeSync).mockImplementation(realWrite);
+    await durable;
+    expect(spool.stats.unwritten).toBe(0);
+    expect(spool.readFrom(1, 10).map((e) => e.seq)).toEqual([1, 2, 3]);
+    spool.close();
+  });
+
+  it('past memoryBufferEvents, drops the oldest events kept in memory and declares them lost once the disk takes writes', () => {
+    const spool = open({ memoryBufferEvents: 3 });
+    spool.append(sampleEvent(0));
+    // The state file is written with fs.writeSync too: the loss cannot be recorded while the disk is full.
+    jest.mocked(fs.writeSync).mockImplementation(() => {
+      throw diskFull();
+    });
+    for (let n = 1; n <= 5; n += 1) expect(spool.append(sampleEvent(n)).seq).toBe(n + 1);
+    expect(spool.stats.unwritten).toBe(3);
+    expect(spool.lostRanges).toEqual([]);
+    jest.mocked(fs.writeSync).mockImplementation(realWrite);
+    expect(spool.append(sampleEvent(6)).seq).toBe(7);
+    // Seqs 2 and 3 were dropped from memory: declared (and counted), never reused; 4 to 7 were written.
+    expect(spool.lostRanges).toEqual([{ fromSeq: 2, toSeq: 3 }]);
+    expect(spool.stats.droppedTotal).toBe(2);
+    expect(spool.readFrom(1, 10).map((e) => [e.seq, e.frameIndex])).toEqual([
+      [1, 0],
+      [4, 3],
+      [5, 4],
+      [6, 5],
+      [7, 6],
+    ]);
+    spool.close();
+    const reopened = open();
+    expect(reopened.readFrom(1, 10).map((e) => e.seq)).toEqual([1, 4, 5, 6, 7]);
+    expect(reopened.lostRanges).toEqual([{ fromSeq: 2, toSeq: 3 }]);
+    expect(reopened.append(sampleEvent(7)).seq).toBe(8);
     reopened.close();
   });
 

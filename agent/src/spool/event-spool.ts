@@ -33,12 +33,22 @@ export interface EventSpoolOptions {
   readonly segmentBytes: number;
   readonly fsync: FsyncPolicy;
   readonly logger: Logger;
+  /**
+   * Events kept in memory while they cannot be written (a full disk): they have their seq and are written, in
+   * order, as soon as the disk takes them again (retried on every append and every `retryIntervalMs`). Past this
+   * many, the oldest are dropped and declared lost like an overflow. Default 1000.
+   */
+  readonly memoryBufferEvents?: number;
+  /** How often writing the events kept in memory is retried. Default 1000 ms. */
+  readonly retryIntervalMs?: number;
 }
 
 export interface SpoolStats {
   /** Events stored and not yet acknowledged. */
   readonly depth: number;
   readonly droppedTotal: number;
+  /** Events with a seq that could not be written yet (full disk), kept in memory; not counted in `depth`. */
+  readonly unwritten: number;
   readonly acknowledgedSeq: number;
   /** The seq the next appended event gets. */
   readonly nextSeq: number;
@@ -70,6 +80,9 @@ function segmentFileName(firstSeq: number): string {
  * - Events are deleted only when acknowledged (whole segments whose last seq is acknowledged).
  * - When full, the oldest segment is dropped: its unacknowledged events are counted and kept as lost ranges
  *   to declare in the next batch, written to the state file before the segment is deleted.
+ * - When a write fails (ENOSPC on a full disk, EIO), the event keeps its seq and waits in memory, bounded by
+ *   `memoryBufferEvents`; the oldest beyond the bound are dropped and declared lost, so an event is either
+ *   delivered or declared, never silently missing. Only events written (and synced) are published.
  *
  * File operations are synchronous: appends are small and rare (debounced events), and a synchronous append
  * keeps the order of writes, syncs and acknowledgements obvious.
@@ -82,6 +95,14 @@ export class EventSpool {
   private nextSeq = 1;
   /** Highest seq known to be on disk; only these are handed out by `readFrom`. */
   private durableSeq = 0;
+  /** Highest seq written to a segment (or acknowledged); `durableSeq` follows it once synced. */
+  private writtenSeq = 0;
+  /** Events with a seq that could not be written yet, in seq order (their seqs follow `writtenSeq`). */
+  private readonly unwritten: EmotionEvent[] = [];
+  /** Ranges dropped from `unwritten` (buffer full) whose loss is not yet in the state file. */
+  private unrecordedLost: LostSequenceRange[] = [];
+  private writeError: unknown;
+  private retryTimer: NodeJS.Timeout | undefined;
   private dirty = false;
   private syncTimer: NodeJS.Timeout | undefined;
   private readCache: { filePath: string; bytesRead: number; events: EmotionEvent[] } | undefined;
@@ -109,7 +130,13 @@ export class EventSpool {
     const spool = new EventSpool(options, stateFile.read());
     spool.recover();
     if (options.fsync.mode === 'interval') {
-      spool.syncTimer = setInterval(() => spool.sync(), options.fsync.intervalMs);
+      spool.syncTimer = setInterval(() => {
+        try {
+          spool.sync();
+        } catch (error) {
+          options.logger.warn('event spool sync failed; retried on the next interval', { error });
+        }
+      }, options.fsync.intervalMs);
       spool.syncTimer.unref();
     }
     return spool;
@@ -126,6 +153,7 @@ export class EventSpool {
     return {
       depth,
       droppedTotal: this.state.droppedTotal,
+      unwritten: this.unwritten.length,
       acknowledgedSeq: this.state.acknowledgedSeq,
       nextSeq: this.nextSeq,
       bytes,
@@ -144,37 +172,111 @@ export class EventSpool {
     return () => this.durableListeners.delete(listener);
   }
 
-  /** Stores the event under the next seq and returns it with that seq. Throws for an invalid event. */
+  /**
+   * Gives the event the next seq, stores it and returns it with that seq. Throws for an invalid event (no seq is
+   * used). When the disk refuses the write, the event is kept in memory and written later (see the class).
+   */
   append(event: NewEmotionEvent): EmotionEvent {
     this.assertOpen();
-    const withSeq = { ...event, seq: this.nextSeq };
-    const valid = emotionEventSchema.safeParse(withSeq);
+    const valid = emotionEventSchema.safeParse({ ...event, seq: this.nextSeq });
     if (!valid.success) {
       throw new TypeError(`cannot spool an invalid event: ${formatIssues(valid.error.issues, 'event')}`);
     }
-    const record = encodeSpoolRecord(valid.data);
+    this.nextSeq += 1;
+    this.unwritten.push(valid.data);
+    this.writeUnwritten();
+    return valid.data;
+  }
+
+  /**
+   * Writes the events waiting in memory (first recording the loss of those dropped from it). On a failure they
+   * stay in memory, the oldest beyond `memoryBufferEvents` are dropped, and a timer retries.
+   */
+  private writeUnwritten(): void {
+    const waiting = this.unwritten.length;
+    try {
+      if (this.unrecordedLost.length > 0) {
+        const count = this.unrecordedLost.reduce((sum, range) => sum + range.toSeq - range.fromSeq + 1, 0);
+        this.writeState({
+          ...this.state,
+          lost: this.unrecordedLost.reduce(
+            (ranges, range) => addSequenceRange(ranges, range),
+            this.state.lost,
+          ),
+          droppedTotal: this.state.droppedTotal + count,
+        });
+        this.unrecordedLost = [];
+      }
+      for (let event = this.unwritten[0]; event !== undefined; event = this.unwritten[0]) {
+        this.writeRecord(event);
+        this.unwritten.shift();
+        this.dirty = true;
+      }
+      if (this.options.fsync.mode === 'every-append') this.sync();
+    } catch (error) {
+      this.keepInMemory(error);
+      return;
+    }
+    if (this.writeError !== undefined) {
+      // At the level of the warning it ends, so that whoever saw the one sees the other.
+      this.options.logger.warn('event spool writable again; the events kept in memory are written', {
+        eventsWritten: waiting,
+        writtenSeq: this.writtenSeq,
+      });
+      this.writeError = undefined;
+    }
+    if (this.retryTimer !== undefined) clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  private keepInMemory(error: unknown): void {
+    const limit = this.options.memoryBufferEvents ?? 1000;
+    const excess = this.unwritten.length - limit;
+    if (excess > 0) {
+      const dropped = this.unwritten.splice(0, excess);
+      const range = {
+        fromSeq: (dropped[0] as EmotionEvent).seq,
+        toSeq: (dropped[excess - 1] as EmotionEvent).seq,
+      };
+      this.unrecordedLost = addSequenceRange(this.unrecordedLost, range);
+      this.options.logger.warn('events kept in memory past the bound: dropped the oldest, to declare lost', {
+        ...range,
+        memoryBufferEvents: limit,
+      });
+    }
+    if (this.writeError === undefined) {
+      this.options.logger.warn('cannot write the event spool; keeping events in memory and retrying', {
+        directory: this.options.directory,
+        error,
+        unwritten: this.unwritten.length,
+      });
+    }
+    this.writeError = error;
+    if (this.retryTimer === undefined) {
+      this.retryTimer = setInterval(() => this.writeUnwritten(), this.options.retryIntervalMs ?? 1000);
+      this.retryTimer.unref();
+    }
+  }
+
+  /** Appends one record at the end of the active segment (a new segment when full or after a dropped range). */
+  private writeRecord(event: EmotionEvent): void {
+    const record = encodeSpoolRecord(event);
     let active = this.segments[this.segments.length - 1];
     if (
       active === undefined ||
       this.activeFd === undefined ||
+      active.lastSeq !== event.seq - 1 ||
       active.bytes + record.length > this.options.segmentBytes
     ) {
-      active = this.startSegment(withSeq.seq);
+      active = this.startSegment(event.seq);
     }
     while (this.stats.bytes + record.length > this.options.maxBytes && this.segments.length > 1) {
       this.dropOldestSegment();
     }
     appendRecord(this.activeFd as number, record, active.bytes);
-    active.lastSeq = withSeq.seq;
+    active.lastSeq = event.seq;
     active.bytes += record.length;
-    this.nextSeq += 1;
-    if (this.options.fsync.mode === 'every-append') {
-      fs.fdatasyncSync(this.activeFd as number);
-      this.markDurable();
-    } else {
-      this.dirty = true;
-    }
-    return valid.data;
+    this.writtenSeq = event.seq;
   }
 
   /** Syncs appended records to disk now (the interval policy calls this on its timer). */
@@ -216,13 +318,27 @@ export class EventSpool {
         nextSeq: this.nextSeq,
       });
       this.nextSeq = highestContiguousSeq + 1;
+      this.writtenSeq = Math.max(this.writtenSeq, highestContiguousSeq);
       this.durableSeq = Math.max(this.durableSeq, highestContiguousSeq);
     }
-    this.writeState({
-      ...this.state,
-      acknowledgedSeq: highestContiguousSeq,
-      lost: rangesAbove(this.state.lost, highestContiguousSeq),
-    });
+    this.unrecordedLost = rangesAbove(this.unrecordedLost, highestContiguousSeq);
+    try {
+      this.writeState({
+        ...this.state,
+        acknowledgedSeq: highestContiguousSeq,
+        lost: rangesAbove(this.state.lost, highestContiguousSeq),
+      });
+    } catch (error) {
+      // Not applied (nothing deleted); the next acknowledgement or a re-sent batch brings it again.
+      this.options.logger.warn('cannot record the acknowledgement in the spool state; ignoring it for now', {
+        acknowledgedSeq: highestContiguousSeq,
+        error,
+      });
+      return false;
+    }
+    // A spool reset under a control plane that holds more: events still in memory at or below the ack are held.
+    while (this.unwritten[0] !== undefined && this.unwritten[0].seq <= highestContiguousSeq)
+      this.unwritten.shift();
     let deleted = false;
     while (this.segments[0] !== undefined && this.segments[0].lastSeq <= highestContiguousSeq) {
       this.deleteOldestSegment();
@@ -235,6 +351,18 @@ export class EventSpool {
   close(): void {
     if (this.closed) return;
     if (this.syncTimer !== undefined) clearInterval(this.syncTimer);
+    if (this.unwritten.length > 0 || this.unrecordedLost.length > 0) this.writeUnwritten();
+    if (this.retryTimer !== undefined) clearInterval(this.retryTimer);
+    const first = this.unwritten[0];
+    if (first !== undefined) {
+      // Never written nor published. The next process declares their seqs lost when the state file recorded
+      // them (`highestAssignedSeq`), else it numbers new events from them (no one saw these).
+      this.options.logger.error('closing the event spool with events it could not write: they are lost', {
+        fromSeq: first.seq,
+        toSeq: this.nextSeq - 1,
+        error: this.writeError,
+      });
+    }
     this.sync();
     if (this.activeFd !== undefined) fs.closeSync(this.activeFd);
     this.activeFd = undefined;
@@ -290,6 +418,7 @@ export class EventSpool {
     );
     this.declareGapsAsLost(highest);
     this.nextSeq = highest + 1;
+    this.writtenSeq = highest;
     this.durableSeq = highest;
     if (lastSegment !== undefined && lastSegment.bytes < this.options.segmentBytes) {
       this.activeFd = fs.openSync(lastSegment.filePath, 'a');
@@ -337,8 +466,9 @@ export class EventSpool {
       bytes: 0,
     };
     this.activeFd = fs.openSync(segment.filePath, 'wx', 0o600);
-    fsyncDirectory(this.options.directory);
+    // Listed before the directory sync, which may fail on a full disk: the empty segment is then reused.
     this.segments.push(segment);
+    fsyncDirectory(this.options.directory);
     return segment;
   }
 
@@ -372,9 +502,11 @@ export class EventSpool {
     fs.unlinkSync(oldest.filePath);
   }
 
+  /** Replaces the state on disk, then in memory (a write refused by a full disk changes neither). */
   private writeState(state: SpoolState): void {
-    this.state = { ...state, highestAssignedSeq: Math.max(state.highestAssignedSeq, this.nextSeq - 1) };
-    this.stateFile.write(this.state);
+    const next = { ...state, highestAssignedSeq: Math.max(state.highestAssignedSeq, this.nextSeq - 1) };
+    this.stateFile.write(next);
+    this.state = next;
   }
 
   /** The segment's events, read incrementally (appends only grow the active segment). */
@@ -410,7 +542,7 @@ export class EventSpool {
 
   private markDurable(): void {
     this.dirty = false;
-    const highest = this.nextSeq - 1;
+    const highest = this.writtenSeq;
     if (highest <= this.durableSeq) return;
     this.durableSeq = highest;
     for (const listener of this.durableListeners) listener();

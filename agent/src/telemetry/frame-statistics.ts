@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { type LatencyPercentiles } from '@emofleet/protocol';
 
 export interface FrameWindow {
@@ -15,22 +16,36 @@ export function percentile(sorted: readonly number[], fraction: number): number 
   return sorted[Math.min(sorted.length, rank) - 1] as number;
 }
 
+/** The two clocks a window needs: wall clock for its timestamp, monotonic clock for its length. */
+export interface FrameClock {
+  /** Milliseconds since the epoch (may jump: NTP steps, a clock set by hand). */
+  readonly wall: () => number;
+  /** Milliseconds from an arbitrary origin that only moves forward at a steady rate. */
+  readonly monotonic: () => number;
+}
+
+export const systemFrameClock: FrameClock = { wall: Date.now, monotonic: () => performance.now() };
+
 /**
  * Counts processed and dropped frames and inference latencies over one telemetry window. Latency samples are
  * bounded (`maxSamples`, kept by reservoir sampling) so a very fast synthetic detector cannot grow memory.
+ * A window is timestamped by the wall clock at its start and measured by the monotonic clock, so a wall-clock
+ * step (back or forward) neither shrinks nor stretches it (its FPS stays right and the message valid).
  */
 export class FrameStatistics {
-  private windowStart: number;
+  private windowStartWall: number;
+  private windowStartMonotonic: number;
   private processed = 0;
   private dropped = 0;
   private latencies: number[] = [];
   private seen = 0;
 
   constructor(
-    private readonly now: () => number = Date.now,
+    private readonly clock: FrameClock = systemFrameClock,
     private readonly maxSamples = 4096,
   ) {
-    this.windowStart = now();
+    this.windowStartWall = clock.wall();
+    this.windowStartMonotonic = clock.monotonic();
   }
 
   recordInference(latencyMs: number): void {
@@ -50,12 +65,12 @@ export class FrameStatistics {
 
   /** The window since the last call (or creation), then starts a new one. */
   takeWindow(): FrameWindow {
-    const now = this.now();
-    const windowMs = Math.max(1, now - this.windowStart);
+    const monotonicNow = this.clock.monotonic();
+    const windowMs = Math.max(1, Math.round(monotonicNow - this.windowStartMonotonic));
     const sorted = this.latencies.sort((a, b) => a - b);
     const round = (value: number) => Math.round(value * 1000) / 1000;
     const window: FrameWindow = {
-      windowStart: this.windowStart,
+      windowStart: this.windowStartWall,
       windowMs,
       framesProcessed: this.processed,
       framesDropped: this.dropped,
@@ -69,7 +84,8 @@ export class FrameStatistics {
               p99: round(percentile(sorted, 0.99)),
             },
     };
-    this.windowStart = now;
+    this.windowStartWall = this.clock.wall();
+    this.windowStartMonotonic = monotonicNow;
     this.processed = 0;
     this.dropped = 0;
     this.latencies = [];

@@ -11,7 +11,7 @@ import { readThermalZones } from './thermal-zones';
 describe('FrameStatistics', () => {
   it('computes FPS, dropped frames and nearest-rank latency percentiles per window, then resets', () => {
     let now = 10_000;
-    const stats = new FrameStatistics(() => now);
+    const stats = new FrameStatistics({ wall: () => now, monotonic: () => now });
     for (let i = 1; i <= 100; i += 1) stats.recordInference(i);
     stats.recordDropped(7);
     now += 5000;
@@ -32,8 +32,44 @@ describe('FrameStatistics', () => {
     });
   });
 
+  it('measures windows with the monotonic clock: a wall-clock step back or forward keeps every window valid', async () => {
+    // An NTP step moves the wall clock only; the monotonic clock goes on at its pace.
+    let wall = Date.UTC(2026, 0, 1, 12);
+    let monotonic = 500;
+    const stats = new FrameStatistics({ wall: () => wall, monotonic: () => monotonic });
+    const reporter = new TelemetryReporter({
+      deviceId: 'jetson-1',
+      channel: { publish: () => Promise.resolve() },
+      sources: {
+        frames: stats,
+        spool: () => ({ depth: 0, droppedTotal: 0 }),
+        modelId: () => null,
+        accuracy: () => null,
+        thermalRoot: null,
+      },
+      intervalMs: 10_000,
+      logger: silentLogger,
+    });
+    const windowOf = async (frames: number, stepMs: number) => {
+      for (let i = 0; i < frames; i += 1) stats.recordInference(20);
+      wall += 4000 + stepMs;
+      monotonic += 10_000;
+      wall += 6000;
+      const message = await reporter.buildMessage();
+      expect(telemetryMessageSchema.safeParse(message).success).toBe(true);
+      return message;
+    };
+    const back = await windowOf(300, -3_600_000);
+    expect(back).toMatchObject({ windowStart: Date.UTC(2026, 0, 1, 12), windowMs: 10_000, fps: 30 });
+    const after = await windowOf(150, 0);
+    // Stamped by the stepped wall clock at its start, 10 s long by the monotonic clock.
+    expect(after).toMatchObject({ windowStart: Date.UTC(2026, 0, 1, 11, 0, 10), windowMs: 10_000, fps: 15 });
+    const forward = await windowOf(300, 2 * 3_600_000);
+    expect(forward).toMatchObject({ windowMs: 10_000, fps: 30 });
+  });
+
   it('bounds the latency samples it keeps', () => {
-    const stats = new FrameStatistics(Date.now, 16);
+    const stats = new FrameStatistics(undefined, 16);
     for (let i = 0; i < 10_000; i += 1) stats.recordInference(5);
     const window = stats.takeWindow();
     expect(window.framesProcessed).toBe(10_000);

@@ -17,7 +17,9 @@ for (let n = 0; ; n += 1) {
   const { seq } = spool.append(sampleEvent(n));
   process.stdout.write(`appended ${seq}\n`);
   if (seq % 97 === 0) {
-    spool.acknowledge(seq - 40);
+    // Printed first: a kill between the two must not leave the parent believing less was acknowledged (it
+    // would then look for acknowledged, deleted events).
     process.stdout.write(`acknowledged ${seq - 40}\n`);
+    spool.acknowledge(seq - 40);
   }
 }

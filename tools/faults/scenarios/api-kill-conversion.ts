@@ -1,5 +1,5 @@
 import { type Scenario } from '../scenario';
-import { conversionOutcome, startConversion } from '../support/conversion';
+import { conversionOutcome, convertJobStatus, startConversion } from '../support/conversion';
 import { check } from '../support/invariants';
 import { conclude, installModelOnAgents, withFleet } from '../support/scenario-kit';
 import { sleep } from '../support/wait';
@@ -23,11 +23,13 @@ export const apiKillDuringConversion: Scenario = {
         const conversion = await startConversion(fleet, 'killed-api', 5);
         context.log('api-kill: kill -9 of the api mid-conversion');
         await fleet.api.kill();
+        const atKill = await convertJobStatus(fleet, conversion);
         await sleep(3000);
         await fleet.api.startProcess();
         const recoveryMs = await fleet.storedUpTo(fleet.generatedNow(), context.settings.recoveryTimeoutMs);
         const converted = await conversionOutcome(fleet, conversion, context.settings.recoveryTimeoutMs);
         return conclude(context, fleet, recoveryMs, [
+          check('killed mid-conversion', atKill !== 'completed', `convert job ${atKill} at the kill`),
           check(
             'conversion finished despite the api kill',
             converted.status === 'ready',

@@ -10,7 +10,7 @@ const HOUR_SECONDS = 3600;
  * One agent's wall clock jumps (libfaketime; its monotonic clock runs on, as with an NTP step): one hour back
  * while its events wait for an acknowledgement that will not come (the api was killed, so the broker dropped
  * the batches), then two hours forward. The agent must still re-send what was not acknowledged, store nothing
- * twice, and its events carry its own (jumped) clock.
+ * twice, its events carry its own (jumped) clock, and no telemetry window is refused for a wrong length.
  */
 export const clockJump: Scenario = {
   name: 'clock jump on an agent',
@@ -47,9 +47,29 @@ export const clockJump: Scenario = {
               )
             ).rows[0],
         );
+        // Windows are timed by the monotonic clock (FrameStatistics): none may be refused across the steps, and the
+        // ones after the forward step are stamped by the jumped clock.
+        const refusedWindows = fleet.agents.filter((agent) =>
+          agent.log.includes('telemetry window not published'),
+        );
+        const telemetryAhead = await fleet.postgres.query(
+          async (client) =>
+            (
+              await client.query<{ ahead: string }>(
+                `select count(*) as ahead from telemetry_samples
+                  where device_id = any($1) and window_start > now() + interval '30 minutes'`,
+                [fleet.agents.map((agent) => agent.deviceId)],
+              )
+            ).rows[0]?.ahead,
+        );
         return {
           ...outcome,
           checks: [
+            check(
+              'every telemetry window published across the clock steps',
+              refusedWindows.length === 0 && Number(telemetryAhead) > 0,
+              `${refusedWindows.map((agent) => agent.name).join(', ') || 'no agent'} logged a refused window; ${telemetryAhead ?? 0} windows stamped an hour ahead`,
+            ),
             check(
               'events carry the jumped clocks (both directions)',
               Number(times?.behind) > 0 && Number(times?.ahead) > 0,

@@ -1,5 +1,5 @@
 import { type Scenario } from '../scenario';
-import { conversionOutcome, startConversion } from '../support/conversion';
+import { conversionOutcome, convertJobStatus, startConversion } from '../support/conversion';
 import { check } from '../support/invariants';
 import { conclude, installModelOnAgents, withFleet } from '../support/scenario-kit';
 import { smallModelFiles, uploadReadyModel } from '../support/test-model';
@@ -30,6 +30,7 @@ export const redisRestart: Scenario = {
       );
       context.log('redis: restarting redis-server');
       await fleet.redis.stopServer();
+      const atRestart = await convertJobStatus(fleet, conversion);
       await sleep(3000);
       await fleet.redis.startServer();
       const restarted = Date.now();
@@ -39,6 +40,7 @@ export const redisRestart: Scenario = {
       );
       const recoveryMs = Date.now() - restarted;
       return conclude(context, fleet, recoveryMs, [
+        check('conversion in flight at the restart', atRestart !== 'completed', `convert job ${atRestart}`),
         check(
           'conversion interrupted by the restart finished',
           converted.status === 'ready',

@@ -1,5 +1,5 @@
 import { type Scenario } from '../scenario';
-import { conversionOutcome, startConversion } from '../support/conversion';
+import { conversionOutcome, convertJobStatus, startConversion } from '../support/conversion';
 import { check } from '../support/invariants';
 import { conclude, installModelOnAgents, withFleet } from '../support/scenario-kit';
 
@@ -17,6 +17,7 @@ export const workerKillDuringConversion: Scenario = {
       const conversion = await startConversion(fleet, 'killed-worker', 4);
       context.log('worker-kill: kill -9 of the worker mid-conversion');
       await fleet.worker.kill();
+      const atKill = await convertJobStatus(fleet, conversion);
       await fleet.worker.startProcess();
       const restarted = Date.now();
       const converted = await conversionOutcome(
@@ -27,6 +28,7 @@ export const workerKillDuringConversion: Scenario = {
       const recoveryMs = Date.now() - restarted;
       const job = await fleet.client.pipelineJob(conversion.convertJobId);
       return conclude(context, fleet, recoveryMs, [
+        check('killed mid-conversion', atKill !== 'completed', `convert job ${atKill} at the kill`),
         check('conversion taken over and finished', converted.status === 'ready', converted.reason ?? ''),
         check('convert job completed', job.status === 'completed', `${job.status} ${job.failedReason ?? ''}`),
       ]);

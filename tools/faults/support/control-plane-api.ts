@@ -111,6 +111,18 @@ export class ControlPlaneApi {
     return this.request('POST', '/enrol', { token, name });
   }
 
+  /** The Prometheus text of `/metrics`. */
+  async metrics(): Promise<string> {
+    const { status, text } = await send(
+      `${this.baseUrl()}/metrics`,
+      'GET',
+      { authorization: `Bearer ${this.adminToken}` },
+      undefined,
+    );
+    if (status !== 200) throw new ApiError(status, `GET /metrics: ${status}`);
+    return text;
+  }
+
   createRollout(body: Record<string, unknown>): Promise<RolloutView> {
     return this.request('POST', '/rollouts', body);
   }

@@ -1,21 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseCfg, randomWeights, serialiseWeights } from '@emofleet/darknet';
 import { type Fleet } from './fleet';
-import { type ModelFiles } from './test-model';
+import { type ModelFiles, smallModelFiles } from './test-model';
 import { waitFor } from './wait';
 
-const MODELS = resolve(__dirname, '../../../libs/darknet/models');
-
-/** Tiny YOLO v2 (the paper's expression network): its conversion takes long enough to be interrupted. */
-export function tinyYoloFiles(seed: number): ModelFiles {
-  const cfg = readFileSync(resolve(MODELS, 'yolov2-tiny-expression.cfg'), 'utf8');
-  const network = parseCfg(cfg, 'yolov2-tiny-expression.cfg');
-  return {
-    cfg,
-    weights: Buffer.from(serialiseWeights(network, randomWeights(network, seed))),
-    names: readFileSync(resolve(MODELS, 'expressions.names'), 'utf8'),
-  };
+/**
+ * A network whose conversion (transforms, ONNX and Caffe export, numeric verification) takes seconds, long enough
+ * to be interrupted, but a fraction of tiny YOLO's (six stages up to 512 filters on a 320x320 input).
+ */
+export function conversionModelFiles(seed: number): ModelFiles {
+  return smallModelFiles([16, 32, 64, 128, 256, 512], seed, 320);
 }
 
 export interface RunningConversion {
@@ -25,9 +17,9 @@ export interface RunningConversion {
   readonly convertJobId: string;
 }
 
-/** Uploads a tiny YOLO version and waits until a worker has begun converting it (the job logs `loading …`). */
+/** Uploads a version and waits until a worker has begun converting it (the job logs `loading …`). */
 export async function startConversion(fleet: Fleet, model: string, seed: number): Promise<RunningConversion> {
-  const created = await fleet.client.uploadModelVersion(model, tinyYoloFiles(seed));
+  const created = await fleet.client.uploadModelVersion(model, conversionModelFiles(seed));
   const job = await waitFor(
     `conversion of ${model}@${created.version} started`,
     () => fleet.client.pipelineJob(created.jobId),
@@ -52,4 +44,16 @@ export async function conversionOutcome(
     { timeoutMs, intervalMs: 500 },
   );
   return { status: detail.status, reason: detail.statusReason };
+}
+
+/** The convert job's status in the database (readable while the api is down). */
+export async function convertJobStatus(fleet: Fleet, conversion: RunningConversion): Promise<string> {
+  return fleet.postgres.query(
+    async (client) =>
+      (
+        await client.query<{ status: string }>('select status from pipeline_jobs where id = $1', [
+          conversion.convertJobId,
+        ])
+      ).rows[0]?.status ?? 'missing',
+  );
 }

@@ -214,11 +214,14 @@ export class Fleet {
     await waitFor(
       'control plane caught up with the generated events',
       async () => {
+        const behind: string[] = [];
         for (const [deviceId, target] of [...pending]) {
           const continuity = await this.client.continuity(deviceId);
           if (continuity.highestContiguousSeq >= target) pending.delete(deviceId);
+          else if (behind.length < 3)
+            behind.push(`${deviceId} target ${target}: ${JSON.stringify(continuity)}`);
         }
-        return [...pending].slice(0, 5);
+        return behind;
       },
       (left) => left.length === 0,
       { timeoutMs, intervalMs: 500 },

@@ -1,6 +1,7 @@
 import { type ScenarioContext, type ScenarioOutcome } from '../scenario';
 import { type DeviceEventAccount, totals } from './event-ledger';
 import { Fleet, type FleetOptions } from './fleet';
+import { failureReport } from './failure-report';
 import { check, type Check, checkDeviceJobs, checkPipelineJobs, checkRunningModels } from './invariants';
 import { smallModelFiles, uploadReadyModel } from './test-model';
 
@@ -16,12 +17,7 @@ export async function withFleet<T>(
   try {
     return await body(fleet);
   } catch (error) {
-    const logs = [
-      `api: ${fleet.api.log.slice(-3000)}`,
-      `worker: ${fleet.worker.log.slice(-3000)}`,
-      ...fleet.agents.map((agent) => `${agent.name}: ${agent.log.slice(-1500)}`),
-    ];
-    context.log(`${name}: failed; last output:\n${logs.join('\n')}`);
+    context.log(`${name}: failed; what the fleet shows:\n${await failureReport(fleet)}`);
     throw error;
   } finally {
     await fleet.dispose();

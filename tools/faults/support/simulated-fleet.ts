@@ -6,14 +6,38 @@ import {
   startDeviceAgent,
   syntheticModelLoader,
   type DeviceAgent,
+  type Logger,
+  type LogFields,
   type NewEmotionEvent,
-  silentLogger,
   startSimulation,
   type RunningSimulation,
   type SimulatedDevice,
 } from '@emofleet/agent';
 
 const LABELS = ['Happiness', 'Sadness', 'Surprise', 'Anger'];
+
+/** The devices' warnings and errors (one logger for all of them), the last `limit` kept for a failure report. */
+class RecentWarnings {
+  readonly lines: string[] = [];
+  readonly logger: Logger;
+
+  constructor(private readonly limit = 40) {
+    const record = (level: string) => (message: string, fields?: LogFields) => {
+      const detail =
+        fields === undefined
+          ? ''
+          : ` ${JSON.stringify(fields, (_key, value: unknown) => (value instanceof Error ? value.message : value))}`;
+      this.lines.push(`${new Date().toISOString().slice(11, 23)} ${level} ${message}${detail}`);
+      if (this.lines.length > this.limit) this.lines.shift();
+    };
+    this.logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: record('warn'),
+      error: record('error'),
+    };
+  }
+}
 
 /**
  * The volume: N simulated devices in this process (`startSimulation`: the real connection, spool and publisher
@@ -29,6 +53,7 @@ export class SimulatedFleet {
   private drainAgents: DeviceAgent[] = [];
 
   private constructor(
+    private readonly warnings: RecentWarnings,
     private readonly simulation: RunningSimulation,
     private readonly directory: string,
     private readonly identities: readonly SimulatedDevice[],
@@ -52,6 +77,7 @@ export class SimulatedFleet {
     enrolled?: { devices: readonly SimulatedDevice[]; manifestPublicKey: string };
   }): Promise<SimulatedFleet> {
     const directory = mkdtempSync(join(tmpdir(), 'emofleet-faults-simulated-'));
+    const warnings = new RecentWarnings();
     const simulation = await startSimulation({
       count: options.count,
       idPrefix: options.idPrefix,
@@ -65,7 +91,7 @@ export class SimulatedFleet {
       fps: 1,
       telemetryIntervalMs: 5000,
       agentVersion: 'faults',
-      logger: silentLogger,
+      logger: warnings.logger,
       staggerMs: 2,
     });
     // The simulator names devices without an identity `<prefix>-<n>`.
@@ -76,7 +102,7 @@ export class SimulatedFleet {
           secret: 'anonymous-broker',
         },
     );
-    return new SimulatedFleet(simulation, directory, identities, {
+    return new SimulatedFleet(warnings, simulation, directory, identities, {
       mqttUrl: options.mqttUrl,
       mqttVersion: options.mqttVersion,
       manifestPublicKey: options.enrolled?.manifestPublicKey ?? null,
@@ -146,11 +172,31 @@ export class SimulatedFleet {
           telemetryIntervalMs: 5000,
           thermalRoot: null,
           tegrastats: false,
-          logger: silentLogger,
+          logger: this.warnings.logger,
         }),
       );
     }
     return generated;
+  }
+
+  /**
+   * For a failure report: the devices whose spool holds unacknowledged events (connection status, acknowledged
+   * and highest seq, first five), and the devices' last warnings (re-sends, publish failures).
+   */
+  describe(): string {
+    const agents = this.drainAgents.length > 0 ? this.drainAgents : this.simulation.agents;
+    const behind = agents
+      .map((agent, index) => ({ agent, deviceId: this.identities[index]?.deviceId ?? '' }))
+      .filter(({ agent }) => agent.spool.stats.acknowledgedSeq < agent.spool.stats.nextSeq - 1)
+      .slice(0, 5)
+      .map(({ agent, deviceId }) => {
+        const { acknowledgedSeq, nextSeq, depth, unwritten } = agent.spool.stats;
+        return `${deviceId}: ${agent.connection.status}, acknowledged ${acknowledgedSeq}, highest seq ${nextSeq - 1}, depth ${depth}, unwritten ${unwritten}`;
+      });
+    return [
+      `simulated devices behind (first 5):\n${behind.join('\n') || 'none'}`,
+      `simulated devices' last warnings:\n${this.warnings.lines.join('\n') || 'none'}`,
+    ].join('\n');
   }
 
   private perDevice(value: (agent: DeviceAgent) => number): Map<string, number> {

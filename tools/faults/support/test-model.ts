@@ -7,18 +7,18 @@ import { waitFor } from './wait';
 const NAMES = readFileSync(resolve(__dirname, '../../../libs/darknet/models/expressions.names'), 'utf8');
 
 /**
- * A small YOLO v2 shaped expression network (96x96 input, conv + pool stages with `filters` each, region head
- * with the four expressions): the pipeline converts and benchmarks it in seconds, and its bundle is big
+ * A small YOLO v2 shaped expression network (96x96 input by default, conv + pool stages with `filters` each,
+ * region head with the four expressions): the pipeline converts and benchmarks it in seconds, and its bundle is big
  * enough (wider stages give more weights) for a throttled download to take a while.
  */
-export function smallModelCfg(filters: readonly number[]): string {
+export function smallModelCfg(filters: readonly number[], inputSize = 96): string {
   const stages = filters
     .map(
       (count) =>
         `[convolutional]\nbatch_normalize=1\nfilters=${count}\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n[maxpool]\nsize=2\nstride=2\n`,
     )
     .join('\n');
-  return `[net]\nbatch=1\nsubdivisions=1\nwidth=96\nheight=96\nchannels=3\n\n${stages}
+  return `[net]\nbatch=1\nsubdivisions=1\nwidth=${inputSize}\nheight=${inputSize}\nchannels=3\n\n${stages}
 [convolutional]
 filters=45
 size=1
@@ -42,8 +42,8 @@ export interface ModelFiles {
   names: string;
 }
 
-export function smallModelFiles(filters: readonly number[], seed: number): ModelFiles {
-  const cfg = smallModelCfg(filters);
+export function smallModelFiles(filters: readonly number[], seed: number, inputSize = 96): ModelFiles {
+  const cfg = smallModelCfg(filters, inputSize);
   const network = parseCfg(cfg, 'fault-model.cfg');
   return { cfg, weights: Buffer.from(serialiseWeights(network, randomWeights(network, seed))), names: NAMES };
 }

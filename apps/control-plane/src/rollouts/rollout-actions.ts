@@ -5,6 +5,7 @@ import { DeviceJobsService } from '../device-jobs/device-jobs.service';
 import { deviceGate, healthCheckFor } from './device-gate';
 import { DeviceGateFacts } from './device-gate-facts';
 import {
+  ACTION_CLAIM_RENEW_MS,
   type JobObservation,
   RolloutTargetsRepository,
   type TargetAction,
@@ -61,6 +62,7 @@ export class RolloutActions {
     for (const { deviceId, action } of due) {
       const target = await this.targets.claim(rolloutId, deviceId, action);
       if (target === undefined) continue;
+      const heartbeat = this.renewWhileIssuing(rolloutId, deviceId);
       try {
         if (action === 'start') await this.start(rollout, target);
         else await this.rollBack(rollout, target);
@@ -75,10 +77,25 @@ export class RolloutActions {
           await this.targets.release(rolloutId, deviceId);
           transient ??= error instanceof Error ? error : new Error(String(error));
         }
+      } finally {
+        clearInterval(heartbeat);
       }
     }
     if (transient !== undefined) throw transient;
     return refused;
+  }
+
+  /** Renews the claim every `ACTION_CLAIM_RENEW_MS` (stopped by the caller once the action is issued). */
+  private renewWhileIssuing(rolloutId: string, deviceId: string): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      this.targets.renewClaim(rolloutId, deviceId).catch((error: unknown) => {
+        this.logger.warn(
+          `could not renew the claim on ${deviceId} in rollout ${rolloutId}: ${String(error)}`,
+        );
+      });
+    }, ACTION_CLAIM_RENEW_MS);
+    timer.unref();
+    return timer;
   }
 
   private async start(rollout: RolloutRow, target: RolloutTargetRow): Promise<void> {

@@ -10,8 +10,14 @@ import {
   type TargetGate,
 } from '../database/schema';
 
-/** A claim on a start or rollback older than this is taken over (its replica died while issuing it). */
-export const ACTION_CLAIM_TIMEOUT_MS = 120_000;
+/**
+ * A claim on a start or rollback not renewed for this long is taken over (its replica died while issuing it).
+ * The replica issuing the action renews its claim every `ACTION_CLAIM_RENEW_MS` until it is done, however long
+ * the calls take, so the claim of a running replica stays fresh (unless its event loop or the database stalls
+ * for 15 s) and a dead replica's claim lapses within this time (the engine's 2 s tick then issues the action).
+ */
+export const ACTION_CLAIM_TIMEOUT_MS = 20_000;
+export const ACTION_CLAIM_RENEW_MS = 5_000;
 
 /** A job status as observed from the device-jobs layer. */
 export interface JobObservation {
@@ -87,6 +93,22 @@ export class RolloutTargetsRepository {
       )
       .returning();
     return row;
+  }
+
+  /** Extends this replica's live claim (its heartbeat while issuing); false when the claim is gone. */
+  async renewClaim(rolloutId: string, deviceId: string): Promise<boolean> {
+    const renewed = await this.database.db
+      .update(rolloutTargets)
+      .set({ actionClaimedAt: sql`now()` })
+      .where(
+        and(
+          eq(rolloutTargets.rolloutId, rolloutId),
+          eq(rolloutTargets.deviceId, deviceId),
+          isNotNull(rolloutTargets.actionClaimedAt),
+        ),
+      )
+      .returning({ deviceId: rolloutTargets.deviceId });
+    return renewed.length > 0;
   }
 
   /** Gives a claim back (a transient error): the next step of the rollout issues the action again. */

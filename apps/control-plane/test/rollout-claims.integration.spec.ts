@@ -1,0 +1,107 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { DatabaseAdapter } from '../src/database/database.adapter';
+import { type DatabaseConnection, openDatabase } from '../src/database/database-connection';
+import { models, modelVersions, rollouts, rolloutTargets } from '../src/database/schema';
+import { type Infrastructure } from '../src/infra/infrastructure';
+import {
+  ACTION_CLAIM_RENEW_MS,
+  ACTION_CLAIM_TIMEOUT_MS,
+  RolloutTargetsRepository,
+} from '../src/rollouts/rollout-targets.repository';
+import { createTestDatabase, uniqueSuffix } from './support/test-environment';
+
+/**
+ * Claims on a target's start (PostgreSQL): a replica that died between claiming a device and issuing its install
+ * (the fault suite's api kill mid-rollout) holds the claim only until it lapses, which a live replica's renewals
+ * never let happen. Time is moved by back-dating the claim in the database, not by waiting.
+ */
+describe('rollout target claims', () => {
+  let database: { url: string; drop(): Promise<void> };
+  let connection: DatabaseConnection;
+  let targets: RolloutTargetsRepository;
+  const rolloutId = `rollout-${uniqueSuffix()}`;
+  const deviceId = `device-${uniqueSuffix()}`;
+
+  const backdateClaim = (byMs: number) =>
+    connection.db
+      .update(rolloutTargets)
+      .set({ actionClaimedAt: sql`now() - ${byMs} * interval '1 millisecond'` })
+      .where(and(eq(rolloutTargets.rolloutId, rolloutId), eq(rolloutTargets.deviceId, deviceId)));
+  const claimAgeMs = async () => {
+    const [row] = await connection.db
+      .select({
+        ageMs: sql<number>`extract(epoch from now() - ${rolloutTargets.actionClaimedAt}) * 1000`.mapWith(
+          Number,
+        ),
+      })
+      .from(rolloutTargets)
+      .where(and(eq(rolloutTargets.rolloutId, rolloutId), eq(rolloutTargets.deviceId, deviceId)));
+    return row?.ageMs;
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    connection = await openDatabase(database.url, '/nonexistent-unused');
+    const infrastructure: Pick<Infrastructure, 'database'> = { database: connection };
+    targets = new RolloutTargetsRepository(new DatabaseAdapter(infrastructure as Infrastructure));
+    const model = { modelId: 'fer', version: '1', modelVersionId: 'fer-v1' };
+    await connection.db.insert(models).values({ name: 'fer' });
+    await connection.db.insert(modelVersions).values({
+      id: model.modelVersionId,
+      modelName: 'fer',
+      version: 1,
+      uploadedBy: 'test',
+      analysis: {},
+      classes: 4,
+      inputShape: [3, 96, 96],
+    });
+    await connection.db.insert(rollouts).values({
+      id: rolloutId,
+      name: 'claims',
+      state: 'running',
+      model,
+      modelVersionId: model.modelVersionId,
+      variants: [],
+      selector: '',
+      gates: { fps: null, accuracy: null, warmupFrames: 0, measureFrames: 10, crashLoopRestarts: 3 },
+      abortCriteria: [],
+      maxConcurrentInstalls: 1,
+      installTimeoutSeconds: 600,
+      acceptsNewDevices: false,
+      canaryDevices: [],
+      orderSeed: 'seed',
+      createdBy: 'test',
+    });
+    await connection.db
+      .insert(rolloutTargets)
+      .values({ rolloutId, deviceId, position: 0, state: 'installing', model, phaseIndex: 0 });
+  });
+
+  afterAll(async () => {
+    await connection?.close();
+    await database?.drop();
+  });
+
+  it('keeps a renewed claim and hands a lapsed one over to the next replica', async () => {
+    expect((await targets.dueActions(rolloutId)).map((due) => due.deviceId)).toEqual([deviceId]);
+    expect(await targets.claim(rolloutId, deviceId, 'start')).toMatchObject({ deviceId });
+    // Another replica (or the same after a restart) finds the start claimed.
+    expect(await targets.claim(rolloutId, deviceId, 'start')).toBeUndefined();
+
+    // The claiming replica is alive and still issuing: its heartbeat renews the claim before it lapses.
+    await backdateClaim(ACTION_CLAIM_TIMEOUT_MS - ACTION_CLAIM_RENEW_MS);
+    expect(await targets.renewClaim(rolloutId, deviceId)).toBe(true);
+    expect(await claimAgeMs()).toBeLessThan(ACTION_CLAIM_RENEW_MS);
+    expect(await targets.claim(rolloutId, deviceId, 'start')).toBeUndefined();
+
+    // The replica died (kill -9) before issuing the install: no renewal, the claim lapses and is taken over.
+    await backdateClaim(ACTION_CLAIM_TIMEOUT_MS + 1000);
+    expect(await targets.claim(rolloutId, deviceId, 'start')).toMatchObject({ deviceId, jobId: null });
+    expect(await claimAgeMs()).toBeLessThan(ACTION_CLAIM_RENEW_MS);
+
+    // Given back after a transient error: claimable at once, and there is nothing left to renew.
+    await targets.release(rolloutId, deviceId);
+    expect(await targets.renewClaim(rolloutId, deviceId)).toBe(false);
+    expect(await targets.claim(rolloutId, deviceId, 'start')).toMatchObject({ deviceId });
+  });
+});
