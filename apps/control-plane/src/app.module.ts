@@ -18,6 +18,7 @@ import { DeviceJobsModule } from './device-jobs/device-jobs.module';
 import { DeviceJobsWorkerModule } from './device-jobs/device-jobs-worker.module';
 import { DevicesModule } from './devices/devices.module';
 import { EnginesModule } from './engines/engines.module';
+import { EnginesWorkerModule } from './engines/engines-worker.module';
 import { EnrolmentModule } from './enrolment/enrolment.module';
 import { EventsModule } from './events/events.module';
 import { EventsWorkerModule } from './events/events-worker.module';
@@ -65,6 +66,7 @@ export class AppModule {
           EventsWorkerModule,
           WebhooksWorkerModule,
           DeviceJobsWorkerModule,
+          EnginesWorkerModule,
         ]
       : [];
     return {

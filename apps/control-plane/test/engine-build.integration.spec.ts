@@ -1,23 +1,27 @@
 /**
  * @jest-environment ../../libs/darknet/test/support/onnxruntime-environment.js
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseCfg, randomWeights, serialiseWeights } from '@emofleet/darknet';
-import { verifyManifestSignature } from '@emofleet/protocol';
+import {
+  buildPublication,
+  type JobNotifyNextMessage,
+  PROTOCOL_VERSION,
+  TopicScheme,
+  verifyManifestSignature,
+} from '@emofleet/protocol';
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
+import { EngineBuildProcessor } from '../src/engines/engine-build.processor';
 import { EngineBuildsService } from '../src/engines/engine-builds.service';
 import { apiRequest } from './support/api-request';
-import { type Enrolment, enrolDevice } from './support/enrolment';
+import { type BuilderAgent, startBuilderAgent } from './support/builder-agent';
+import { connectAsDevice, enrolDevice } from './support/enrolment';
 import { eventually } from './support/eventually';
 import { createTestDatabase, testAdminToken, testConfig, uniqueSuffix } from './support/test-environment';
 
-const AGENT_MAIN = resolve(__dirname, '../../../agent/dist/main.js');
-/** No device here has TensorRT: the builders run agent/'s trtexec TEST DOUBLE, which writes a fake engine. */
-const TRTEXEC_DOUBLE = resolve(__dirname, '../../../agent/test/support/trtexec-test-double.sh');
 const MODELS = join(__dirname, '../../../libs/darknet/models');
 const CFG = readFileSync(join(MODELS, 'yolov2-tiny-expression.cfg'), 'utf8');
 const NETWORK = parseCfg(CFG, 'yolov2-tiny-expression.cfg');
@@ -71,9 +75,11 @@ function freePort(): Promise<number> {
  */
 describe('engine builds on builder devices (test double of trtexec)', () => {
   let controlPlane: RunningControlPlane;
+  let worker: RunningControlPlane | undefined;
   let config: ReturnType<typeof testConfig>['config'];
+  let environment: Record<string, string>;
   let versionId: string;
-  const agents = new Map<string, ChildProcess>();
+  const agents = new Map<string, BuilderAgent>();
   const cleanups: Array<() => Promise<void> | void> = [];
 
   const api = <T>(method: string, path: string, body?: unknown) =>
@@ -92,6 +98,17 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
     });
     cleanups.push(test.cleanup);
     config = test.config;
+    // What further processes of this control plane share: the database, queues, topics and artifact store.
+    environment = {
+      DATABASE_URL: database.url,
+      QUEUE_PREFIX: config.queuePrefix,
+      MQTT_TOPIC_PREFIX: test.topicPrefix,
+      EMOFLEET_DATA_DIR: test.dataDir,
+      ENGINE_BUILD_TIMEOUT_MS: '20000',
+      ENGINE_BUILD_ATTEMPTS: '2',
+      ENGINE_BUILD_BACKOFF_MS: '300',
+      ENGINE_BUILD_POLL_MS: '250',
+    };
     controlPlane = await startControlPlane(config, () => undefined);
 
     const form = new FormData();
@@ -108,49 +125,23 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
     const version = await eventually(
       () => api<{ status: string; statusReason: string | null }>('GET', '/models/tiny-engines/versions/1'),
       (version) => version.body.status === 'ready' || version.body.status === 'failed',
-      { timeoutMs: 120_000, intervalMs: 500, what: 'model version ready (convert → benchmark)' },
+      { timeoutMs: 360_000, intervalMs: 500, what: 'model version ready (convert → benchmark)' },
     );
     expect(version.body).toMatchObject({ status: 'ready', statusReason: null });
-  }, 180_000);
+  }, 420_000);
 
   afterAll(async () => {
-    // Each agent leads its own process group: a builder still running the double goes with it.
-    for (const agent of agents.values())
-      if (agent.exitCode === null && agent.pid) process.kill(-agent.pid, 'SIGKILL');
+    for (const agent of agents.values()) agent.stop();
+    await worker?.close();
     await controlPlane?.close();
     for (const cleanup of cleanups.reverse()) await cleanup();
   }, 30_000);
 
-  /** Enrols a device and runs the real agent as a builder claiming `deviceClass`, with the trtexec double. */
+  /** Runs the real agent as a builder claiming `deviceClass`, with the trtexec double (support/builder-agent). */
   async function startBuilder(name: string, deviceClass: string, environment: Record<string, string> = {}) {
-    const enrolment: Enrolment = await enrolDevice(controlPlane.httpUrl, `${name}-${uniqueSuffix()}`);
-    const dataDir = mkdtempSync(join(tmpdir(), 'emofleet-builder-'));
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    // The enrolment record pins the manifest key, with which the agent verifies signed build orders.
-    writeFileSync(
-      join(dataDir, 'enrolment.json'),
-      JSON.stringify({ ...enrolment, server: controlPlane.httpUrl, enrolledAt: Date.now() }),
-      { mode: 0o600 },
-    );
-    const agent = spawn(
-      process.execPath,
-      [
-        ...[AGENT_MAIN, 'run', '--data-dir', dataDir, '--detector', 'synthetic', '--log-level', 'warn'],
-        ...['--engine-builder', TRTEXEC_DOUBLE, '--claim-device-class', deviceClass],
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...environment }, detached: true },
-    );
-    agents.set(enrolment.deviceId, agent);
-    await eventually(
-      () =>
-        api<{ online: boolean; capabilities: { engineBuilder?: boolean } | null }>(
-          'GET',
-          `/devices/${enrolment.deviceId}`,
-        ),
-      (device) => device.body.online && device.body.capabilities?.engineBuilder === true,
-      { timeoutMs: 15_000, what: `${name} online as an engine builder` },
-    );
-    return enrolment.deviceId;
+    const builder = await startBuilderAgent(controlPlane.httpUrl, name, deviceClass, environment);
+    agents.set(builder.deviceId, builder);
+    return builder.deviceId;
   }
 
   const requestEngine = (body: Record<string, unknown>) =>
@@ -170,6 +161,8 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
 
   let builderX: string;
   let builtKey: string;
+  /** Stays online for the worker-only test at the end. */
+  let xavierBuilder: string;
 
   it('builds an engine on a builder of exactly the class, then answers the same key from the cache', async () => {
     builderX = await startBuilder('tx1-builder', 'gpuArch=sm_53,tensorrt=8.2.1,jetpack=4.6.1');
@@ -317,6 +310,7 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
       EMOFLEET_TRTEXEC_DOUBLE_VERSION: '8502',
       EMOFLEET_TRTEXEC_DOUBLE_SECONDS: '6',
     });
+    xavierBuilder = builderZ;
     const requested = await requestEngine({ gpuArch: 'sm_72', jetpack: '5.1', precision: 'fp32' });
     expect(requested.status).toBe(202);
     await eventually(
@@ -368,7 +362,7 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
     );
     expect(nobodyJob.body.logs.join('\n')).toContain('attempt 1 failed: no online engine builder');
 
-    agents.get(builderX)?.kill('SIGTERM');
+    agents.get(builderX)?.process.kill('SIGTERM');
     await eventually(
       () => api<{ online: boolean }>('GET', `/devices/${builderX}`),
       (device) => !device.body.online,
@@ -381,6 +375,158 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
     );
     expect(await buildJobsOf(builderX)).toHaveLength(1);
   }, 60_000);
+
+  it('deletes engines uploaded by attempts that failed, keeping artifacts that something else refers to', async () => {
+    // A builder at the protocol level (plain MQTT client with the device's credentials), so that it can upload an
+    // engine and then fail the job: the real agent only uploads what it reports SUCCEEDED.
+    const enrolment = await enrolDevice(controlPlane.httpUrl, `uploading-failer-${uniqueSuffix()}`);
+    const topics = new TopicScheme(enrolment.topicPrefix);
+    const deviceId = enrolment.deviceId;
+    const client = await connectAsDevice(enrolment);
+    const notifications: JobNotifyNextMessage[] = [];
+    client.on('message', (_topic, payload) => {
+      if (payload.length > 0)
+        notifications.push(JSON.parse(payload.toString('utf8')) as JobNotifyNextMessage);
+    });
+    await client.subscribeAsync(topics.topicFor({ kind: 'job-notify-next', deviceId }), { qos: 1 });
+    const birth = buildPublication(
+      topics,
+      'birth',
+      {
+        v: PROTOCOL_VERSION,
+        deviceId,
+        bdSeq: 1,
+        timestamp: Date.now(),
+        agentVersion: '0.1.0',
+        capabilities: {
+          arch: 'arm64',
+          os: { platform: 'linux', release: '4.9.140-tegra' },
+          cpuCores: 4,
+          memoryBytes: 8 * 1024 ** 3,
+          detectorBackends: ['cpu'],
+          engineBuilder: true,
+          gpuArch: 'sm_62',
+          tensorrtVersion: '7.1.3',
+          simulated: true,
+        },
+        runningModel: null,
+      },
+      4,
+    );
+    await client.publishAsync(birth.topic, birth.payload, { qos: birth.qos, retain: birth.retain });
+    const state = buildPublication(
+      topics,
+      'state',
+      { v: PROTOCOL_VERSION, deviceId, state: 'online', bdSeq: 1, timestamp: Date.now() },
+      4,
+    );
+    await client.publishAsync(state.topic, state.payload, { qos: state.qos, retain: state.retain });
+    try {
+      await eventually(
+        () =>
+          api<{ online: boolean; capabilities: { engineBuilder?: boolean } | null }>(
+            'GET',
+            `/devices/${deviceId}`,
+          ),
+        (device) => device.body.online && device.body.capabilities?.engineBuilder === true,
+        { timeoutMs: 15_000, what: 'the protocol-level builder online' },
+      );
+      const report = async (
+        jobId: string,
+        status: 'IN_PROGRESS' | 'FAILED',
+        expectedVersion: number,
+        reason?: string,
+      ) => {
+        const update = buildPublication(
+          topics,
+          'job-update',
+          {
+            v: PROTOCOL_VERSION,
+            deviceId,
+            jobId,
+            status,
+            expectedVersion,
+            statusDetails: reason === undefined ? { buildStage: 'UPLOADING' } : { reason },
+            timestamp: Date.now(),
+          },
+          4,
+        );
+        await client.publishAsync(update.topic, update.payload, { qos: 1 });
+      };
+      const upload = async (url: string, bytes: Buffer) => {
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        const response = await fetch(url, {
+          method: 'PUT',
+          headers: {
+            authorization: `Basic ${Buffer.from(`${deviceId}:${enrolment.secret}`).toString('base64')}`,
+            'content-type': 'application/octet-stream',
+            'x-content-sha256': sha256,
+          },
+          body: bytes,
+        });
+        expect(response.status).toBe(201);
+        return sha256;
+      };
+      const artifactStatus = async (sha256: string) =>
+        (
+          await fetch(`${controlPlane.httpUrl}/artifacts/${sha256}`, {
+            headers: { authorization: `Bearer ${testAdminToken}` },
+          })
+        ).status;
+      const nextBuildJob = async (seen: Set<string>) => {
+        const message = await eventually(
+          () => Promise.resolve(notifications.at(-1)),
+          (last) => last?.execution?.document.operation === 'build-engine' && !seen.has(last.execution.jobId),
+          { timeoutMs: 30_000, intervalMs: 100, what: 'a new build-engine job' },
+        );
+        const execution = message?.execution;
+        if (!execution) throw new Error('no build-engine job');
+        seen.add(execution.jobId);
+        return { jobId: execution.jobId, uploadUrl: String(execution.document.parameters.uploadUrl) };
+      };
+
+      const requested = await requestEngine({ gpuArch: 'sm_62', tensorrt: '7.1', precision: 'fp16' });
+      expect(requested.status).toBe(202);
+      const seen = new Set<string>();
+      // Attempt 1 uploads bytes nothing else has, then fails: they are deleted.
+      const first = await nextBuildJob(seen);
+      await report(first.jobId, 'IN_PROGRESS', 1);
+      const orphan = await upload(
+        first.uploadUrl,
+        Buffer.from(`fake engine of a failed attempt ${uniqueSuffix()}`),
+      );
+      expect(await artifactStatus(orphan)).toBe(200);
+      await report(first.jobId, 'FAILED', 2, 'the protocol-level builder fails after uploading');
+      // Attempt 2 uploads the bytes of the engine built in the first test (a succeeded build refers to them).
+      const second = await nextBuildJob(seen);
+      const builtSha =
+        (await api<EngineBuildView>('GET', `/engine-builds/${builtKey}`)).body.engine?.sha256 ?? '';
+      const builtBytes = Buffer.from(
+        await (
+          await fetch(`${controlPlane.httpUrl}/artifacts/${builtSha}`, {
+            headers: { authorization: `Bearer ${testAdminToken}` },
+          })
+        ).arrayBuffer(),
+      );
+      await report(second.jobId, 'IN_PROGRESS', 1);
+      expect(await upload(second.uploadUrl, builtBytes)).toBe(builtSha);
+      await report(second.jobId, 'FAILED', 2, 'the protocol-level builder fails again');
+
+      const job = await finished(requested.body.jobId);
+      expect(job.body).toMatchObject({ status: 'failed', attempts: 2 });
+      expect(job.body.failedReason).toBe(
+        `builder ${deviceId} failed: the protocol-level builder fails again`,
+      );
+      expect(job.body.logs.join('\n')).toContain(`deleted engine ${orphan}, uploaded by the failed attempt`);
+      expect(job.body.logs.join('\n')).not.toContain(`deleted engine ${builtSha}`);
+      expect(await artifactStatus(orphan)).toBe(404);
+      expect(await artifactStatus(builtSha)).toBe(200);
+      const build = await api<EngineBuildView>('GET', `/engine-builds/${requested.body.cacheKey}`);
+      expect(build.body).toMatchObject({ status: 'failed', engine: null });
+    } finally {
+      await client.endAsync();
+    }
+  }, 120_000);
 
   it('refuses targets the toolchain refuses and versions that are not ready, naming the problem', async () => {
     const int8 = await requestEngine({ gpuArch: 'sm_53', tensorrt: '8.2', precision: 'int8' });
@@ -403,4 +549,44 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
     expect(notAnId.status).toBe(400);
     expect(JSON.stringify(notAnId.body)).toContain('must be a model version id');
   });
+  it('runs engine builds in a worker-only process beside an api-only one', async () => {
+    const builderZ = xavierBuilder;
+    await controlPlane.close();
+    // The api on the port the agents know, without processors; the worker on its own port, without the API.
+    const apiOnly = testConfig('external-services', {
+      ...environment,
+      PORT: String(config.http.port),
+      EMOFLEET_ROLE: 'api',
+    });
+    cleanups.push(apiOnly.cleanup);
+    controlPlane = await startControlPlane(apiOnly.config, () => undefined);
+    expect(() => controlPlane.app.get(EngineBuildProcessor, { strict: false })).toThrow();
+
+    const requested = await requestEngine({ gpuArch: 'sm_72', jetpack: '5.1', precision: 'fp16' });
+    expect(requested.status).toBe(202);
+    expect(requested.body).toMatchObject({ cached: false, status: 'queued' });
+
+    const workerOnly = testConfig('external-services', {
+      ...environment,
+      EMOFLEET_ROLE: 'worker',
+      HTTP_PUBLIC_URL: controlPlane.httpUrl,
+    });
+    cleanups.push(workerOnly.cleanup);
+    worker = await startControlPlane(workerOnly.config, () => undefined);
+    expect(worker.app.get(EngineBuildProcessor, { strict: false })).toBeInstanceOf(EngineBuildProcessor);
+
+    const job = await finished(requested.body.jobId);
+    expect(job.body.failedReason).toBeNull();
+    expect(job.body.status).toBe('completed');
+    expect(job.body.logs.join('\n')).toContain(
+      `to builder ${builderZ} (sm_72 / TensorRT 8.5 / JetPack 5.1 / fp16)`,
+    );
+    const build = await api<EngineBuildView>('GET', `/engine-builds/${requested.body.cacheKey}`);
+    expect(build.body).toMatchObject({ status: 'succeeded', builderDeviceId: builderZ });
+    // The builder downloaded the ONNX export from, and uploaded the engine to, the api (HTTP_PUBLIC_URL).
+    const artifact = await fetch(`${controlPlane.httpUrl}/artifacts/${build.body.engine?.sha256 ?? ''}`, {
+      headers: { authorization: `Bearer ${testAdminToken}` },
+    });
+    expect(artifact.status).toBe(200);
+  }, 120_000);
 });

@@ -2,13 +2,14 @@ import { once } from 'node:events';
 import { type Server } from 'node:net';
 import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { type AppConfig } from '../config/app-config';
+import { type AppConfig, runsApi } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { INFRASTRUCTURE, type Infrastructure } from '../infra/infrastructure';
 
 /**
  * The URL a device downloads an artifact from (`GET /artifacts/<sha256>` with its own credentials):
- * HTTP_PUBLIC_URL when set, else this API's listener (loopback when it listens on every address).
+ * HTTP_PUBLIC_URL when set, else this API's listener (loopback when it listens on every address). A worker-only
+ * process serves no artifacts, so there HTTP_PUBLIC_URL is required.
  */
 @Injectable()
 export class ArtifactUrls implements BeforeApplicationShutdown {
@@ -38,6 +39,12 @@ export class ArtifactUrls implements BeforeApplicationShutdown {
   private async baseUrl(): Promise<string> {
     if (this.config.http.publicUrl !== undefined) return this.config.http.publicUrl;
     if (this.listenerBase !== undefined) return this.listenerBase;
+    if (!runsApi(this.config.role)) {
+      throw new Error(
+        'no artifact URL: this process runs the worker role only and serves no /artifacts; set HTTP_PUBLIC_URL ' +
+          "to the API's base URL as devices reach it",
+      );
+    }
     const server = this.httpAdapterHost.httpAdapter.getHttpServer() as Server;
     if (!server.listening) {
       if (this.shutdown.signal.aborted)

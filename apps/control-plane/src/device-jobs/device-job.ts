@@ -25,6 +25,8 @@ export function isTerminalJobStatus(status: DeviceJobStatus): boolean {
 
 /** The job operation that reconciles a device to its desired state. */
 export const APPLY_DESIRED_STATE = 'apply-desired-state';
+/** The device swaps back to the model it ran before (its previous slot). */
+export const ROLLBACK = 'rollback';
 
 /** One job execution on one device. */
 export interface DeviceJob {

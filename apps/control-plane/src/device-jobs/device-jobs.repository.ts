@@ -21,11 +21,12 @@ import {
 import {
   APPLY_DESIRED_STATE,
   DeviceJobStatus,
+  ROLLBACK,
   isTerminalJobStatus,
   PENDING_JOB_STATUSES,
 } from './device-job';
 
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 export interface NewDeviceJob {
   jobId: string;
@@ -94,8 +95,9 @@ export class DeviceJobsRepository {
     return row;
   }
 
-  async findModelVersion(versionId: string): Promise<ModelVersionRow | undefined> {
-    const [row] = await this.database.db
+  /** `tx`: read inside that transaction (one connection only with the embedded PGlite). */
+  async findModelVersion(versionId: string, tx?: Transaction): Promise<ModelVersionRow | undefined> {
+    const [row] = await (tx ?? this.database.db)
       .select()
       .from(modelVersions)
       .where(eq(modelVersions.id, versionId))
@@ -128,48 +130,7 @@ export class DeviceJobsRepository {
         .for('update');
       if (!device) return { ok: false, reason: 'unknown-device' };
       if (device.decommissionedAt) return { ok: false, reason: 'decommissioned' };
-      const [previous] = await tx
-        .select({ desiredVersion: deviceDesiredStates.desiredVersion })
-        .from(deviceDesiredStates)
-        .where(eq(deviceDesiredStates.deviceId, assignment.deviceId));
-      const desiredVersion = (previous?.desiredVersion ?? 0) + 1;
-      const state = {
-        desiredVersion,
-        modelVersionId: assignment.modelVersionId,
-        healthCheck: assignment.healthCheck,
-        rolloutId: assignment.rolloutId,
-        issuedAt: new Date(),
-        issuedBy: assignment.issuedBy,
-      };
-      await tx
-        .insert(deviceDesiredStates)
-        .values({ deviceId: assignment.deviceId, ...state })
-        .onConflictDoUpdate({ target: deviceDesiredStates.deviceId, set: state });
-      await tx
-        .update(devices)
-        .set({ desiredModel: assignment.model, updatedAt: sql`now()` })
-        .where(eq(devices.id, assignment.deviceId));
-
-      const superseded: EndedJob[] = [];
-      const unfinished = await tx
-        .select()
-        .from(deviceJobExecutions)
-        .where(
-          and(
-            eq(deviceJobExecutions.deviceId, assignment.deviceId),
-            eq(deviceJobExecutions.operation, APPLY_DESIRED_STATE),
-            pending(),
-          ),
-        )
-        .for('update');
-      for (const row of unfinished) {
-        const ended = await writeStatus(tx, row, {
-          status: DeviceJobStatus.Canceled,
-          statusDetails: { reason: assignment.supersededReason(desiredVersion) },
-          source: assignment.issuedBy,
-        });
-        superseded.push({ row: ended, previousStatus: row.status as DeviceJobStatus });
-      }
+      const { desiredVersion, superseded } = await storeDesiredState(tx, assignment);
       const job = await insertJob(tx, {
         jobId: assignment.jobId,
         deviceId: assignment.deviceId,
@@ -185,6 +146,78 @@ export class DeviceJobsRepository {
     });
   }
 
+  /**
+   * The model version a `rollback` job of the device returns to: the one it ran before its current model, as the
+   * device's SUCCEEDED model switches tell (apply jobs switch to their model, rollbacks swap back), replayed in
+   * the order they finished; null when that history does not name one (the device ran a model the control plane
+   * never assigned, or no model).
+   */
+  async rollbackTarget(deviceId: string): Promise<string | null> {
+    const switches = await this.database.db
+      .select({
+        operation: deviceJobExecutions.operation,
+        modelVersionId: deviceJobExecutions.modelVersionId,
+      })
+      .from(deviceJobExecutions)
+      .where(
+        and(
+          eq(deviceJobExecutions.deviceId, deviceId),
+          inArray(deviceJobExecutions.operation, [APPLY_DESIRED_STATE, ROLLBACK]),
+          eq(deviceJobExecutions.status, DeviceJobStatus.Succeeded),
+        ),
+      )
+      .orderBy(asc(deviceJobExecutions.finishedAt), asc(deviceJobExecutions.seq));
+    // undefined: not known; null: no model.
+    let current: string | null | undefined;
+    let previous: string | null | undefined;
+    for (const job of switches) {
+      if (job.operation === ROLLBACK) [current, previous] = [previous, current];
+      else if (job.modelVersionId !== current) [current, previous] = [job.modelVersionId, current];
+    }
+    return previous ?? null;
+  }
+
+  /**
+   * After a rollback SUCCEEDED (in the transaction that stored it): makes the model version it returned to the
+   * device's desired state, unless the desired state changed since the rollback was queued (`queuedAtVersion`:
+   * a newer assignment wins). Queues no apply job: the device runs that model already. Undefined when nothing
+   * changed.
+   */
+  async adoptRolledBackModel(
+    tx: Transaction,
+    change: {
+      deviceId: string;
+      modelVersionId: string;
+      model: DeviceModelRef;
+      queuedAtVersion: number | null;
+      rolloutId: string | null;
+      issuedBy: string;
+      supersededReason: (desiredVersion: number) => string;
+    },
+  ): Promise<{ desiredVersion: number; superseded: EndedJob[] } | undefined> {
+    const [device] = await tx
+      .select({ id: devices.id, decommissionedAt: devices.decommissionedAt })
+      .from(devices)
+      .where(eq(devices.id, change.deviceId))
+      .for('update');
+    if (!device || device.decommissionedAt) return undefined;
+    const [desired] = await tx
+      .select({ desiredVersion: deviceDesiredStates.desiredVersion })
+      .from(deviceDesiredStates)
+      .where(eq(deviceDesiredStates.deviceId, change.deviceId));
+    if ((desired?.desiredVersion ?? 0) !== (change.queuedAtVersion ?? 0)) return undefined;
+    return storeDesiredState(tx, { ...change, healthCheck: null });
+  }
+
+  /** The device's desired version now (0 when none was ever set). */
+  async currentDesiredVersion(deviceId: string): Promise<number> {
+    const [desired] = await this.database.db
+      .select({ desiredVersion: deviceDesiredStates.desiredVersion })
+      .from(deviceDesiredStates)
+      .where(eq(deviceDesiredStates.deviceId, deviceId));
+    return desired?.desiredVersion ?? 0;
+  }
+
   /** Queues a job with its first history entry. */
   async insertJob(job: NewDeviceJob): Promise<DeviceJobExecutionRow> {
     return this.database.db.transaction((tx) => insertJob(tx, job));
@@ -192,11 +225,17 @@ export class DeviceJobsRepository {
 
   /**
    * Locks the job's row for `work`, which decides what to do with it (undefined: no such job; `now`: the
-   * database's clock) and may write one status change through `write`; everything commits together.
+   * database's clock) and may write one status change through `write` (and more through `tx`); everything
+   * commits together.
    */
   async withLockedJob<T>(
     jobId: string,
-    work: (job: DeviceJobExecutionRow | undefined, write: LockedJobWriter, now: Date) => Promise<T>,
+    work: (
+      job: DeviceJobExecutionRow | undefined,
+      write: LockedJobWriter,
+      now: Date,
+      tx: Transaction,
+    ) => Promise<T>,
   ): Promise<T> {
     return this.database.db.transaction(async (tx) => {
       const clock: unknown = await tx.execute(sql`select now() as now`);
@@ -213,7 +252,7 @@ export class DeviceJobsRepository {
         written = true;
         return writeStatus(tx, row, change);
       };
-      return work(row, write, now);
+      return work(row, write, now, tx);
     });
   }
 
@@ -306,6 +345,61 @@ export class DeviceJobsRepository {
     // node-postgres and PGlite both answer raw queries with `{ rows }`.
     return (result as { rows: Array<{ id: string }> }).rows.map((row) => row.id);
   }
+}
+
+/**
+ * Bumps the device's desiredVersion (its row must be locked), stores the desired state, mirrors it in
+ * `devices.desired_model` and cancels the device's unfinished apply jobs.
+ */
+async function storeDesiredState(
+  tx: Transaction,
+  assignment: Pick<
+    DesiredStateAssignment,
+    'deviceId' | 'modelVersionId' | 'model' | 'healthCheck' | 'rolloutId' | 'issuedBy' | 'supersededReason'
+  >,
+): Promise<{ desiredVersion: number; superseded: EndedJob[] }> {
+  const [previous] = await tx
+    .select({ desiredVersion: deviceDesiredStates.desiredVersion })
+    .from(deviceDesiredStates)
+    .where(eq(deviceDesiredStates.deviceId, assignment.deviceId));
+  const desiredVersion = (previous?.desiredVersion ?? 0) + 1;
+  const state = {
+    desiredVersion,
+    modelVersionId: assignment.modelVersionId,
+    healthCheck: assignment.healthCheck,
+    rolloutId: assignment.rolloutId,
+    issuedAt: new Date(),
+    issuedBy: assignment.issuedBy,
+  };
+  await tx
+    .insert(deviceDesiredStates)
+    .values({ deviceId: assignment.deviceId, ...state })
+    .onConflictDoUpdate({ target: deviceDesiredStates.deviceId, set: state });
+  await tx
+    .update(devices)
+    .set({ desiredModel: assignment.model, updatedAt: sql`now()` })
+    .where(eq(devices.id, assignment.deviceId));
+  const superseded: EndedJob[] = [];
+  const unfinished = await tx
+    .select()
+    .from(deviceJobExecutions)
+    .where(
+      and(
+        eq(deviceJobExecutions.deviceId, assignment.deviceId),
+        eq(deviceJobExecutions.operation, APPLY_DESIRED_STATE),
+        pending(),
+      ),
+    )
+    .for('update');
+  for (const row of unfinished) {
+    const ended = await writeStatus(tx, row, {
+      status: DeviceJobStatus.Canceled,
+      statusDetails: { reason: assignment.supersededReason(desiredVersion) },
+      source: assignment.issuedBy,
+    });
+    superseded.push({ row: ended, previousStatus: row.status as DeviceJobStatus });
+  }
+  return { desiredVersion, superseded };
 }
 
 async function insertJob(tx: Transaction, job: NewDeviceJob): Promise<DeviceJobExecutionRow> {

@@ -20,6 +20,7 @@ import { DesiredStatePublisher, DEVICE_MODEL_FORMAT } from './desired-state.publ
 import {
   APPLY_DESIRED_STATE,
   type DeviceJob,
+  ROLLBACK,
   type DeviceJobUpdate,
   toDeviceJob,
   toDeviceJobUpdate,
@@ -126,14 +127,17 @@ export class DeviceJobsService {
     await this.deviceInService(input.deviceId);
     const timeoutMs = checkedTimeout(input.timeoutMs);
     checkDocument(input.operation, input.parameters);
+    // A rollback records the model version it returns to and the desired version it was queued at: when it
+    // succeeds, that model becomes the desired state (DeviceJobUpdates), unless the desired state changed since.
+    const rollback = input.operation === ROLLBACK;
     const row = await this.repository.insertJob({
       jobId: randomUUID(),
       deviceId: input.deviceId,
       operation: input.operation,
       parameters: input.parameters,
       rolloutId: input.rolloutId ?? null,
-      modelVersionId: null,
-      desiredVersion: null,
+      modelVersionId: rollback ? await this.repository.rollbackTarget(input.deviceId) : null,
+      desiredVersion: rollback ? await this.repository.currentDesiredVersion(input.deviceId) : null,
       createdBy: input.actor,
       timeoutMs,
     });

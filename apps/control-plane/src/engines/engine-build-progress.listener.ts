@@ -40,8 +40,9 @@ export function describeChange(job: DeviceJob): string {
 /**
  * Follows `build-engine` device jobs as this process sees them change (DeviceJobChanges): writes each step to
  * the build's pipeline job (logs, progress), and wakes the parked BullMQ job when the device job ends, so the
- * build concludes at once instead of at its next poll. Changes seen only by another process are picked up by
- * the processor's polling.
+ * build concludes at once instead of at its next poll. It runs in both roles (device updates are applied in the
+ * api, time-outs in the worker) and wakes the job through Redis, so the processor may run in another process;
+ * a change lost between commit and announcement is picked up by the processor's polling.
  */
 @Injectable()
 export class EngineBuildProgressListener implements OnModuleInit, OnModuleDestroy {

@@ -21,6 +21,7 @@ import {
 } from './engine-build-queue';
 import { EngineBuildUrls } from './engine-build-urls';
 import { EngineBuildsRepository } from './engine-builds.repository';
+import { FailedUploadCollector } from './failed-upload-collector';
 
 /** One attempt failed; `buildLog` is the builder's output tail when it ran. Retried with backoff. */
 class BuildAttemptFailure extends Error {
@@ -58,12 +59,14 @@ const FAILURE_WORDS: Partial<Record<DeviceJobStatus, string>> = {
  * `engine-build`: builds the engine of one cache key on a builder device (docs/engines.md). Each pass reads the
  * database and moves the build one step: send a `build-engine` device job to an online builder of exactly the
  * class, then wait for that job to end (the BullMQ job is parked as delayed and re-entered every poll interval,
- * or at once when this process sees the job change), then store the uploaded engine with trtexec's timing, or
+ * or at once when a process sees the job end), then store the uploaded engine with trtexec's timing, or
  * fail the attempt with the builder's log. A pass that re-enters after a restart finds the device job it sent
  * (by the stored id, or on the builder by cache key) instead of sending another. Attempts (a new builder
  * choice each) are retried with exponential backoff; no builder online counts as a failed attempt.
  *
- * Runs in the api role, where device jobs live (`DeviceJobsService`); it computes nothing itself.
+ * Runs in the worker role like the other processors; device jobs are sent through `DeviceJobsService` (the
+ * device-jobs core module, in both roles), and their changes reach it through the progress listener (which
+ * wakes the parked job through Redis, from whichever process saw the change) or its polling.
  */
 @Processor(EngineBuildQueue.Builds, { concurrency: 8, maxStalledCount: 10 })
 export class EngineBuildProcessor extends WorkerHost {
@@ -76,6 +79,7 @@ export class EngineBuildProcessor extends WorkerHost {
     private readonly deviceJobs: DeviceJobsService,
     private readonly urls: EngineBuildUrls,
     private readonly signer: ManifestSigner,
+    private readonly uploads: FailedUploadCollector,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
@@ -99,6 +103,7 @@ export class EngineBuildProcessor extends WorkerHost {
       const reason = error instanceof Error ? error.message : String(error);
       const final = error instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
       const buildLog = error instanceof BuildAttemptFailure ? error.buildLog : null;
+      await this.collectUpload(cacheKey, id);
       await this.builds.recordFailure(cacheKey, { reason, buildLog, final });
       if (buildLog !== null) await this.pipelineJobs.appendLog(id, `builder log (tail):\n${buildLog}`);
       await this.pipelineJobs.appendLog(
@@ -108,6 +113,17 @@ export class EngineBuildProcessor extends WorkerHost {
       await this.pipelineJobs.markFailed(id, reason, final);
       if (final) this.logger.warn(`engine build ${cacheKey} failed: ${reason}`);
       throw error;
+    }
+  }
+
+  /** Deletes what the failed attempt uploaded (unless referenced elsewhere); never masks the attempt's error. */
+  private async collectUpload(cacheKey: string, id: string): Promise<void> {
+    try {
+      const deleted = await this.uploads.collectBuild(cacheKey);
+      if (deleted !== undefined)
+        await this.pipelineJobs.appendLog(id, `deleted engine ${deleted}, uploaded by the failed attempt`);
+    } catch (error) {
+      this.logger.warn(`collecting the upload of failed build ${cacheKey}: ${String(error)}`);
     }
   }
 
@@ -178,6 +194,8 @@ export class EngineBuildProcessor extends WorkerHost {
       );
     }
     const builderId = await this.pickBuilder(build);
+    // An upload of an attempt that failed before a crash: the new attempt starts without an engine.
+    await this.collectUpload(build.cacheKey, id);
     if (!(await this.builds.assignBuilder(build.cacheKey, builderId))) return { kind: 'waiting' };
     const order = buildOrder(build, source);
     const parameters = {

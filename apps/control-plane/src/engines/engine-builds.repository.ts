@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
-import { devices } from '../database/schema';
+import { devices, modelManifests, modelVersionFiles } from '../database/schema';
 import { type EngineBuildRow, engineBuilds, type NewEngineBuild } from '../database/schema/engine-builds';
 import { type BuilderCandidate } from './device-class';
 
@@ -149,6 +149,54 @@ export class EngineBuildsRepository {
         finishedAt: failure.final ? sql`now()` : null,
       })
       .where(eq(engineBuilds.cacheKey, cacheKey));
+  }
+
+  /**
+   * Takes the engine an unfinished attempt uploaded off the build (the attempt failed, or a new one starts):
+   * returns its sha256, or undefined when the build has none or is `succeeded`.
+   */
+  async releaseUpload(cacheKey: string): Promise<string | undefined> {
+    return this.database.db.transaction(async (tx) => {
+      const [row] = await tx
+        .select({ engineSha256: engineBuilds.engineSha256 })
+        .from(engineBuilds)
+        .where(
+          and(
+            eq(engineBuilds.cacheKey, cacheKey),
+            ne(engineBuilds.status, 'succeeded'),
+            isNotNull(engineBuilds.engineSha256),
+          ),
+        )
+        .for('update');
+      if (!row?.engineSha256) return undefined;
+      await tx
+        .update(engineBuilds)
+        .set({ engineSha256: null, engineSizeBytes: null, updatedAt: sql`now()` })
+        .where(eq(engineBuilds.cacheKey, cacheKey));
+      return row.engineSha256;
+    });
+  }
+
+  /** Whether any row refers to the artifact: an engine build's engine, or a model version's file or manifest. */
+  async artifactReferenced(sha256: string): Promise<boolean> {
+    const [engine] = await this.database.db
+      .select({ key: engineBuilds.cacheKey })
+      .from(engineBuilds)
+      .where(eq(engineBuilds.engineSha256, sha256))
+      .limit(1);
+    if (engine) return true;
+    const [file] = await this.database.db
+      .select({ sha256: modelVersionFiles.sha256 })
+      .from(modelVersionFiles)
+      .where(eq(modelVersionFiles.sha256, sha256))
+      .limit(1);
+    if (file) return true;
+    const [manifest] = await this.database.db
+      .select({ sha256: modelManifests.sha256 })
+      .from(modelManifests)
+      .where(eq(modelManifests.sha256, sha256))
+      .limit(1);
+    return manifest !== undefined;
   }
 
   /** Online, in-service devices that announce an engine builder for this GPU arch. */

@@ -22,6 +22,7 @@ import { isTerminalJobStatus } from '../device-jobs/device-job';
 import { DeviceJobsService } from '../device-jobs/device-jobs.service';
 import { type EngineUploadResultDto } from './engine.dto';
 import { EngineBuildsRepository } from './engine-builds.repository';
+import { FailedUploadCollector } from './failed-upload-collector';
 
 /** The header with which a builder states the sha256 of the engine it uploads. */
 export const ENGINE_SHA256_HEADER = 'x-content-sha256';
@@ -39,6 +40,7 @@ export class EngineUploadService {
     private readonly deviceJobs: DeviceJobsService,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly uploads: FailedUploadCollector,
   ) {}
 
   async receive(cacheKey: string, request: Request): Promise<EngineUploadResultDto> {
@@ -88,6 +90,7 @@ export class EngineUploadService {
       );
     }
     if (!(await this.builds.recordUpload(cacheKey, deviceJob.jobId, stored))) {
+      if (stored.created) await this.uploads.collectArtifact(stored.sha256);
       throw new ConflictException(`the build of engine ${cacheKey} moved on while the engine was uploaded`);
     }
     return { sha256: stored.sha256, sizeBytes: stored.sizeBytes };

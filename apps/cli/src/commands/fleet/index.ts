@@ -1,5 +1,6 @@
 import { type Command } from 'commander';
 import { registerDevicesCommand } from './devices';
+import { registerEngineCommands } from './engines';
 import { registerEnrolTokenCommands } from './enrol-tokens';
 import { registerHealthCommand } from './health';
 import { registerJobsCommand } from './jobs';
@@ -17,4 +18,5 @@ export function registerFleetCommands(program: Command): void {
   registerModelsCommand(program);
   registerJobsCommand(program);
   registerRolloutCommands(program);
+  registerEngineCommands(program);
 }

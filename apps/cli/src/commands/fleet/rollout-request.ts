@@ -94,12 +94,15 @@ export function rolloutRequestBody(options: RolloutRequestOptions): unknown {
   };
 }
 
-/** `fer@2` → `{ name: 'fer', version: 2 }` (model names may contain `@`: the last one separates). */
-export function parseModelReference(text: string): { name: string; version: number } {
+/**
+ * `fer@2` → `{ name: 'fer', version: 2 }` (model names may contain `@`: the last one separates); `what` names the
+ * option or argument in the error.
+ */
+export function parseModelReference(text: string, what = '--model'): { name: string; version: number } {
   const at = text.lastIndexOf('@');
   const version = Number(text.slice(at + 1));
   if (at <= 0 || !/^\d+$/.test(text.slice(at + 1)) || version < 1)
-    throw new CliError(`--model "${text}": expected <name>@<version>, e.g. fer@2`, 2);
+    throw new CliError(`${what} "${text}": expected <name>@<version>, e.g. fer@2`, 2);
   return { name: text.slice(0, at), version };
 }
 
