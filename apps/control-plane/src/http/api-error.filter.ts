@@ -48,8 +48,25 @@ export class ApiErrorFilter implements ExceptionFilter {
             : exception.message;
       return error(status, codeFor(status), message);
     }
+    const clientError = bodyParserError(exception);
+    if (clientError) return error(clientError.status, codeFor(clientError.status), clientError.message);
     return error(HttpStatus.INTERNAL_SERVER_ERROR, 'internal_error', 'internal server error');
   }
+}
+
+/**
+ * A 4xx raised by Express's body parsers before any handler runs (e.g. `entity.too.large`, `encoding.unsupported`):
+ * `http-errors` with `expose` set, meant for the client.
+ */
+function bodyParserError(exception: unknown): { status: number; message: string } | undefined {
+  if (!(exception instanceof Error)) return undefined;
+  const { status, expose, type, length, limit } = exception as Error & Record<string, unknown>;
+  if (expose !== true || typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  if (type === 'entity.too.large' && typeof limit === 'number') {
+    const size = typeof length === 'number' ? ` of ${length} bytes` : '';
+    return { status, message: `request body${size} is too large: the limit is ${limit} bytes` };
+  }
+  return { status, message: exception.message };
 }
 
 function error(status: number, code: string, message: string, details?: unknown): ApiErrorBody {

@@ -26,6 +26,8 @@ const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 export interface ArchiveEntry {
   name: string;
   isDirectory: boolean;
+  /** What the entry is when it is neither a regular file nor a directory (`symlink`, `link`, `fifo`, ...). */
+  specialType?: string;
   uncompressedBytes: number;
   compressedBytes: number;
   /** Reads the entry's content (at most once, while the entry is being visited). */
@@ -62,6 +64,12 @@ export async function checkEvalSetArchive(
     }
     const problem = entryNameProblem(entry.name);
     if (problem) throw new ModelValidationError(file, `entry "${entry.name}" ${problem}`);
+    if (entry.specialType !== undefined) {
+      throw new ModelValidationError(
+        file,
+        `entry "${entry.name}" is a ${entry.specialType}: only regular files and directories are allowed`,
+      );
+    }
     total += entry.uncompressedBytes;
     if (total > limits.maxUncompressedBytes) {
       throw new ModelValidationError(file, `unpacks to more than ${limits.maxUncompressedBytes} bytes`);
@@ -115,6 +123,14 @@ export async function walkArchive(
   else await walkTar(await store.openRead(sha256), visit, file);
 }
 
+const TAR_PLAIN_TYPES = new Set(['file', 'contiguous-file', 'directory']);
+
+/** Whether a zip entry made on Unix is a symbolic link (file type bits of its external attributes). */
+function isZipSymlink(entry: yauzl.Entry): boolean {
+  const madeOnUnix = entry.versionMadeBy >>> 8 === 3;
+  return madeOnUnix && ((entry.externalFileAttributes >>> 16) & 0o170000) === 0o120000;
+}
+
 function entryNameProblem(name: string): string | undefined {
   if (name.includes('\\')) return 'contains a backslash';
   if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) return 'is an absolute path';
@@ -160,6 +176,7 @@ async function walkTar(
       const entry: ArchiveEntry = {
         name: header.name.replace(/^\.\//, ''),
         isDirectory: header.type === 'directory',
+        ...(TAR_PLAIN_TYPES.has(header.type ?? 'file') ? {} : { specialType: header.type ?? 'file' }),
         uncompressedBytes: header.size ?? 0,
         compressedBytes: 0,
         read: () => {
@@ -217,6 +234,7 @@ async function walkZip(
         const entry: ArchiveEntry = {
           name: raw.fileName,
           isDirectory: raw.fileName.endsWith('/'),
+          ...(isZipSymlink(raw) ? { specialType: 'symlink' } : {}),
           uncompressedBytes: raw.uncompressedSize,
           compressedBytes: raw.compressedSize,
           read: () =>

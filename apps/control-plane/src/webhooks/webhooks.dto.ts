@@ -25,7 +25,11 @@ export const createWebhookSchema = z.object({
     .string()
     .url()
     .max(2000)
-    .refine((value) => ['http:', 'https:'].includes(new URL(value).protocol), 'must be an http(s) URL'),
+    // zod runs refinements after a failed .url() check too: a URL that does not parse must stay a validation issue.
+    .refine(
+      (value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol),
+      'must be an http(s) URL',
+    ),
   secret: z.string().min(16, 'must be at least 16 characters').max(256),
   filter: webhookFilterSchema.default({}),
 });
