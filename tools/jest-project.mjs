@@ -22,7 +22,10 @@ const nodeMajor = Number(
   spawnSync(node, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).stdout.trim(),
 );
 // PGlite loads its file system and WASM through dynamic import(), which jest supports only with VM modules.
-const nodeFlags = ['--experimental-vm-modules', ...(nodeMajor >= 20 ? ['--disable-warning=ExperimentalWarning'] : [])];
+const nodeFlags = [
+  '--experimental-vm-modules',
+  ...(nodeMajor >= 20 ? ['--disable-warning=ExperimentalWarning'] : []),
+];
 const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
 const passThrough = process.argv.slice(3).filter((arg) => arg !== '--');
 const result = spawnSync(

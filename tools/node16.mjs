@@ -13,7 +13,16 @@ export function node16Binary() {
   if (!existsSync(binary)) {
     const result = spawnSync(
       'npm',
-      ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefix', prefix, NODE16_PACKAGE],
+      [
+        'install',
+        '--no-save',
+        '--no-package-lock',
+        '--no-audit',
+        '--no-fund',
+        '--prefix',
+        prefix,
+        NODE16_PACKAGE,
+      ],
       { stdio: 'inherit' },
     );
     if (result.status !== 0 || !existsSync(binary)) throw new Error(`could not install ${NODE16_PACKAGE}`);

@@ -101,7 +101,8 @@ if (existsSync(reports)) {
     const report = JSON.parse(readFileSync(join(reports, file), 'utf8'));
     passed += report.numPassedTests;
     failed += report.numFailedTests;
-    if (report.numRuntimeErrorTestSuites > 0) broken.push(`${file}: ${report.numRuntimeErrorTestSuites} suite(s) did not run`);
+    if (report.numRuntimeErrorTestSuites > 0)
+      broken.push(`${file}: ${report.numRuntimeErrorTestSuites} suite(s) did not run`);
   }
 }
 for (const line of broken) process.stdout.write(`${line}\n`);

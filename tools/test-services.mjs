@@ -33,8 +33,14 @@ function freePort() {
 
 async function startPrivate(command, args, port, what, installHint) {
   const child = spawn(command, args, { stdio: 'ignore' });
-  const failed = await Promise.race([once(child, 'spawn').then(() => null), once(child, 'error').then(([e]) => e)]);
-  if (failed) throw new Error(`${what} does not answer on its default port and ${command} is not on PATH: ${installHint}`);
+  const failed = await Promise.race([
+    once(child, 'spawn').then(() => null),
+    once(child, 'error').then(([e]) => e),
+  ]);
+  if (failed)
+    throw new Error(
+      `${what} does not answer on its default port and ${command} is not on PATH: ${installHint}`,
+    );
   for (let i = 0; i < 100; i++) {
     if (await tcpAnswers('127.0.0.1', port, 200)) return child;
     if (child.exitCode !== null) break;
@@ -64,7 +70,9 @@ export async function resolveTestServices(log = (line) => process.stdout.write(`
   else {
     const port = await freePort();
     const command = process.env.MOSQUITTO_BIN ?? (await findMosquitto());
-    children.push(await startPrivate(command, ['-p', String(port)], port, 'Mosquitto', 'apt install mosquitto'));
+    children.push(
+      await startPrivate(command, ['-p', String(port)], port, 'Mosquitto', 'apt install mosquitto'),
+    );
     env.TEST_MQTT_URL = `mqtt://127.0.0.1:${port}`;
     log(`test services: private mosquitto on ${port}`);
   }

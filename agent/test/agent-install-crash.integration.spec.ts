@@ -1,14 +1,10 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildPublication, TopicScheme } from '@emofleet/protocol';
-import { writeEnrolment } from '../src/enrolment';
 import { INSTALL_MARKER } from '../src/slots';
 import { spawnTypeScript, type AgentProcess } from './support/agent-process';
-import { ArtifactServerDouble } from './support/artifact-server-double';
-import { BrokerObserver, LOCAL_MOSQUITTO_URL, uniqueTopicPrefix } from './support/broker-observer';
+import { EnrolledAgentFixture } from './support/enrolled-agent-fixture';
 import { type LoadRecord } from './support/install-crash-agent';
-import { desiredStateFor, signingKeys, testBundle } from './support/signed-models';
+import { testBundle } from './support/signed-models';
 import { until } from './support/wait';
 
 jest.setTimeout(90_000);
@@ -20,59 +16,27 @@ const WEIGHTS_A = 200_000;
 const WEIGHTS_B = 1_000_000;
 
 describe('the agent process killed with SIGKILL during INSTALL, or crash-looping with a new model (local Mosquitto, artifact server double)', () => {
-  const keys = signingKeys();
-  const prefix = uniqueTopicPrefix('install-crash');
-  const topics = new TopicScheme(prefix);
-  let dataDir: string;
-  let server: ArtifactServerDouble;
-  let observer: BrokerObserver;
-  const agents: AgentProcess[] = [];
-
-  beforeEach(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'emofleet-install-crash-'));
-    writeEnrolment(dataDir, {
-      deviceId: DEVICE_ID,
-      name: 'install crash test',
-      secret: SECRET,
-      mqttUrl: LOCAL_MOSQUITTO_URL,
-      topicPrefix: prefix,
-      signingPublicKey: keys.publicKeyPem,
-      caCertificate: null,
-      server: 'http://127.0.0.1',
-      enrolledAt: Date.now(),
-    });
-    server = await ArtifactServerDouble.start({ username: DEVICE_ID, password: SECRET });
-    observer = await BrokerObserver.watch(LOCAL_MOSQUITTO_URL, prefix);
-  });
-
-  afterEach(async () => {
-    for (const agent of agents.splice(0)) {
-      agent.kill('SIGKILL');
-      await agent.exited;
-    }
-    await observer.close();
-    await server.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  const device = new EnrolledAgentFixture({ label: 'install-crash', deviceId: DEVICE_ID, secret: SECRET });
+  const { agents } = device;
 
   function startAgent(
     blockAt?: { step: 'unpack' | 'load'; sha256: string },
     extraEnv: Record<string, string> = {},
   ): AgentProcess {
-    const agent = spawnTypeScript(CRASH_AGENT, [], {
-      EMOFLEET_DATA_DIR: dataDir,
-      EMOFLEET_DETECTOR: 'synthetic',
-      EMOFLEET_SOURCE: 'synthetic:',
-      EMOFLEET_FRAME_SIZE: '64x48',
-      EMOFLEET_FPS: '30',
-      EMOFLEET_LOG_LEVEL: 'debug',
-      ...(blockAt === undefined
-        ? {}
-        : { EMOFLEET_TEST_BLOCK: blockAt.step, EMOFLEET_TEST_BLOCK_SHA256: blockAt.sha256 }),
-      ...extraEnv,
-    });
-    agents.push(agent);
-    return agent;
+    return device.track(
+      spawnTypeScript(CRASH_AGENT, [], {
+        EMOFLEET_DATA_DIR: device.dataDir,
+        EMOFLEET_DETECTOR: 'synthetic',
+        EMOFLEET_SOURCE: 'synthetic:',
+        EMOFLEET_FRAME_SIZE: '64x48',
+        EMOFLEET_FPS: '30',
+        EMOFLEET_LOG_LEVEL: 'debug',
+        ...(blockAt === undefined
+          ? {}
+          : { EMOFLEET_TEST_BLOCK: blockAt.step, EMOFLEET_TEST_BLOCK_SHA256: blockAt.sha256 }),
+        ...extraEnv,
+      }),
+    );
   }
 
   /** Restarts the agent whenever it dies (as systemd's Restart=always does) until `condition` holds. */
@@ -88,48 +52,30 @@ describe('the agent process killed with SIGKILL during INSTALL, or crash-looping
     );
   }
 
-  const lastBirth = () => observer.on('birth').pop()?.json;
-
-  async function publishDesired(
-    desiredVersion: number,
-    modelId: string,
-    artifact: ReturnType<ArtifactServerDouble['add']>,
-  ) {
-    const desired = desiredStateFor({
-      deviceId: DEVICE_ID,
-      desiredVersion,
-      modelId,
-      artifact,
-      privateKeyPem: keys.privateKeyPem,
-      healthCheck: { warmupFrames: 2, measureFrames: 20, minFps: 10, minAccuracy: null },
-    });
-    const publication = buildPublication(topics, 'desired', desired, 4);
-    await observer.publish(publication.topic, publication.payload, true);
-  }
+  const lastBirth = () => device.observer.on('birth').pop()?.json;
 
   const births = () =>
-    observer.on('birth').map((m) => (m.json?.runningModel as { modelId?: string } | null)?.modelId ?? null);
+    device.observer
+      .on('birth')
+      .map((m) => (m.json?.runningModel as { modelId?: string } | null)?.modelId ?? null);
   const loads = (): LoadRecord[] =>
     fs
-      .readFileSync(path.join(dataDir, 'loads.jsonl'), 'utf8')
+      .readFileSync(path.join(device.dataDir, 'loads.jsonl'), 'utf8')
       .split('\n')
       .filter((line) => line.length > 0)
       .map((line) => JSON.parse(line) as LoadRecord);
-  const readPointer = () =>
-    JSON.parse(fs.readFileSync(path.join(dataDir, 'models', 'current'), 'utf8')) as {
-      current: { modelId: string; slot: string } | null;
-    };
+  const readPointer = () => device.readPointer();
 
   it.each(['unpack', 'load'] as const)(
     'killed while it %ss the new model: restarts on the last good model, never loads a half-installed slot, then installs cleanly',
     async (step) => {
-      const artifactB = server.add(testBundle(0, WEIGHTS_B));
+      const artifactB = device.server.add(testBundle(0, WEIGHTS_B));
       startAgent({ step, sha256: artifactB.sha256 });
-      await publishDesired(1, 'model-a', server.add(testBundle(0, WEIGHTS_A)));
+      await device.publishDesired(1, 'model-a', device.server.add(testBundle(0, WEIGHTS_A)));
       await until(() => births().includes('model-a'), 'birth with model-a', 30_000);
 
-      await publishDesired(2, 'model-b', artifactB);
-      const blockedAt = path.join(dataDir, 'blocked-at');
+      await device.publishDesired(2, 'model-b', artifactB);
+      const blockedAt = path.join(device.dataDir, 'blocked-at');
       await until(() => fs.existsSync(blockedAt), `the agent to reach ${step}`, 30_000);
       const killed = agents.pop() as AgentProcess;
       killed.kill('SIGKILL');
@@ -139,7 +85,7 @@ describe('the agent process killed with SIGKILL during INSTALL, or crash-looping
       // The state a power cut at this moment leaves: the pointer still names model-a in slot a; slot b holds
       // model-b's files, half-written (unpack) or complete (load), but is not current.
       expect(readPointer().current).toMatchObject({ modelId: 'model-a', slot: 'a' });
-      const slotB = path.join(dataDir, 'models', 'slot-b');
+      const slotB = path.join(device.dataDir, 'models', 'slot-b');
       if (step === 'unpack') {
         expect(fs.statSync(path.join(slotB, 'model.weights')).size).toBeLessThan(WEIGHTS_B);
         expect(fs.existsSync(path.join(slotB, INSTALL_MARKER))).toBe(false);
@@ -148,7 +94,7 @@ describe('the agent process killed with SIGKILL during INSTALL, or crash-looping
       }
       const loadsBeforeRestart = loads().length;
 
-      observer.messages.length = 0;
+      device.observer.messages.length = 0;
       startAgent();
       await until(() => births().includes('model-b'), 'birth with model-b after the restart', 30_000);
       expect(births()[0]).toBe('model-a');
@@ -172,13 +118,13 @@ describe('the agent process killed with SIGKILL during INSTALL, or crash-looping
   );
 
   it('a model that kills the agent after the switch (crash loop in probation) is rolled back at the 4th restart, and every birth reports it', async () => {
-    const artifactB = server.add(testBundle(0, WEIGHTS_B));
+    const artifactB = device.server.add(testBundle(0, WEIGHTS_B));
     // Past the health check's 22 detections: model-b is switched to, then kills the agent on every start.
     const env = { EMOFLEET_TEST_CRASH_SHA256: artifactB.sha256, EMOFLEET_TEST_CRASH_AFTER_DETECTIONS: '40' };
     startAgent(undefined, env);
-    await publishDesired(1, 'model-a', server.add(testBundle(0, WEIGHTS_A)));
+    await device.publishDesired(1, 'model-a', device.server.add(testBundle(0, WEIGHTS_A)));
     await until(() => births().includes('model-a'), 'birth with model-a', 30_000);
-    await publishDesired(2, 'model-b', artifactB);
+    await device.publishDesired(2, 'model-b', artifactB);
     await superviseUntil(() => lastBirth()?.lastRollback !== undefined, env, 'a birth with lastRollback');
     expect(lastBirth()).toMatchObject({
       runningModel: { modelId: 'model-a' },
@@ -195,12 +141,12 @@ describe('the agent process killed with SIGKILL during INSTALL, or crash-looping
   });
 
   it('a model that kills the agent during its health check is given up after the 3rd death; the birth reports it', async () => {
-    const artifactB = server.add(testBundle(0, WEIGHTS_B));
+    const artifactB = device.server.add(testBundle(0, WEIGHTS_B));
     const env = { EMOFLEET_TEST_CRASH_SHA256: artifactB.sha256, EMOFLEET_TEST_CRASH_AFTER_DETECTIONS: '0' };
     startAgent(undefined, env);
-    await publishDesired(1, 'model-a', server.add(testBundle(0, WEIGHTS_A)));
+    await device.publishDesired(1, 'model-a', device.server.add(testBundle(0, WEIGHTS_A)));
     await until(() => births().includes('model-a'), 'birth with model-a', 30_000);
-    await publishDesired(2, 'model-b', artifactB);
+    await device.publishDesired(2, 'model-b', artifactB);
     await superviseUntil(() => lastBirth()?.lastRollback !== undefined, env, 'a birth with lastRollback');
     expect(lastBirth()).toMatchObject({
       runningModel: { modelId: 'model-a' },

@@ -102,6 +102,51 @@ describe('model reconciliation against a local HTTP artifact server double and a
     expect(fs.readdirSync(path.join(dataDir, 'downloads'))).toEqual([]);
   });
 
+  it('sends download progress one report at a time, the latest offered next, each accepted at its first sending', async () => {
+    // The answer to the first progress report is held (a slow broker round trip) until the whole download is
+    // on disk, so every later quarter is offered while that report is in flight. Sent concurrently, two reports
+    // would carry the same expected version: one is answered for the other and re-sent after its time-out.
+    const bundle = testBundle(0, 4 * 1024 * 1024);
+    const artifact = server.add(bundle);
+    const partFile = path.join(dataDir, 'downloads', `${artifact.sha256}.part`);
+    const release = jobs.holdAnswers(
+      (update) =>
+        update.statusDetails.step === 'DOWNLOADING' && (update.statusDetails.progress?.bytesDone ?? 0) > 0,
+    );
+    jobs.sendDesired(
+      desiredStateFor({
+        deviceId: DEVICE_ID,
+        desiredVersion: 1,
+        modelId: 'model-big',
+        artifact,
+        privateKeyPem: keys.privateKeyPem,
+      }),
+    );
+    jobs.sendJob('job-1', 'apply-desired-state', { desiredVersion: 1 });
+    await until(
+      () => fs.existsSync(partFile) && fs.statSync(partFile).size === bundle.length,
+      'the whole download on disk',
+      15_000,
+    );
+    const progressWhileHeld = jobs.updates.filter((u) => u.statusDetails.progress !== undefined).length;
+    release();
+    await until(() => jobs.finalOf('job-1') !== undefined, 'final status of job-1', 15_000);
+    await reconciler.idle();
+
+    expect(jobs.finalOf('job-1')).toMatchObject({ status: 'SUCCEEDED', statusDetails: { step: 'RUNNING' } });
+    // While the first report awaited its answer nothing else was sent: the start (0 bytes) and that report.
+    expect(progressWhileHeld).toBe(2);
+    expect(jobs.updates.map((u) => u.expectedVersion)).toEqual(jobs.updates.map((_, i) => i + 1));
+    const progress = jobs.updates
+      .filter((u) => u.statusDetails.step === 'DOWNLOADING')
+      .map((u) => u.statusDetails.progress?.bytesDone ?? -1);
+    // Start, the first quarter crossed, then only the latest quarter offered meanwhile (the third).
+    expect(progress).toHaveLength(3);
+    expect(progress[0]).toBe(0);
+    expect(Math.floor(((progress[1] ?? 0) * 4) / bundle.length)).toBe(1);
+    expect(Math.floor(((progress[2] ?? 0) * 4) / bundle.length)).toBe(3);
+  });
+
   it('keeps the running model when the new one fails its health check (FPS floor), reporting the measured FPS', async () => {
     await install('model-a', 1);
     const final = await install('model-slow', 2, 300);
@@ -277,9 +322,9 @@ describe('model reconciliation against a local HTTP artifact server double and a
   });
 
   it('reports accuracy and mAP@0.5 on the eval set from the health check and from an evaluate job', async () => {
-    // The synthetic detector sees one "neutral" face at (0.1, 0.25, 0.25 x 0.3) in frames 0-2 (scores 0.80,
-    // 0.81, 0.82). Ground truth: neutral, neutral, happy at that place → accuracy 2/3; neutral AP: ranked FP
-    // (image c, 0.82), TP, TP of 2 boxes → 2/3; happy AP 0 → mAP@0.5 = 1/3.
+    // The synthetic detector sees one "Happiness" face at (0.1, 0.25, 0.25 x 0.3) in frames 0-2 (scores 0.80,
+    // 0.81, 0.82). Ground truth: Happiness, Happiness, Sadness at that place → accuracy 2/3; Happiness AP:
+    // ranked FP (image c, 0.82), TP, TP of 2 boxes → 2/3; Sadness AP 0 → mAP@0.5 = 1/3.
     const label = (classId: number) => `${classId} 0.225 0.4 0.25 0.3\n`;
     const png = grayPng();
     const bundle = testBundle(0, 200_000, {
@@ -297,7 +342,7 @@ describe('model reconciliation against a local HTTP artifact server double and a
     expect(reconciler.map50).toBeCloseTo(1 / 3, 12);
 
     jobs.sendJob('job-eval', 'evaluate', {});
-    await until(() => jobs.finalOf('job-eval') !== undefined, 'evaluate result');
+    await until(() => jobs.finalOf('job-eval') !== undefined, 'evaluate result', 15_000);
     expect(jobs.finalOf('job-eval')).toMatchObject({
       status: 'SUCCEEDED',
       statusDetails: { modelId: 'model-eval' },

@@ -2,7 +2,11 @@ import { type TrackerDetection } from '../tracker';
 import { type RawFrame } from '../sources';
 import { type DetectorAdapter } from './detector-adapter';
 
-export const SYNTHETIC_LABELS = ['neutral', 'happy', 'sad', 'surprise', 'angry'] as const;
+/**
+ * The paper's four expression classes, spelled as the real models name them (libs/darknet/models/expressions.names),
+ * so simulated devices report the same labels as real ones.
+ */
+export const SYNTHETIC_LABELS = ['Happiness', 'Sadness', 'Surprise', 'Anger'] as const;
 
 export interface SyntheticDetectorOptions {
   readonly modelId: string;

@@ -9,3 +9,4 @@ export * from './model-bundle';
 export * from './model-loader';
 export * from './model-reconciler';
 export * from './preinstalled-model';
+export * from './serial-progress-reports';

@@ -22,6 +22,7 @@ import { runHealthCheck, type HealthCheckOptions } from './health-check';
 import { JobEndedByControlPlane, JobExecutionReporter, type JobChannel } from './job-execution-reporter';
 import { unpackModelBundle } from './model-bundle';
 import { type ModelLoader } from './model-loader';
+import { SerialProgressReports } from './serial-progress-reports';
 
 export interface ReconcileChannel extends JobChannel {
   /** Messages from the broker that failed validation; a rejected desired state is reported to its job. */
@@ -449,7 +450,9 @@ export class ModelReconciler {
       progress: { bytesDone: alreadyDownloaded, bytesTotal: model.sizeBytes },
     });
     let lastReportedQuarter = Math.floor((alreadyDownloaded * 4) / model.sizeBytes);
-    const progressReports: Promise<void>[] = [];
+    const progressReports = new SerialProgressReports((progress: { bytesDone: number; bytesTotal: number }) =>
+      reporter.report('IN_PROGRESS', { step: 'DOWNLOADING', modelId: model.modelId, progress }),
+    );
     try {
       await downloadArtifact({
         url: model.artifactUrl,
@@ -462,13 +465,7 @@ export class ModelReconciler {
           const quarter = Math.floor((bytesDone * 4) / bytesTotal);
           if (quarter > lastReportedQuarter && quarter < 4) {
             lastReportedQuarter = quarter;
-            progressReports.push(
-              reporter.report('IN_PROGRESS', {
-                step: 'DOWNLOADING',
-                modelId: model.modelId,
-                progress: { bytesDone, bytesTotal },
-              }),
-            );
+            progressReports.offer({ bytesDone, bytesTotal });
           }
         },
       });
@@ -481,8 +478,9 @@ export class ModelReconciler {
         `download: ${reason}`,
         permanent,
       );
+    } finally {
+      await progressReports.settled();
     }
-    await Promise.all(progressReports);
     await reporter.report('IN_PROGRESS', {
       step: 'VERIFYING',
       modelId: model.modelId,

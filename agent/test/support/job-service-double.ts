@@ -46,7 +46,7 @@ export class JobServiceDouble implements ReconcileChannel {
     const accepted = message.expectedVersion === current;
     if (accepted) this.versions.set(message.jobId, current + 1);
     const status = accepted ? message.status : 'IN_PROGRESS';
-    setImmediate(() =>
+    const answer = () =>
       this.deliver({
         kind: 'job-update-response',
         jobId: message.jobId,
@@ -61,9 +61,25 @@ export class JobServiceDouble implements ReconcileChannel {
           ...(accepted ? {} : { rejection: 'version-conflict' as const }),
           timestamp: Date.now(),
         },
-      }),
-    );
+      });
+    if (this.held !== undefined && this.held.matches(message)) this.held.answers.push(answer);
+    else setImmediate(answer);
     return Promise.resolve();
+  }
+
+  private held: { matches: (update: JobUpdateMessage) => boolean; answers: Array<() => void> } | undefined;
+
+  /**
+   * Keeps the answers to updates `matches` selects (a slow round trip through the broker) until the returned
+   * function is called, which sends them in order and answers at once again.
+   */
+  holdAnswers(matches: (update: JobUpdateMessage) => boolean): () => void {
+    const held = { matches, answers: [] as Array<() => void> };
+    this.held = held;
+    return () => {
+      if (this.held === held) this.held = undefined;
+      for (const answer of held.answers.splice(0)) setImmediate(answer);
+    };
   }
 
   private retainedDesired: DesiredStateMessage | undefined;

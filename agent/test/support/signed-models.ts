@@ -9,7 +9,7 @@ import {
   type HealthCheckSpec,
   type ModelManifest,
 } from '@emofleet/protocol';
-import { SyntheticDetector } from '../../src/detector';
+import { SYNTHETIC_LABELS, SyntheticDetector } from '../../src/detector';
 import { packModelBundle, type ModelLoader } from '../../src/reconcile';
 import { type ArtifactServerDouble } from './artifact-server-double';
 
@@ -34,7 +34,7 @@ export function testBundle(
   return packModelBundle({
     'model.cfg': `[net]\nwidth=416\nheight=416\n# synthetic-latency-ms=${latencyMs}\n`,
     'model.weights': randomBytes(weightsBytes),
-    'model.names': 'neutral\nhappy\nsad\nsurprise\nangry\n',
+    'model.names': `${SYNTHETIC_LABELS.join('\n')}\n`,
     ...extraFiles,
   });
 }

@@ -1,30 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildProgram } from '../../cli/src/program';
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
 import { apiRequest } from './support/api-request';
 import { type Enrolment } from './support/enrolment';
+import { runCli as emofleet } from './support/cli-runner';
 import { eventually } from './support/eventually';
 import { ProtocolDevice } from './support/protocol-device';
 import { createTestDatabase, testAdminToken, testConfig } from './support/test-environment';
-
-/** Runs `emofleet <args>` in-process; returns stdout, or throws what the command threw. */
-async function emofleet(...args: string[]): Promise<string> {
-  let output = '';
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    output += String(chunk);
-    return true;
-  });
-  try {
-    await buildProgram()
-      .exitOverride()
-      .parseAsync(['node', 'emofleet', ...args]);
-  } finally {
-    write.mockRestore();
-  }
-  return output;
-}
 
 describe('the emofleet CLI against a control plane', () => {
   let controlPlane: RunningControlPlane;

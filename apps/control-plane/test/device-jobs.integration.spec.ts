@@ -1,8 +1,8 @@
-import { buildProgram } from '../../cli/src/program';
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
 import { type DeviceJobChange, DeviceJobChanges } from '../src/device-jobs/device-jobs.service';
 import { ProtocolRejections } from '../src/messaging/protocol-rejections';
 import { apiRequest, type ApiErrorResponseBody } from './support/api-request';
+import { runCli as emofleet } from './support/cli-runner';
 import { eventually } from './support/eventually';
 import { JobDevice } from './support/job-device';
 import { removeScheduledQueues } from './support/queue-cleanup';
@@ -397,23 +397,6 @@ describe.each<TestMode>(['external-services', 'embedded'])('device jobs over MQT
     );
   }, 30_000);
 });
-
-/** Runs `emofleet <args>` in-process; returns stdout, or throws what the command threw. */
-async function emofleet(...args: string[]): Promise<string> {
-  let output = '';
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    output += String(chunk);
-    return true;
-  });
-  try {
-    await buildProgram()
-      .exitOverride()
-      .parseAsync(['node', 'emofleet', ...args]);
-  } finally {
-    write.mockRestore();
-  }
-  return output;
-}
 
 describe('device job time-outs with separate api and worker processes', () => {
   let api: RunningControlPlane;

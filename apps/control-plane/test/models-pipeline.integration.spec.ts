@@ -7,11 +7,10 @@ import { parseCfg, randomWeights, SeededRandom, serialiseWeights } from '@emofle
 import { verifyManifestSignature } from '@emofleet/protocol';
 import { Client } from 'pg';
 import { encode as encodeJpeg } from 'jpeg-js';
-import * as tar from 'tar-stream';
-import * as yazl from 'yazl';
 import { hashSecret } from '../src/auth/token-secret';
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
 import { eventually } from './support/eventually';
+import { apiCaller, createRoleToken, tarArchive, uploadForm, zipArchive } from './support/model-uploads';
 import { createTestDatabase, testConfig, uniqueSuffix } from './support/test-environment';
 
 const MODELS = join(__dirname, '../../../libs/darknet/models');
@@ -100,45 +99,25 @@ describe('models, artifacts and the pipeline (PostgreSQL, Redis, Mosquitto)', ()
     for (const cleanup of cleanups.reverse()) await cleanup();
   }, 30_000);
 
-  const call = async <T>(path: string, init: RequestInit & { token?: string } = {}) => {
-    const headers = new Headers(init.headers);
-    if (init.token !== undefined) headers.set('authorization', `Bearer ${init.token}`);
-    const response = await fetch(`${controlPlane.httpUrl}${path}`, { ...init, headers });
-    const text = await response.text();
-    return {
-      status: response.status,
-      headers: response.headers,
-      text,
-      body: (text ? JSON.parse(text) : null) as T,
-    };
-  };
+  const call = apiCaller(() => controlPlane.httpUrl);
+  const createToken = (role: string) => createRoleToken(controlPlane.httpUrl, ADMIN_TOKEN, role);
 
-  async function createToken(role: string): Promise<string> {
-    const { status, body } = await call<{ token: string }>('/tokens', {
-      method: 'POST',
-      token: ADMIN_TOKEN,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: `${role}-${uniqueSuffix()}`, role }),
-    });
-    expect(status).toBe(201);
-    return body.token;
-  }
-
-  const form = (files: Record<string, Buffer | undefined>, fields: Record<string, string[]> = {}) => {
-    const data = new FormData();
-    const names: Record<string, string> = {
-      cfg: 'yolov2-tiny-expression.cfg',
-      weights: 'tiny.weights',
-      names: 'expressions.names',
-      evalSet: 'eval-set',
-    };
-    for (const [field, content] of Object.entries(files)) {
-      if (content) data.append(field, new Blob([content]), names[field] ?? field);
-    }
-    for (const [field, values] of Object.entries(fields))
-      for (const value of values) data.append(field, value);
-    return data;
+  const FILE_NAMES: Record<string, string> = {
+    cfg: 'yolov2-tiny-expression.cfg',
+    weights: 'tiny.weights',
+    names: 'expressions.names',
+    evalSet: 'eval-set',
   };
+  const form = (files: Record<string, Buffer | undefined>, fields: Record<string, string[]> = {}) =>
+    uploadForm(
+      Object.fromEntries(
+        Object.entries(files).map(([field, content]) => [
+          field,
+          content && { content, filename: FILE_NAMES[field] ?? field },
+        ]),
+      ),
+      fields,
+    );
   const upload = (model: string, data: FormData, token = operatorToken) =>
     call<VersionDetail & { jobId: string } & ApiError>(`/models/${model}/versions`, {
       method: 'POST',
@@ -464,22 +443,4 @@ function noiseJpeg(width: number, height: number): Buffer {
   const random = new SeededRandom(5);
   const data = Buffer.from(random.fill(width * height * 4, 0, 255).map(Math.floor));
   return encodeJpeg({ width, height, data }, 90).data;
-}
-
-async function tarArchive(entries: Record<string, string | Buffer>): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const [name, content] of Object.entries(entries)) pack.entry({ name }, content);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
-}
-
-async function zipArchive(entries: Record<string, Buffer>): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const [name, content] of Object.entries(entries)) zip.addBuffer(content, name);
-  zip.end();
-  const chunks: Buffer[] = [];
-  for await (const chunk of zip.outputStream) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
 }

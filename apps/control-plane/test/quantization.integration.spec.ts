@@ -7,12 +7,11 @@ import { join } from 'node:path';
 import { convertFaceapiModels, locateFaceapiPackage, serialiseWeights } from '@emofleet/darknet';
 import { parseInt8Plan } from '@emofleet/detector';
 import { decode as decodeJpeg, encode as encodeJpeg } from 'jpeg-js';
-import * as tar from 'tar-stream';
-import * as yazl from 'yazl';
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
 import { eventually } from './support/eventually';
+import { apiCaller, createRoleToken, tarArchive, uploadForm, zipArchive } from './support/model-uploads';
 import { removeScheduledQueues } from './support/queue-cleanup';
-import { createTestDatabase, testConfig, uniqueSuffix } from './support/test-environment';
+import { createTestDatabase, testConfig } from './support/test-environment';
 
 // A real network on real images: face-api's pretrained tiny face detector (imported by libs/darknet from the
 // installed @vladmandic/face-api package) and its six demo photos. Its FP32 detections are confident (scores
@@ -24,6 +23,11 @@ const DETECTOR = convertFaceapiModels(FACEAPI.modelDir).detector;
 const CFG = Buffer.from(DETECTOR.cfgText);
 const WEIGHTS = Buffer.from(serialiseWeights(DETECTOR.network, DETECTOR.weights));
 const NAMES = Buffer.from('face\n');
+const DETECTOR_FILES = {
+  cfg: { content: CFG, filename: 'tiny-face-detector.cfg' },
+  weights: { content: WEIGHTS, filename: 'tiny-face-detector.weights' },
+  names: { content: NAMES, filename: 'tiny-face-detector.names' },
+};
 
 interface RgbImage {
   width: number;
@@ -50,24 +54,6 @@ function jpeg(image: RgbImage): Buffer {
   for (let i = 0; i < image.width * image.height; i += 1)
     rgba.set(image.data.subarray(i * 3, i * 3 + 3), i * 4);
   return Buffer.from(encodeJpeg({ data: rgba, width: image.width, height: image.height }, 90).data);
-}
-
-async function zipArchive(entries: Record<string, Buffer>): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const [name, content] of Object.entries(entries)) zip.addBuffer(content, name);
-  zip.end();
-  const chunks: Buffer[] = [];
-  for await (const chunk of zip.outputStream) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
-}
-
-async function tarArchive(entries: Record<string, Buffer>): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const [name, content] of Object.entries(entries)) pack.entry({ name }, content);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
 }
 
 interface JobView {
@@ -128,34 +114,16 @@ describe('quantize: INT8 plans behind the accuracy budget (HTTP, BullMQ, Redis, 
     for (const cleanup of cleanups.reverse()) await cleanup();
   }, 60_000);
 
-  const call = async <T>(path: string, init: RequestInit & { token?: string } = {}) => {
-    const headers = new Headers(init.headers);
-    if (init.token !== undefined) headers.set('authorization', `Bearer ${init.token}`);
-    const response = await fetch(`${controlPlane.httpUrl}${path}`, { ...init, headers });
-    const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
-  };
-
-  async function createToken(role: string): Promise<string> {
-    const { status, body } = await call<{ token: string }>('/tokens', {
-      method: 'POST',
-      token: ADMIN_TOKEN,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: `${role}-${uniqueSuffix()}`, role }),
-    });
-    expect(status).toBe(201);
-    return body.token;
-  }
+  const call = apiCaller(() => controlPlane.httpUrl);
+  const createToken = (role: string) => createRoleToken(controlPlane.httpUrl, ADMIN_TOKEN, role);
 
   /** Uploads a version of the face detector and waits until its convert → benchmark chain has finished. */
   async function uploadReadyVersion(files: { evalSet: Buffer; calibrationSet?: Buffer }): Promise<number> {
-    const data = new FormData();
-    data.append('cfg', new Blob([CFG]), 'tiny-face-detector.cfg');
-    data.append('weights', new Blob([WEIGHTS]), 'tiny-face-detector.weights');
-    data.append('names', new Blob([NAMES]), 'tiny-face-detector.names');
-    data.append('evalSet', new Blob([files.evalSet]), 'faces-eval.zip');
-    if (files.calibrationSet)
-      data.append('calibrationSet', new Blob([files.calibrationSet]), 'calibration.zip');
+    const data = uploadForm({
+      ...DETECTOR_FILES,
+      evalSet: { content: files.evalSet, filename: 'faces-eval.zip' },
+      calibrationSet: files.calibrationSet && { content: files.calibrationSet, filename: 'calibration.zip' },
+    });
     const created = await call<{ version: number } & Partial<ApiError>>('/models/face-detector/versions', {
       method: 'POST',
       token: operatorToken,
@@ -291,11 +259,10 @@ describe('quantize: INT8 plans behind the accuracy budget (HTTP, BullMQ, Redis, 
     expect((await quantize(99, {})).status).toBe(404);
 
     // A calibration set is checked at upload like an eval set (here: an entry leaving the archive).
-    const data = new FormData();
-    data.append('cfg', new Blob([CFG]), 'tiny-face-detector.cfg');
-    data.append('weights', new Blob([WEIGHTS]), 'tiny-face-detector.weights');
-    data.append('names', new Blob([NAMES]), 'tiny-face-detector.names');
-    data.append('calibrationSet', new Blob([await tarArchive({ '../escape.jpg': jpeg(grey) })]), 'bad.tar');
+    const data = uploadForm({
+      ...DETECTOR_FILES,
+      calibrationSet: { content: await tarArchive({ '../escape.jpg': jpeg(grey) }), filename: 'bad.tar' },
+    });
     const refused = await call<ApiError>('/models/face-detector/versions', {
       method: 'POST',
       token: operatorToken,

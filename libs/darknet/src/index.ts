@@ -87,11 +87,7 @@ export { readTfjsWeights, type TfjsTensor, type TfjsWeightMap } from './import/f
 export { TINY_FACE_DETECTOR } from './import/faceapi/tiny-face-detector';
 export { FACE_EXPRESSION_NET } from './import/faceapi/face-expression-net';
 export type { DarknetModel } from './import/faceapi/darknet-model-builder';
-export {
-  PAPER_EXPRESSION_MAPPING,
-  applyExpressionMapping,
-  type ExpressionMapping,
-} from './labels/expression-mapping';
+export { PAPER_EXPRESSION_MAPPING, type ExpressionMapping } from './labels/expression-mapping';
 export {
   exportQdqOnnx,
   saveQdqOnnx,

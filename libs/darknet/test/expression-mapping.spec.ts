@@ -1,9 +1,12 @@
-import { applyExpressionMapping, PAPER_EXPRESSION_MAPPING } from '../src/labels/expression-mapping';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mappedLabels, parseNamesFile } from '@emofleet/protocol';
+import { PAPER_EXPRESSION_MAPPING } from '../src/labels/expression-mapping';
 import { FACE_EXPRESSION_NET } from '../src/import/faceapi/face-expression-net';
 
-describe('expression mapping', () => {
+describe('paper expression mapping', () => {
   it("renames face-api's four paper expressions and keeps the others in place", () => {
-    expect(applyExpressionMapping(FACE_EXPRESSION_NET.labels, PAPER_EXPRESSION_MAPPING)).toEqual([
+    expect(mappedLabels(FACE_EXPRESSION_NET.labels, PAPER_EXPRESSION_MAPPING)).toEqual([
       'neutral',
       'Happiness',
       'Sadness',
@@ -14,19 +17,8 @@ describe('expression mapping', () => {
     ]);
   });
 
-  it('keeps labels that only look like object properties', () => {
-    expect(applyExpressionMapping(['constructor', 'happy'], { happy: 'Happiness' })).toEqual([
-      'constructor',
-      'Happiness',
-    ]);
-  });
-
-  it('rejects a mapping for labels the model lacks, and one that merges two classes', () => {
-    expect(() => applyExpressionMapping(['face'], PAPER_EXPRESSION_MAPPING)).toThrow(
-      /renames 'happy', 'sad', 'surprised', 'angry', which the model does not have \(labels: face\)/,
-    );
-    expect(() => applyExpressionMapping(['happy', 'joy'], { happy: 'joy' })).toThrow(
-      /gives two classes the name 'joy'/,
-    );
+  it('renames to the class names of the expression detector models (models/expressions.names)', () => {
+    const names = parseNamesFile(readFileSync(join(__dirname, '../models/expressions.names'), 'utf8'));
+    expect(Object.values(PAPER_EXPRESSION_MAPPING).sort()).toEqual([...names].sort());
   });
 });

@@ -77,6 +77,14 @@ describe('label mapping', () => {
     ]);
   });
 
+  it('keeps labels that only look like object properties', () => {
+    expect(mappedLabels(['constructor', 'toString', 'happy'], { happy: 'Happiness' })).toEqual([
+      'constructor',
+      'toString',
+      'Happiness',
+    ]);
+  });
+
   it('refuses a mapping for labels the model lacks, and one that merges two classes', () => {
     expect(() => mappedLabels(['face'], TWO_STAGE.labelMapping)).toThrow(
       /renames 'happy', 'sad', 'surprised', 'angry', which the model does not have \(labels: face\)/,

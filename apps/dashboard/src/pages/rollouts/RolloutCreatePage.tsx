@@ -4,7 +4,29 @@ import { useVersionIndex } from '../../api/models';
 import { useCreateRollout, usePreviewRollout } from '../../api/rollouts';
 import { ActionButton } from '../../components/ActionButton';
 import { buildRolloutRequest, DEFAULT_ROLLOUT_FORM, type PhaseForm, type RolloutForm } from './rollout-form';
+import { RolloutField, type FieldChoice } from './RolloutField';
 import { RolloutPreviewPanel } from './RolloutPreviewPanel';
+
+/** The form's settings that are free text (all but the phases). */
+type TextSetting = Exclude<keyof RolloutForm, 'phases'>;
+
+/** A phase added before the last one. */
+const DEFAULT_PHASE: PhaseForm = {
+  name: '',
+  size: '50',
+  unit: 'percent',
+  soakSeconds: '0',
+  successThresholdPercent: '95',
+  approval: 'automatic',
+};
+const UNIT_CHOICES: readonly FieldChoice<PhaseForm['unit']>[] = [
+  { value: 'percent', label: '% of targets' },
+  { value: 'count', label: 'devices' },
+];
+const APPROVAL_CHOICES: readonly FieldChoice<PhaseForm['approval']>[] = [
+  { value: 'automatic', label: 'automatically' },
+  { value: 'manual', label: 'after approval' },
+];
 
 /** A new rollout: model, target selector, phases, health gates; a preview of the devices before creating it. */
 export function RolloutCreatePage() {
@@ -29,6 +51,16 @@ export function RolloutCreatePage() {
       ...current,
       phases: current.phases.map((phase, at) => (at === index ? { ...phase, ...patch } : phase)),
     }));
+  /** Value and change handler of a text setting of the form, for a RolloutField. */
+  const bind = (key: TextSetting) => ({
+    value: form[key],
+    onChange: (value: string) => set(key, value),
+  });
+  /** Value and change handler of one column of a phase, for a RolloutField. */
+  const bindPhase = <K extends keyof PhaseForm>(phase: PhaseForm, index: number, key: K) => ({
+    value: phase[key],
+    onChange: (value: PhaseForm[K]) => setPhase(index, { [key]: value }),
+  });
 
   const built = () => {
     const result = buildRolloutRequest(form);
@@ -57,15 +89,12 @@ export function RolloutCreatePage() {
       <form className="grid" onSubmit={submit} aria-label="New rollout">
         <section className="card stack">
           <h2>What and where</h2>
-          <label className="field">
-            <span>Name</span>
-            <input
-              value={form.name}
-              onChange={(event) => set('name', event.target.value)}
-              placeholder="e.g. tiny 1x1 to the lab"
-              data-testid="rollout-name"
-            />
-          </label>
+          <RolloutField
+            label="Name"
+            {...bind('name')}
+            placeholder="e.g. tiny 1x1 to the lab"
+            testId="rollout-name"
+          />
           <label className="field">
             <span>Model version (ready ones)</span>
             <select
@@ -82,97 +111,46 @@ export function RolloutCreatePage() {
               ))}
             </select>
           </label>
-          <label className="field">
-            <span>Target devices: tag selector (empty: every device)</span>
-            <input
-              value={form.selector}
-              onChange={(event) => set('selector', event.target.value)}
-              placeholder="site=lab,camera!=csi"
-              data-testid="rollout-selector"
-            />
-          </label>
+          <RolloutField
+            label="Target devices: tag selector (empty: every device)"
+            {...bind('selector')}
+            placeholder="site=lab,camera!=csi"
+            testId="rollout-selector"
+          />
           <div className="row">
-            <label className="field">
-              <span>Concurrent installs</span>
-              <input
-                value={form.maxConcurrentInstalls}
-                onChange={(event) => set('maxConcurrentInstalls', event.target.value)}
-                inputMode="numeric"
-              />
-            </label>
-            <label className="field">
-              <span>Install time-out (s)</span>
-              <input
-                value={form.installTimeoutSeconds}
-                onChange={(event) => set('installTimeoutSeconds', event.target.value)}
-                inputMode="numeric"
-              />
-            </label>
-            <label className="field">
-              <span>Install retries</span>
-              <input
-                value={form.installRetries}
-                onChange={(event) => set('installRetries', event.target.value)}
-                inputMode="numeric"
-              />
-            </label>
+            <RolloutField
+              label="Concurrent installs"
+              {...bind('maxConcurrentInstalls')}
+              inputMode="numeric"
+            />
+            <RolloutField
+              label="Install time-out (s)"
+              {...bind('installTimeoutSeconds')}
+              inputMode="numeric"
+            />
+            <RolloutField label="Install retries" {...bind('installRetries')} inputMode="numeric" />
           </div>
         </section>
         <section className="card stack">
           <h2>Health gates</h2>
           <div className="row">
-            <label className="field">
-              <span>Min FPS</span>
-              <input
-                value={form.fpsMin}
-                onChange={(event) => set('fpsMin', event.target.value)}
-                inputMode="decimal"
-                data-testid="gate-fps-min"
-              />
-            </label>
-            <label className="field">
-              <span>Min FPS, % of previous model</span>
-              <input
-                value={form.fpsMinPercentOfPrevious}
-                onChange={(event) => set('fpsMinPercentOfPrevious', event.target.value)}
-                inputMode="decimal"
-                data-testid="gate-fps-percent"
-              />
-            </label>
-          </div>
-          <label className="field">
-            <span>Accuracy drop allowed vs previous model (0.01 = one point; empty: not checked)</span>
-            <input
-              value={form.accuracyTolerance}
-              onChange={(event) => set('accuracyTolerance', event.target.value)}
+            <RolloutField label="Min FPS" {...bind('fpsMin')} inputMode="decimal" testId="gate-fps-min" />
+            <RolloutField
+              label="Min FPS, % of previous model"
+              {...bind('fpsMinPercentOfPrevious')}
               inputMode="decimal"
+              testId="gate-fps-percent"
             />
-          </label>
+          </div>
+          <RolloutField
+            label="Accuracy drop allowed vs previous model (0.01 = one point; empty: not checked)"
+            {...bind('accuracyTolerance')}
+            inputMode="decimal"
+          />
           <div className="row">
-            <label className="field">
-              <span>Warm-up frames</span>
-              <input
-                value={form.warmupFrames}
-                onChange={(event) => set('warmupFrames', event.target.value)}
-                inputMode="numeric"
-              />
-            </label>
-            <label className="field">
-              <span>Measured frames</span>
-              <input
-                value={form.measureFrames}
-                onChange={(event) => set('measureFrames', event.target.value)}
-                inputMode="numeric"
-              />
-            </label>
-            <label className="field">
-              <span>Abort when failed % ≥</span>
-              <input
-                value={form.abortFailedPercent}
-                onChange={(event) => set('abortFailedPercent', event.target.value)}
-                inputMode="decimal"
-              />
-            </label>
+            <RolloutField label="Warm-up frames" {...bind('warmupFrames')} inputMode="numeric" />
+            <RolloutField label="Measured frames" {...bind('measureFrames')} inputMode="numeric" />
+            <RolloutField label="Abort when failed % ≥" {...bind('abortFailedPercent')} inputMode="decimal" />
           </div>
         </section>
         <section className="card wide stack">
@@ -194,62 +172,51 @@ export function RolloutCreatePage() {
                 {form.phases.map((phase, index) => (
                   <tr key={index} data-testid={`phase-${index}`}>
                     <td>
-                      <input
-                        value={phase.name}
-                        onChange={(event) => setPhase(index, { name: event.target.value })}
-                        aria-label={`phase ${index + 1} name`}
+                      <RolloutField
+                        label={`phase ${index + 1} name`}
+                        {...bindPhase(phase, index, 'name')}
+                        layout="cell"
                       />
                     </td>
                     <td>
-                      <input
-                        value={phase.size}
-                        onChange={(event) => setPhase(index, { size: event.target.value })}
+                      <RolloutField
+                        label={`phase ${index + 1} size`}
+                        {...bindPhase(phase, index, 'size')}
                         inputMode="decimal"
-                        size={5}
-                        aria-label={`phase ${index + 1} size`}
+                        layout="cell"
                       />
                     </td>
                     <td>
-                      <select
-                        value={phase.unit}
-                        onChange={(event) =>
-                          setPhase(index, { unit: event.target.value as PhaseForm['unit'] })
-                        }
-                        aria-label={`phase ${index + 1} unit`}
-                      >
-                        <option value="percent">% of targets</option>
-                        <option value="count">devices</option>
-                      </select>
+                      <RolloutField
+                        label={`phase ${index + 1} unit`}
+                        {...bindPhase(phase, index, 'unit')}
+                        choices={UNIT_CHOICES}
+                        layout="cell"
+                      />
                     </td>
                     <td>
-                      <input
-                        value={phase.soakSeconds}
-                        onChange={(event) => setPhase(index, { soakSeconds: event.target.value })}
+                      <RolloutField
+                        label={`phase ${index + 1} soak seconds`}
+                        {...bindPhase(phase, index, 'soakSeconds')}
                         inputMode="numeric"
-                        size={5}
-                        aria-label={`phase ${index + 1} soak seconds`}
+                        layout="cell"
                       />
                     </td>
                     <td>
-                      <input
-                        value={phase.successThresholdPercent}
-                        onChange={(event) => setPhase(index, { successThresholdPercent: event.target.value })}
+                      <RolloutField
+                        label={`phase ${index + 1} success threshold`}
+                        {...bindPhase(phase, index, 'successThresholdPercent')}
                         inputMode="decimal"
-                        size={5}
-                        aria-label={`phase ${index + 1} success threshold`}
+                        layout="cell"
                       />
                     </td>
                     <td>
-                      <select
-                        value={phase.approval}
-                        onChange={(event) =>
-                          setPhase(index, { approval: event.target.value as PhaseForm['approval'] })
-                        }
-                        aria-label={`phase ${index + 1} approval`}
-                      >
-                        <option value="automatic">automatically</option>
-                        <option value="manual">after approval</option>
-                      </select>
+                      <RolloutField
+                        label={`phase ${index + 1} approval`}
+                        {...bindPhase(phase, index, 'approval')}
+                        choices={APPROVAL_CHOICES}
+                        layout="cell"
+                      />
                     </td>
                     <td>
                       <button
@@ -277,18 +244,7 @@ export function RolloutCreatePage() {
             <button
               type="button"
               onClick={() =>
-                set('phases', [
-                  ...form.phases.slice(0, -1),
-                  {
-                    name: '',
-                    size: '50',
-                    unit: 'percent',
-                    soakSeconds: '0',
-                    successThresholdPercent: '95',
-                    approval: 'automatic',
-                  },
-                  ...form.phases.slice(-1),
-                ])
+                set('phases', [...form.phases.slice(0, -1), DEFAULT_PHASE, ...form.phases.slice(-1)])
               }
             >
               Add a phase

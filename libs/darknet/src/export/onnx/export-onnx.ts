@@ -1,15 +1,10 @@
-import { basename } from 'path';
 import type { Activation, Layer, LayerWeights, Network, NetworkWeights } from '../../network/types';
-import { layersNeededFor, rawOutputs } from '../../reference/graph';
 import { writeFileAtomic } from '../../util/write-file-atomic';
 import { foldedLayerWeights, weightsAt } from '../folded-weights';
 import { darknetMaxpoolPadding } from '../maxpool-padding';
-import { attr, OnnxGraphBuilder } from './onnx-graph-builder';
+import { attr, encodeNetworkGraph, type OnnxGraphBuilder } from './onnx-graph-builder';
 
-/** The ONNX opset the export targets (Softmax over one axis and Resize with `roi` optional need >= 13). */
-export const ONNX_OPSET = 13;
-/** IR version 7 is the first that carries opset 13. */
-export const ONNX_IR_VERSION = 7;
+export { ONNX_IR_VERSION, ONNX_OPSET } from './onnx-graph-builder';
 
 export function tensorName(layer: Layer, step?: string): string {
   return step ? `layer${layer.index}_${step}` : `layer${layer.index}`;
@@ -177,37 +172,17 @@ export function lowerLayer(
  *   Reshape/Transpose/Reshape in darknet's exact element order; upsample = Resize(nearest, asymmetric, floor).
  */
 export function exportOnnx(network: Network, weights: NetworkWeights): Uint8Array {
-  const outputs = rawOutputs(network);
-  const needed = layersNeededFor(network, outputs);
-  const folded = foldedLayerWeights(network, weights);
-  const graph = new OnnxGraphBuilder();
-  graph.input('input', [1, ...network.inputShape]);
-  const names = new Map<number, string>([[-1, 'input']]);
-  const source = (index: number): string => {
-    const name = names.get(index);
-    if (name === undefined) throw new Error(`internal: layer ${index} was not lowered before it is used`);
-    return name;
-  };
-  for (const index of needed) {
-    const layer = network.layers[index];
-    if (!layer) continue;
-    names.set(
-      index,
-      lowerLayer(graph, network, layer, source, (i) => weightsAt(folded, i)),
-    );
-  }
-  for (const output of outputs) {
-    graph.node('Identity', [source(output.layerIndex)], output.name);
-    graph.output(output.name, [1, ...output.shape]);
-  }
-  return graph.encode({
-    graphName: basename(network.source),
-    opset: ONNX_OPSET,
-    irVersion: ONNX_IR_VERSION,
-    docString: `Converted by emofleet from ${network.source}. Input 'input': NCHW RGB in 0..1. Outputs: ${outputs
-      .map((output) => `'${output.name}' = layer ${output.layerIndex} (raw, not decoded)`)
-      .join(', ')}. Batch norm folded with darknet's sqrt(var) + 1e-6.`,
-  });
+  return encodeNetworkGraph(
+    network,
+    () => {
+      const folded = foldedLayerWeights(network, weights);
+      return (graph, layer, source) => lowerLayer(graph, network, layer, source, (i) => weightsAt(folded, i));
+    },
+    (outputs) =>
+      `Converted by emofleet from ${network.source}. Input 'input': NCHW RGB in 0..1. Outputs: ${outputs
+        .map((output) => `'${output.name}' = layer ${output.layerIndex} (raw, not decoded)`)
+        .join(', ')}. Batch norm folded with darknet's sqrt(var) + 1e-6.`,
+  );
 }
 
 /** Writes `exportOnnx` to `path` atomically (temporary file + rename). */

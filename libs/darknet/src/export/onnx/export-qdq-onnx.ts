@@ -1,11 +1,9 @@
-import { basename } from 'path';
 import type { ConvolutionalLayer, LayerWeights, Network, NetworkWeights } from '../../network/types';
-import { layersNeededFor, rawOutputs } from '../../reference/graph';
 import { writeFileAtomic } from '../../util/write-file-atomic';
 import { ExportError } from '../export-error';
 import { foldedLayerWeights, weightsAt } from '../folded-weights';
-import { attr, OnnxGraphBuilder } from './onnx-graph-builder';
-import { lowerLayer, ONNX_IR_VERSION, ONNX_OPSET, tensorName, withActivation } from './export-onnx';
+import { attr, encodeNetworkGraph, type OnnxGraphBuilder } from './onnx-graph-builder';
+import { lowerLayer, tensorName, withActivation } from './export-onnx';
 
 /** Affine uint8 quantisation of a tensor: real = (q - zeroPoint) * scale. */
 export interface Uint8Quantization {
@@ -222,40 +220,27 @@ export function exportQdqOnnx(
   convolutions: readonly QdqConvolution[],
 ): Uint8Array {
   const quantized = quantizedLayers(network, convolutions);
-  const outputs = rawOutputs(network);
-  const needed = layersNeededFor(network, outputs);
-  const folded = foldedLayerWeights(network, weights);
-  const graph = new OnnxGraphBuilder();
-  graph.input('input', [1, ...network.inputShape]);
-  const names = new Map<number, string>([[-1, 'input']]);
-  const source = (index: number): string => {
-    const name = names.get(index);
-    if (name === undefined) throw new Error(`internal: layer ${index} was not lowered before it is used`);
-    return name;
-  };
-  for (const index of needed) {
-    const layer = network.layers[index];
-    if (!layer) continue;
-    const quantization = quantized.get(index);
-    names.set(
-      index,
-      layer.type === 'convolutional' && quantization
-        ? lowerQdqConvolution(graph, layer, source(index - 1), weightsAt(folded, index), quantization)
-        : lowerLayer(graph, network, layer, source, (i) => weightsAt(folded, i)),
-    );
-  }
-  for (const output of outputs) {
-    graph.node('Identity', [source(output.layerIndex)], output.name);
-    graph.output(output.name, [1, ...output.shape]);
-  }
-  return graph.encode({
-    graphName: basename(network.source),
-    opset: ONNX_OPSET,
-    irVersion: ONNX_IR_VERSION,
-    docString:
+  return encodeNetworkGraph(
+    network,
+    () => {
+      const folded = foldedLayerWeights(network, weights);
+      return (graph, layer, source) => {
+        const quantization = quantized.get(layer.index);
+        return layer.type === 'convolutional' && quantization
+          ? lowerQdqConvolution(
+              graph,
+              layer,
+              source(layer.index - 1),
+              weightsAt(folded, layer.index),
+              quantization,
+            )
+          : lowerLayer(graph, network, layer, source, (i) => weightsAt(folded, i));
+      };
+    },
+    () =>
       `Converted by emofleet from ${network.source}, QDQ-quantised: layers ${[...quantized.keys()].join(', ')} ` +
       'in INT8 (u8 activations per tensor, s8 weights per output channel). Input and outputs as the FP32 export.',
-  });
+  );
 }
 
 /** Writes `exportQdqOnnx` to `path` atomically. */

@@ -1,5 +1,13 @@
+import { basename } from 'path';
 import { onnx } from 'onnx-proto';
+import type { Layer, Network } from '../../network/types';
+import { layersNeededFor, rawOutputs, type RawOutput } from '../../reference/graph';
 import { float32LittleEndianBytes } from '../float32-bytes';
+
+/** The ONNX opset the exports target (Softmax over one axis and Resize with `roi` optional need >= 13). */
+export const ONNX_OPSET = 13;
+/** IR version 7 is the first that carries opset 13. */
+export const ONNX_IR_VERSION = 7;
 
 /** An attribute value: numbers are written as INT when integral and `kind` is not `float`. */
 export type OnnxAttributeValue =
@@ -134,4 +142,50 @@ export class OnnxGraphBuilder {
     });
     return onnx.ModelProto.encode(proto).finish();
   }
+}
+
+/** Lowers one layer into `graph`; `source(i)` names the tensor of layer `i` (-1: the input). Returns its tensor. */
+export type LayerLowering = (
+  graph: OnnxGraphBuilder,
+  layer: Layer,
+  source: (index: number) => string,
+) => string;
+
+/**
+ * The graph of a darknet network, shared by the FP32 and the QDQ export: input `input` (float32 NCHW
+ * `[1, channels, height, width]`), the layers the raw outputs need lowered in order by the lowering `prepare`
+ * returns (called once the outputs are known, so a misplaced head is reported first), an Identity per raw
+ * output (`raw`, `raw_1`, ...), encoded with opset 13 under the cfg's file name and `docString(outputs)`.
+ */
+export function encodeNetworkGraph(
+  network: Network,
+  prepare: () => LayerLowering,
+  docString: (outputs: readonly RawOutput[]) => string,
+): Uint8Array {
+  const outputs = rawOutputs(network);
+  const needed = layersNeededFor(network, outputs);
+  const lower = prepare();
+  const graph = new OnnxGraphBuilder();
+  graph.input('input', [1, ...network.inputShape]);
+  const names = new Map<number, string>([[-1, 'input']]);
+  const source = (index: number): string => {
+    const name = names.get(index);
+    if (name === undefined) throw new Error(`internal: layer ${index} was not lowered before it is used`);
+    return name;
+  };
+  for (const index of needed) {
+    const layer = network.layers[index];
+    if (!layer) continue;
+    names.set(index, lower(graph, layer, source));
+  }
+  for (const output of outputs) {
+    graph.node('Identity', [source(output.layerIndex)], output.name);
+    graph.output(output.name, [1, ...output.shape]);
+  }
+  return graph.encode({
+    graphName: basename(network.source),
+    opset: ONNX_OPSET,
+    irVersion: ONNX_IR_VERSION,
+    docString: docString(outputs),
+  });
 }
