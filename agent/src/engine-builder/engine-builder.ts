@@ -12,6 +12,7 @@ import {
 import { type Logger } from '../logger';
 import { downloadArtifact, sha256OfFile } from '../reconcile/artifact-download';
 import { type JobExecutionReporter } from '../reconcile/job-execution-reporter';
+import { SerialProgressReports } from '../reconcile/serial-progress-reports';
 import { runBuilderCommand } from './builder-command';
 import { uploadEngineWithRetries } from './engine-upload';
 import { logTail, parseTrtexecTiming, parseTrtexecVersion } from './trtexec-output';
@@ -230,7 +231,9 @@ export class EngineBuilder {
       step: 'DOWNLOADING',
       progress: { bytesDone: 0, bytesTotal: source.sizeBytes },
     });
-    const progress = new ProgressReports(reporter);
+    const progress = new SerialProgressReports((update: { bytesDone: number; bytesTotal: number }) =>
+      reporter.report('IN_PROGRESS', { step: 'DOWNLOADING', progress: update }),
+    );
     let lastQuarter = 0;
     try {
       await downloadArtifact({
@@ -252,49 +255,6 @@ export class EngineBuilder {
       throw new BuildFailure(`download of the ONNX model: ${(error as Error).message}`);
     } finally {
       await progress.settled();
-    }
-  }
-}
-
-/**
- * Download progress reports, one at a time (a job reporter waits for each answer before the next update; two
- * at once would make one wait for its time-out), the newest progress replacing one not yet sent.
- */
-class ProgressReports {
-  private sending: Promise<void> | undefined;
-  private next: { bytesDone: number; bytesTotal: number } | undefined;
-  private failure: Error | undefined;
-
-  constructor(private readonly reporter: Reporter) {}
-
-  offer(progress: { bytesDone: number; bytesTotal: number }): void {
-    this.next = progress;
-    if (this.sending !== undefined || this.failure !== undefined) return;
-    this.sending = this.drain().then(
-      () => this.finished(),
-      (error: unknown) => {
-        this.failure = error instanceof Error ? error : new Error(String(error));
-        this.finished();
-      },
-    );
-  }
-
-  /** Resolves when everything offered was sent; a failed report (e.g. the job was cancelled) is thrown here. */
-  async settled(): Promise<void> {
-    while (this.sending !== undefined) await this.sending;
-    if (this.failure !== undefined) throw this.failure;
-  }
-
-  private finished(): void {
-    this.sending = undefined;
-    if (this.next !== undefined && this.failure === undefined) this.offer(this.next);
-  }
-
-  private async drain(): Promise<void> {
-    while (this.next !== undefined) {
-      const progress = this.next;
-      this.next = undefined;
-      await this.reporter.report('IN_PROGRESS', { step: 'DOWNLOADING', progress });
     }
   }
 }
