@@ -1,24 +1,17 @@
 /**
  * @jest-environment ../../libs/darknet/test/support/onnxruntime-environment.js
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
 import { type BuilderAgent, startBuilderAgent } from './support/builder-agent';
+import { type CliRun, spawnCli } from './support/cli-runner';
 import { removeScheduledQueues } from './support/queue-cleanup';
 import { uploadReadyVersion } from './support/small-model';
 import { createTestDatabase, testAdminToken, testConfig, uniqueSuffix } from './support/test-environment';
 
 /** The CLI as `npx emofleet` runs it (built by `cli:build`, which the control plane's tests depend on). */
-const CLI = resolve(__dirname, '../../cli/bin/emofleet.js');
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 interface EngineBuildJson {
   cacheKey: string;
@@ -43,22 +36,7 @@ describe('emofleet engines against a control plane (test double of trtexec)', ()
   const cleanups: Array<() => Promise<void> | void> = [];
 
   function emofleet(...args: string[]): Promise<CliRun> {
-    return new Promise((resolvePromise, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        env: {
-          PATH: process.env.PATH,
-          XDG_CONFIG_HOME: workDir,
-          EMOFLEET_SERVER: controlPlane.httpUrl,
-          EMOFLEET_TOKEN: testAdminToken,
-        },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      child.on('error', reject);
-      child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-    });
+    return spawnCli({ server: controlPlane.httpUrl, token: testAdminToken, configHome: workDir }, ...args);
   }
 
   async function succeeds(...args: string[]): Promise<CliRun> {

@@ -1,26 +1,19 @@
 /**
  * @jest-environment ../../libs/darknet/test/support/onnxruntime-environment.js
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { enrolDevice, type RunningSimulation, silentLogger, startSimulation } from '@emofleet/agent';
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
 import { apiRequest } from './support/api-request';
 import { eventually } from './support/eventually';
+import { type CliRun, spawnCli } from './support/cli-runner';
 import { removeScheduledQueues } from './support/queue-cleanup';
 import { uploadReadyVersion } from './support/small-model';
 import { createTestDatabase, testAdminToken, testConfig, uniqueSuffix } from './support/test-environment';
 
 /** The CLI as `npx emofleet` runs it (built by `cli:build`, which the control plane's tests depend on). */
-const CLI = resolve(__dirname, '../../cli/bin/emofleet.js');
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 interface RolloutJson {
   id: string;
@@ -47,22 +40,7 @@ describe('emofleet rollouts against a control plane', () => {
 
   /** Runs `emofleet <args>` in a child process (async: the control plane runs in this process). */
   function emofleet(...args: string[]): Promise<CliRun> {
-    return new Promise((resolvePromise, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        env: {
-          PATH: process.env.PATH,
-          XDG_CONFIG_HOME: workDir,
-          EMOFLEET_SERVER: controlPlane.httpUrl,
-          EMOFLEET_TOKEN: testAdminToken,
-        },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      child.on('error', reject);
-      child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-    });
+    return spawnCli({ server: controlPlane.httpUrl, token: testAdminToken, configHome: workDir }, ...args);
   }
 
   async function succeeds(...args: string[]): Promise<string> {
