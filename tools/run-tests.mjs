@@ -93,9 +93,27 @@ try {
   await services.stop();
 }
 
+/** `FAILED <report> <test file> › <test name>` for each failed jest test, and each suite that failed to run. */
+function failedTestNames(reportFile, report) {
+  const names = [];
+  if (!report.testResults && report.numFailedTests > 0)
+    names.push(`FAILED ${reportFile}: ${report.numFailedTests} failed (its output is above)`);
+  for (const suite of report.testResults ?? []) {
+    const file = suite.name ? suite.name.slice(root.length + 1) : '?';
+    const failedAssertions = (suite.assertionResults ?? []).filter((test) => test.status === 'failed');
+    for (const test of failedAssertions) names.push(`FAILED ${reportFile} ${file} › ${test.fullName}`);
+    if (suite.status === 'failed' && failedAssertions.length === 0) {
+      const reason = (suite.message ?? '').split('\n').find((line) => line.trim() !== '') ?? '';
+      names.push(`FAILED ${reportFile} ${file} (suite): ${reason.trim().slice(0, 300)}`);
+    }
+  }
+  return names;
+}
+
 let passed = 0;
 let failed = 0;
 const broken = [];
+const failures = [];
 if (existsSync(reports)) {
   for (const file of readdirSync(reports).filter((name) => name.endsWith('.json'))) {
     const report = JSON.parse(readFileSync(join(reports, file), 'utf8'));
@@ -103,9 +121,11 @@ if (existsSync(reports)) {
     failed += report.numFailedTests;
     if (report.numRuntimeErrorTestSuites > 0)
       broken.push(`${file}: ${report.numRuntimeErrorTestSuites} suite(s) did not run`);
+    failures.push(...failedTestNames(file, report));
   }
 }
-for (const line of broken) process.stdout.write(`${line}\n`);
+// The names go last, next to the count, so that the tail of a long CI log says what broke.
+for (const line of [...failures, ...broken]) process.stdout.write(`${line}\n`);
 // A suite that crashed before running its tests counts as one failure, so it cannot hide.
 failed += broken.length;
 if (nxStatus !== 0 && failed === 0) failed = 1;
