@@ -1,8 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
+import { startTestControlPlane, type TestControlPlane } from './support/test-control-plane';
+import { testConfig } from './support/test-environment';
 import { type ApiErrorResponseBody, apiRequest } from './support/api-request';
-import { createTestDatabase, testConfig } from './support/test-environment';
 
 interface TokenView {
   id: string;
@@ -27,8 +28,8 @@ interface AuditView {
 }
 
 describe('API tokens, roles and the audit log (PostgreSQL)', () => {
+  let started: TestControlPlane | undefined;
   let controlPlane: RunningControlPlane;
-  const cleanups: Array<() => Promise<void> | void> = [];
   const call = <T>(method: string, path: string, options?: { token?: string | null; body?: unknown }) =>
     apiRequest<T>(controlPlane.httpUrl, method, path, options);
   const createToken = async (role: string, extra: Record<string, unknown> = {}): Promise<TokenView> => {
@@ -40,16 +41,12 @@ describe('API tokens, roles and the audit log (PostgreSQL)', () => {
   };
 
   beforeAll(async () => {
-    const database = await createTestDatabase();
-    cleanups.push(() => database.drop());
-    const test = testConfig('external-services', { DATABASE_URL: database.url });
-    cleanups.push(test.cleanup);
-    controlPlane = await startControlPlane(test.config, () => undefined);
+    started = await startTestControlPlane('external-services');
+    controlPlane = started.controlPlane;
   }, 30_000);
 
   afterAll(async () => {
-    await controlPlane?.close();
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    await started?.close();
   }, 30_000);
 
   it('answers 401 with the JSON error shape and WWW-Authenticate without a usable token', async () => {

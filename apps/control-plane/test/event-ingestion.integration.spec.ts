@@ -1,11 +1,10 @@
 import { PROTOCOL_VERSION } from '@emofleet/protocol';
-import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
 import { ProtocolRejections } from '../src/messaging/protocol-rejections';
 import { apiRequest } from './support/api-request';
-import { event, EventDevice, range } from './support/event-device';
+import { event, range } from './support/event-device';
 import { eventually } from './support/eventually';
-import { removeScheduledQueues } from './support/queue-cleanup';
-import { createTestDatabase, type TestMode, testConfig, uniqueSuffix } from './support/test-environment';
+import { useEventFleet } from './support/event-fleet';
+import { type TestMode } from './support/test-environment';
 
 interface EventView {
   id: string;
@@ -27,46 +26,11 @@ interface Continuity {
 jest.setTimeout(30_000);
 
 describe.each<TestMode>(['external-services', 'embedded'])('event ingestion with %s', (mode) => {
-  let controlPlane: RunningControlPlane;
-  let queuePrefix: string;
-  let topicPrefix: string;
-  const devices: EventDevice[] = [];
-  const cleanups: Array<() => Promise<void> | void> = [];
-
-  beforeAll(async () => {
-    const overrides: Record<string, string> = {};
-    if (mode === 'external-services') {
-      const database = await createTestDatabase();
-      cleanups.push(() => database.drop());
-      overrides.DATABASE_URL = database.url;
-    }
-    const test = testConfig(mode, overrides);
-    cleanups.push(test.cleanup);
-    queuePrefix = test.config.queuePrefix;
-    topicPrefix = test.topicPrefix;
-    controlPlane = await startControlPlane(test.config, () => undefined);
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const device of devices) {
-      // The broker keeps the retained ack after the test: clear it (the test Mosquitto has no ACL).
-      if (mode === 'external-services')
-        await device.client.publishAsync(device.ackTopic, '', { qos: 1, retain: true });
-      await device.client.endAsync();
-    }
-    if (controlPlane) await removeScheduledQueues(controlPlane, queuePrefix);
-    await controlPlane?.close();
-    for (const cleanup of cleanups.reverse()) await cleanup();
-  }, 30_000);
-
-  const newDevice = async (): Promise<EventDevice> => {
-    const device = await EventDevice.connect(controlPlane.httpUrl, topicPrefix, `cam-${uniqueSuffix()}`);
-    devices.push(device);
-    return device;
-  };
+  const fleet = useEventFleet(mode);
+  const newDevice = () => fleet.newDevice();
 
   const continuity = async (deviceId: string): Promise<Continuity> =>
-    (await apiRequest<Continuity>(controlPlane.httpUrl, 'GET', `/events/continuity/${deviceId}`)).body;
+    (await apiRequest<Continuity>(fleet.controlPlane.httpUrl, 'GET', `/events/continuity/${deviceId}`)).body;
 
   /** Every stored event matching `query`, following the cursor page by page. */
   const allEvents = async (query: string, limit = 4): Promise<EventView[]> => {
@@ -75,7 +39,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('event ingestion with
     do {
       const suffix: string = cursor === null ? '' : `&cursor=${cursor}`;
       const page = await apiRequest<{ items: EventView[]; nextCursor: string | null }>(
-        controlPlane.httpUrl,
+        fleet.controlPlane.httpUrl,
         'GET',
         `/events?${query}&limit=${limit}${suffix}`,
       );
@@ -152,7 +116,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('event ingestion with
 
   it('counts malformed batches without storing them and keeps ingesting', async () => {
     const device = await newDevice();
-    const rejections = controlPlane.app.get(ProtocolRejections);
+    const rejections = fleet.controlPlane.app.get(ProtocolRejections);
     const before = rejections.snapshot().byKindAndReason;
     const count = (key: string, snapshot: Record<string, number>) => snapshot[key] ?? 0;
     await device.raw('{not json');
@@ -192,7 +156,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('event ingestion with
       `device=${device.id}&from=${new Date(event(15).startedAt).toISOString()}&to=${new Date(event(18).startedAt).toISOString()}`,
     );
     expect(late.map((e) => e.seq)).toEqual([15, 16, 17]);
-    const bad = await apiRequest(controlPlane.httpUrl, 'GET', '/events?tags=%21%21');
+    const bad = await apiRequest(fleet.controlPlane.httpUrl, 'GET', '/events?tags=%21%21');
     expect(bad.status).toBe(400);
   });
 });

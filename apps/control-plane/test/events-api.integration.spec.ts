@@ -1,16 +1,9 @@
-import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
 import { EventRetentionProcessor } from '../src/events/event-retention.processor';
 import { apiRequest } from './support/api-request';
-import { event, EventDevice, range } from './support/event-device';
+import { event, type EventDevice, range } from './support/event-device';
 import { eventually } from './support/eventually';
-import { removeScheduledQueues } from './support/queue-cleanup';
-import {
-  authHeaders,
-  createTestDatabase,
-  type TestMode,
-  testConfig,
-  uniqueSuffix,
-} from './support/test-environment';
+import { useEventFleet } from './support/event-fleet';
+import { authHeaders, type TestMode } from './support/test-environment';
 
 interface StreamedEvent {
   id: string;
@@ -70,40 +63,10 @@ class SseClient {
 jest.setTimeout(30_000);
 
 describe.each<TestMode>(['external-services', 'embedded'])('events API with %s', (mode) => {
-  let controlPlane: RunningControlPlane;
-  let queuePrefix: string;
-  let topicPrefix: string;
-  const devices: EventDevice[] = [];
-  const cleanups: Array<() => Promise<void> | void> = [];
-
-  beforeAll(async () => {
-    const overrides: Record<string, string> = {};
-    if (mode === 'external-services') {
-      const database = await createTestDatabase();
-      cleanups.push(() => database.drop());
-      overrides.DATABASE_URL = database.url;
-    }
-    const test = testConfig(mode, overrides);
-    cleanups.push(test.cleanup);
-    queuePrefix = test.config.queuePrefix;
-    topicPrefix = test.topicPrefix;
-    controlPlane = await startControlPlane(test.config, () => undefined);
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const device of devices) {
-      if (mode === 'external-services')
-        await device.client.publishAsync(device.ackTopic, '', { qos: 1, retain: true });
-      await device.client.endAsync();
-    }
-    if (controlPlane) await removeScheduledQueues(controlPlane, queuePrefix);
-    await controlPlane?.close();
-    for (const cleanup of cleanups.reverse()) await cleanup();
-  }, 30_000);
+  const fleet = useEventFleet(mode);
 
   const deviceWith = async (seqs: number[]): Promise<EventDevice> => {
-    const device = await EventDevice.connect(controlPlane.httpUrl, topicPrefix, `cam-${uniqueSuffix()}`);
-    devices.push(device);
+    const device = await fleet.newDevice();
     await device.send(seqs);
     const last = seqs[seqs.length - 1] ?? 0;
     await eventually(
@@ -116,7 +79,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('events API with %s',
 
   it('resumes a Server-Sent Events stream with Last-Event-ID without losing or repeating an event', async () => {
     const device = await deviceWith(range(1, 5));
-    const url = `${controlPlane.httpUrl}/events/stream?device=${device.id}`;
+    const url = `${fleet.controlPlane.httpUrl}/events/stream?device=${device.id}`;
     const first = new SseClient();
     await first.open(url);
     await eventually(
@@ -143,14 +106,17 @@ describe.each<TestMode>(['external-services', 'embedded'])('events API with %s',
 
   it('exports the filtered events as NDJSON and CSV, streamed', async () => {
     const device = await deviceWith(range(1, 12));
-    const ndjson = await fetch(`${controlPlane.httpUrl}/events/export?device=${device.id}&format=ndjson`, {
-      headers: authHeaders(),
-    });
+    const ndjson = await fetch(
+      `${fleet.controlPlane.httpUrl}/events/export?device=${device.id}&format=ndjson`,
+      {
+        headers: authHeaders(),
+      },
+    );
     expect(ndjson.headers.get('content-type')).toContain('application/x-ndjson');
     const lines = (await ndjson.text()).trim().split('\n');
     expect(lines.map((line) => (JSON.parse(line) as { seq: number }).seq)).toEqual(range(1, 12));
     const csv = await fetch(
-      `${controlPlane.httpUrl}/events/export?device=${device.id}&format=csv&label=Sadness`,
+      `${fleet.controlPlane.httpUrl}/events/export?device=${device.id}&format=csv&label=Sadness`,
       { headers: authHeaders() },
     );
     expect(csv.headers.get('content-type')).toContain('text/csv');
@@ -166,7 +132,11 @@ describe.each<TestMode>(['external-services', 'embedded'])('events API with %s',
     const device = await deviceWith(range(1, 8));
     const response = await apiRequest<{
       rows: Array<{ bucketStart: string; keys: Record<string, string | null>; count: number }>;
-    }>(controlPlane.httpUrl, 'GET', `/events/aggregates?device=${device.id}&bucket=1h&by=label,tag:site`);
+    }>(
+      fleet.controlPlane.httpUrl,
+      'GET',
+      `/events/aggregates?device=${device.id}&bucket=1h&by=label,tag:site`,
+    );
     expect(response.status).toBe(200);
     const bucketStart = new Date(Math.floor(event(1).startedAt / 3_600_000) * 3_600_000).toISOString();
     expect(response.body.rows).toEqual(
@@ -176,7 +146,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('events API with %s',
         count: 2,
       })),
     );
-    const bad = await apiRequest(controlPlane.httpUrl, 'GET', '/events/aggregates?by=colour');
+    const bad = await apiRequest(fleet.controlPlane.httpUrl, 'GET', '/events/aggregates?by=colour');
     expect(bad.status).toBe(400);
   });
 
@@ -186,32 +156,32 @@ describe.each<TestMode>(['external-services', 'embedded'])('events API with %s',
     const from = new Date(event(2).startedAt).toISOString();
     const to = new Date(event(5).startedAt).toISOString();
     const deletion = await apiRequest<{ deleted: number }>(
-      controlPlane.httpUrl,
+      fleet.controlPlane.httpUrl,
       'DELETE',
       `/events?device=${device.id}&from=${from}&to=${to}`,
     );
     expect(deletion.status).toBe(200);
     expect(deletion.body.deleted).toBe(3);
     const left = await apiRequest<{ items: Array<{ seq: number }> }>(
-      controlPlane.httpUrl,
+      fleet.controlPlane.httpUrl,
       'GET',
       `/events?device=${device.id}`,
     );
     expect(left.body.items.map((item) => item.seq)).toEqual([1, 5, 6]);
     // The acknowledged frontier stays: the device must not re-send what was deliberately deleted.
     const continuity = await apiRequest<{ highestContiguousSeq: number }>(
-      controlPlane.httpUrl,
+      fleet.controlPlane.httpUrl,
       'GET',
       `/events/continuity/${device.id}`,
     );
     expect(continuity.body.highestContiguousSeq).toBe(6);
 
-    const retention = controlPlane.app.get(EventRetentionProcessor);
+    const retention = fleet.controlPlane.app.get(EventRetentionProcessor);
     // Default retention 90 days: nothing is old enough 89 days later, everything 91 days later.
     expect(await retention.deleteExpired(new Date(event(1).startedAt + 89 * 86_400_000))).toBe(0);
     expect(await retention.deleteExpired(new Date(event(10).startedAt + 91 * 86_400_000))).toBeGreaterThan(0);
     const remaining = await apiRequest<{ items: unknown[] }>(
-      controlPlane.httpUrl,
+      fleet.controlPlane.httpUrl,
       'GET',
       `/events?device=${other.id}`,
     );

@@ -3,10 +3,11 @@
  */
 import { parseCfg, randomWeights, serialiseWeights } from '@emofleet/darknet';
 import * as tar from 'tar-stream';
-import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
+import { type RunningControlPlane } from '../src/control-plane';
+import { startTestControlPlane, type TestControlPlane } from './support/test-control-plane';
 import { apiRequest } from './support/api-request';
 import { eventually } from './support/eventually';
-import { authHeaders, createTestDatabase, testConfig } from './support/test-environment';
+import { authHeaders } from './support/test-environment';
 
 // A two-stage bundle in miniature: a one-class region detector fed by pad-to-square and a 3-class classifier.
 const DETECTOR_CFG =
@@ -72,20 +73,16 @@ async function tarEntries(archive: Buffer): Promise<Record<string, string>> {
 }
 
 describe('two-stage model versions (classifier + bundle.json)', () => {
+  let started: TestControlPlane | undefined;
   let controlPlane: RunningControlPlane;
-  const cleanups: Array<() => Promise<void> | void> = [];
 
   beforeAll(async () => {
-    const database = await createTestDatabase();
-    cleanups.push(() => database.drop());
-    const test = testConfig('external-services', { DATABASE_URL: database.url });
-    cleanups.push(test.cleanup);
-    controlPlane = await startControlPlane(test.config, () => undefined);
+    started = await startTestControlPlane('external-services');
+    controlPlane = started.controlPlane;
   }, 60_000);
 
   afterAll(async () => {
-    await controlPlane?.close();
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    await started?.close();
   }, 30_000);
 
   const upload = async (model: string, files: Record<string, Buffer | undefined>) => {

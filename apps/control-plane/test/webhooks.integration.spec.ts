@@ -1,12 +1,11 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
 import { verifyDeliverySignature } from '../src/webhooks/webhook-signature';
 import { apiRequest } from './support/api-request';
-import { EventDevice, range } from './support/event-device';
+import { range } from './support/event-device';
 import { eventually } from './support/eventually';
-import { removeScheduledQueues } from './support/queue-cleanup';
-import { createTestDatabase, testConfig, uniqueSuffix } from './support/test-environment';
+import { useEventFleet } from './support/event-fleet';
+import { uniqueSuffix } from './support/test-environment';
 
 interface Received {
   status: number;
@@ -38,48 +37,18 @@ async function startReceiver(
 }
 
 describe('webhooks with external services', () => {
-  let controlPlane: RunningControlPlane;
-  let queuePrefix: string;
-  let topicPrefix: string;
-  const devices: EventDevice[] = [];
-  const cleanups: Array<() => Promise<void> | void> = [];
-
-  beforeAll(async () => {
-    const database = await createTestDatabase();
-    cleanups.push(() => database.drop());
-    const test = testConfig('external-services', {
-      DATABASE_URL: database.url,
-      WEBHOOK_BACKOFF_MS: '100',
-      WEBHOOK_DISABLE_AFTER_FAILURES: '3',
-    });
-    cleanups.push(test.cleanup);
-    queuePrefix = test.config.queuePrefix;
-    topicPrefix = test.topicPrefix;
-    controlPlane = await startControlPlane(test.config, () => undefined);
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const device of devices) {
-      await device.client.publishAsync(device.ackTopic, '', { qos: 1, retain: true });
-      await device.client.endAsync();
-    }
-    if (controlPlane) await removeScheduledQueues(controlPlane, queuePrefix);
-    await controlPlane?.close();
-    for (const cleanup of cleanups.reverse()) await cleanup();
-  }, 30_000);
-
-  const newDevice = async (): Promise<EventDevice> => {
-    const device = await EventDevice.connect(controlPlane.httpUrl, topicPrefix, `cam-${uniqueSuffix()}`);
-    devices.push(device);
-    return device;
-  };
+  const fleet = useEventFleet('external-services', {
+    WEBHOOK_BACKOFF_MS: '100',
+    WEBHOOK_DISABLE_AFTER_FAILURES: '3',
+  });
+  const newDevice = () => fleet.newDevice();
 
   it('delivers each matching event once, signed, to a receiver that fails twice first', async () => {
     const receiver = await startReceiver(2);
-    cleanups.push(() => receiver.close());
+    fleet.onCleanup(() => receiver.close());
     const device = await newDevice();
     const secret = `whsec-${uniqueSuffix()}-0123456789`;
-    const created = await apiRequest<{ id: string }>(controlPlane.httpUrl, 'POST', '/webhooks', {
+    const created = await apiRequest<{ id: string }>(fleet.controlPlane.httpUrl, 'POST', '/webhooks', {
       body: { url: receiver.url, secret, filter: { device: device.id } },
     });
     expect(created.status).toBe(201);
@@ -105,7 +74,7 @@ describe('webhooks with external services', () => {
       expect(verifyDeliverySignature('another-secret-000', timestamp, request.body, signature)).toBe(false);
     }
     const log = await apiRequest<{ items: Array<{ status: string; attempts: number }> }>(
-      controlPlane.httpUrl,
+      fleet.controlPlane.httpUrl,
       'GET',
       `/webhooks/${created.body.id}/deliveries`,
     );
@@ -115,16 +84,16 @@ describe('webhooks with external services', () => {
 
   it('disables a webhook after consecutive failures and shows why', async () => {
     const receiver = await startReceiver(Number.MAX_SAFE_INTEGER);
-    cleanups.push(() => receiver.close());
+    fleet.onCleanup(() => receiver.close());
     const device = await newDevice();
-    const created = await apiRequest<{ id: string }>(controlPlane.httpUrl, 'POST', '/webhooks', {
+    const created = await apiRequest<{ id: string }>(fleet.controlPlane.httpUrl, 'POST', '/webhooks', {
       body: { url: receiver.url, secret: 'a-secret-of-16-chars', filter: { device: device.id } },
     });
     await device.send([1]);
     const disabled = await eventually(
       () =>
         apiRequest<{ enabled: boolean; disabledReason: string | null }>(
-          controlPlane.httpUrl,
+          fleet.controlPlane.httpUrl,
           'GET',
           `/webhooks/${created.body.id}`,
         ),
@@ -134,7 +103,7 @@ describe('webhooks with external services', () => {
     expect(disabled.body.disabledReason).toMatch(
       /disabled after 3 consecutive failed attempts; last: .*HTTP 500/,
     );
-    const bad = await apiRequest(controlPlane.httpUrl, 'POST', '/webhooks', {
+    const bad = await apiRequest(fleet.controlPlane.httpUrl, 'POST', '/webhooks', {
       body: { url: 'ftp://example.com/x', secret: 'short' },
     });
     expect(bad.status).toBe(400);

@@ -1,6 +1,6 @@
-import { type RunningControlPlane, startControlPlane } from '../../src/control-plane';
+import { type RunningControlPlane } from '../../src/control-plane';
+import { startTestControlPlane, type TestControlPlane } from '../support/test-control-plane';
 import { type ApiErrorResponseBody, apiRequest } from '../support/api-request';
-import { createTestDatabase, testConfig } from '../support/test-environment';
 
 /**
  * Replayed enrolment tokens, concurrently: a token may enrol exactly as many devices as its `maxUses`, however
@@ -8,20 +8,16 @@ import { createTestDatabase, testConfig } from '../support/test-environment';
  * Sequential replays, expired and revoked tokens are covered by test/enrolment-broker.integration.spec.ts.
  */
 describe('concurrent replays of enrolment tokens (PostgreSQL)', () => {
+  let started: TestControlPlane | undefined;
   let controlPlane: RunningControlPlane;
-  const cleanups: Array<() => Promise<void> | void> = [];
 
   beforeAll(async () => {
-    const database = await createTestDatabase();
-    cleanups.push(() => database.drop());
-    const test = testConfig('external-services', { DATABASE_URL: database.url });
-    cleanups.push(test.cleanup);
-    controlPlane = await startControlPlane(test.config, () => undefined);
+    started = await startTestControlPlane('external-services');
+    controlPlane = started.controlPlane;
   }, 60_000);
 
   afterAll(async () => {
-    await controlPlane?.close();
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    await started?.close();
   }, 30_000);
 
   it.each([
