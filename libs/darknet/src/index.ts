@@ -15,6 +15,7 @@ export {
 export { readWeights, loadWeights } from './weights/read-weights';
 export { serialiseWeights, saveWeights } from './weights/write-weights';
 export { randomWeights, CURRENT_WEIGHTS_HEADER } from './weights/random-weights';
+export { smallExpressionCfg, smallExpressionModel } from './weights/small-expression-network';
 export { layerCost, networkCost, type LayerCost } from './analysis/layer-cost';
 export {
   inspectNetwork,

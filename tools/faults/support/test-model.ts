@@ -1,40 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseCfg, randomWeights, serialiseWeights } from '@emofleet/darknet';
+import { smallExpressionModel } from '@emofleet/darknet';
 import { type ControlPlaneApi } from './control-plane-api';
 import { waitFor } from './wait';
 
 const NAMES = readFileSync(resolve(__dirname, '../../../libs/darknet/models/expressions.names'), 'utf8');
-
-/**
- * A small YOLO v2 shaped expression network (96x96 input by default, conv + pool stages with `filters` each,
- * region head with the four expressions): the pipeline converts and benchmarks it in seconds, and its bundle is big
- * enough (wider stages give more weights) for a throttled download to take a while.
- */
-export function smallModelCfg(filters: readonly number[], inputSize = 96): string {
-  const stages = filters
-    .map(
-      (count) =>
-        `[convolutional]\nbatch_normalize=1\nfilters=${count}\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n[maxpool]\nsize=2\nstride=2\n`,
-    )
-    .join('\n');
-  return `[net]\nbatch=1\nsubdivisions=1\nwidth=${inputSize}\nheight=${inputSize}\nchannels=3\n\n${stages}
-[convolutional]
-filters=45
-size=1
-stride=1
-pad=1
-activation=linear
-
-[region]
-anchors=1.08,1.19,3.42,4.41,6.63,11.38,9.42,5.11,16.62,10.52
-bias_match=1
-classes=4
-coords=4
-num=5
-softmax=1
-`;
-}
 
 export interface ModelFiles {
   cfg: string;
@@ -42,10 +12,9 @@ export interface ModelFiles {
   names: string;
 }
 
-export function smallModelFiles(filters: readonly number[], seed: number, inputSize = 96): ModelFiles {
-  const cfg = smallModelCfg(filters, inputSize);
-  const network = parseCfg(cfg, 'fault-model.cfg');
-  return { cfg, weights: Buffer.from(serialiseWeights(network, randomWeights(network, seed))), names: NAMES };
+/** The small expression network of libs/darknet (`stageFilters` conv + pool stages) with the four names. */
+export function smallModelFiles(stageFilters: readonly number[], seed: number, inputSize = 96): ModelFiles {
+  return { ...smallExpressionModel(stageFilters, seed, inputSize), names: NAMES };
 }
 
 /** Uploads a version and waits until the pipeline made it ready; returns its id. */

@@ -1,53 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCfg, randomWeights, serialiseWeights } from '@emofleet/darknet';
+import { smallExpressionCfg, smallExpressionModel } from '@emofleet/darknet';
 import { apiRequest } from './api-request';
 import { eventually } from './eventually';
 import { authHeaders } from './test-environment';
 
 const NAMES = readFileSync(join(__dirname, '../../../../libs/darknet/models/expressions.names'), 'utf8');
 
-/** A small YOLO v2 shaped network (96x96, three conv + pool stages, region head, the four expressions). */
-export const SMALL_CFG = `[net]
-batch=1
-subdivisions=1
-width=96
-height=96
-channels=3
-
-${[8, 16, 32]
-  .map(
-    (filters) => `[convolutional]
-batch_normalize=1
-filters=${filters}
-size=3
-stride=1
-pad=1
-activation=leaky
-
-[maxpool]
-size=2
-stride=2
-`,
-  )
-  .join('\n')}
-[convolutional]
-filters=45
-size=1
-stride=1
-pad=1
-activation=linear
-
-[region]
-anchors=1.08,1.19,3.42,4.41,6.63,11.38,9.42,5.11,16.62,10.52
-bias_match=1
-classes=4
-coords=4
-num=5
-softmax=1
-`;
-
-const NETWORK = parseCfg(SMALL_CFG, 'small-expression.cfg');
+/** The stages of the small test network: 96x96 input, three conv + pool stages, the four-expression region head. */
+const SMALL_STAGES = [8, 16, 32];
+export const SMALL_CFG = smallExpressionCfg(SMALL_STAGES);
 
 /**
  * Uploads a version of `model` (weights from `seed`) and waits until the pipeline made it ready (the spec file
@@ -59,12 +21,9 @@ export async function uploadReadyVersion(
   seed: number,
 ): Promise<{ id: string; version: number }> {
   const form = new FormData();
-  form.append('cfg', new Blob([SMALL_CFG]), 'small-expression.cfg');
-  form.append(
-    'weights',
-    new Blob([Buffer.from(serialiseWeights(NETWORK, randomWeights(NETWORK, seed)))]),
-    'small.weights',
-  );
+  const { cfg, weights } = smallExpressionModel(SMALL_STAGES, seed);
+  form.append('cfg', new Blob([cfg]), 'small-expression.cfg');
+  form.append('weights', new Blob([weights]), 'small.weights');
   form.append('names', new Blob([NAMES]), 'expressions.names');
   const response = await fetch(`${baseUrl}/models/${model}/versions`, {
     method: 'POST',
