@@ -117,15 +117,26 @@ describe('the agent process killed with SIGKILL during INSTALL, or crash-looping
     },
   );
 
-  it('a model that kills the agent after the switch (crash loop in probation) is rolled back at the 4th restart, and every birth reports it', async () => {
+  /**
+   * Runs model-a, then desires model-b built to kill the agent once it made `detections` detections, and keeps
+   * restarting the agent (as its supervisor would) until a birth reports the rollback.
+   */
+  const runModelBThatKillsTheAgentAfter = async (detections: number): Promise<void> => {
     const artifactB = device.server.add(testBundle(0, WEIGHTS_B));
-    // Past the health check's 22 detections: model-b is switched to, then kills the agent on every start.
-    const env = { EMOFLEET_TEST_CRASH_SHA256: artifactB.sha256, EMOFLEET_TEST_CRASH_AFTER_DETECTIONS: '40' };
+    const env = {
+      EMOFLEET_TEST_CRASH_SHA256: artifactB.sha256,
+      EMOFLEET_TEST_CRASH_AFTER_DETECTIONS: String(detections),
+    };
     startAgent(undefined, env);
     await device.publishDesired(1, 'model-a', device.server.add(testBundle(0, WEIGHTS_A)));
     await until(() => births().includes('model-a'), 'birth with model-a', 30_000);
     await device.publishDesired(2, 'model-b', artifactB);
     await superviseUntil(() => lastBirth()?.lastRollback !== undefined, env, 'a birth with lastRollback');
+  };
+
+  it('a model that kills the agent after the switch (crash loop in probation) is rolled back at the 4th restart, and every birth reports it', async () => {
+    // Past the health check's 22 detections: model-b is switched to, then kills the agent on every start.
+    await runModelBThatKillsTheAgentAfter(40);
     expect(lastBirth()).toMatchObject({
       runningModel: { modelId: 'model-a' },
       lastRollback: {
@@ -141,13 +152,7 @@ describe('the agent process killed with SIGKILL during INSTALL, or crash-looping
   });
 
   it('a model that kills the agent during its health check is given up after the 3rd death; the birth reports it', async () => {
-    const artifactB = device.server.add(testBundle(0, WEIGHTS_B));
-    const env = { EMOFLEET_TEST_CRASH_SHA256: artifactB.sha256, EMOFLEET_TEST_CRASH_AFTER_DETECTIONS: '0' };
-    startAgent(undefined, env);
-    await device.publishDesired(1, 'model-a', device.server.add(testBundle(0, WEIGHTS_A)));
-    await until(() => births().includes('model-a'), 'birth with model-a', 30_000);
-    await device.publishDesired(2, 'model-b', artifactB);
-    await superviseUntil(() => lastBirth()?.lastRollback !== undefined, env, 'a birth with lastRollback');
+    await runModelBThatKillsTheAgentAfter(0);
     expect(lastBirth()).toMatchObject({
       runningModel: { modelId: 'model-a' },
       lastRollback: {
