@@ -44,6 +44,7 @@ export async function startControlPlane(
     if (runsApi(config.role))
       announceAdminToken(await app.get(AdminTokenBootstrap).ensureAdminToken(), bootLog);
     SwaggerModule.setup('docs', app, createOpenApiDocument(app));
+    keepIdleConnectionsLonger(app.getHttpServer() as Server);
     await app.listen(config.http.port, config.http.host);
   } catch (error) {
     await app?.close().catch(() => undefined);
@@ -64,6 +65,19 @@ export async function startControlPlane(
       return closing;
     },
   };
+}
+
+/**
+ * How long the API keeps an idle keep-alive connection. Node's default (5 s) is shorter than the idle timeout of
+ * load balancers (60 s on the common ones) and close to that of HTTP clients (undici: the server's hint minus 1 s),
+ * so a client could send a request on a connection the server was closing at that moment and get ECONNRESET.
+ */
+const HTTP_KEEP_ALIVE_MS = 65_000;
+
+function keepIdleConnectionsLonger(server: Server): void {
+  server.keepAliveTimeout = HTTP_KEEP_ALIVE_MS;
+  // A request's headers must be allowed at least as long as the connection may idle before them.
+  server.headersTimeout = HTTP_KEEP_ALIVE_MS + 1000;
 }
 
 function announceAdminToken(result: AdminTokenBootstrapResult, bootLog: (line: string) => void): void {

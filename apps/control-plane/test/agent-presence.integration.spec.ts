@@ -11,6 +11,7 @@ import {
   type TestMode,
   testConfig,
   uniqueSuffix,
+  CONTROL_PLANE_START_TIMEOUT_MS,
 } from './support/test-environment';
 
 const AGENT_MAIN = resolve(__dirname, '../../../agent/dist/main.js');
@@ -43,7 +44,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('agent presence with 
     cleanups.push(test.cleanup);
     topicPrefix = test.topicPrefix;
     controlPlane = await startControlPlane(test.config, () => undefined);
-  }, 30_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     for (const agent of agents)

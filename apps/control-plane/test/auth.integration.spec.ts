@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
 import { startTestControlPlane, type TestControlPlane } from './support/test-control-plane';
-import { testConfig } from './support/test-environment';
+import { testConfig, CONTROL_PLANE_START_TIMEOUT_MS } from './support/test-environment';
 import { type ApiErrorResponseBody, apiRequest } from './support/api-request';
 
 interface TokenView {
@@ -43,7 +43,7 @@ describe('API tokens, roles and the audit log (PostgreSQL)', () => {
   beforeAll(async () => {
     started = await startTestControlPlane('external-services');
     controlPlane = started.controlPlane;
-  }, 30_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await started?.close();

@@ -7,7 +7,12 @@ import { type Enrolment } from './support/enrolment';
 import { runCli as emofleet } from './support/cli-runner';
 import { eventually } from './support/eventually';
 import { ProtocolDevice } from './support/protocol-device';
-import { createTestDatabase, testAdminToken, testConfig } from './support/test-environment';
+import {
+  createTestDatabase,
+  testAdminToken,
+  testConfig,
+  CONTROL_PLANE_START_TIMEOUT_MS,
+} from './support/test-environment';
 
 describe('the emofleet CLI against a control plane', () => {
   let controlPlane: RunningControlPlane;
@@ -29,7 +34,7 @@ describe('the emofleet CLI against a control plane', () => {
     process.env.XDG_CONFIG_HOME = configHome;
     delete process.env.EMOFLEET_SERVER;
     delete process.env.EMOFLEET_TOKEN;
-  }, 30_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     process.env = { ...savedEnv };

@@ -9,6 +9,7 @@ import {
   type TestMode,
   testConfig,
   uniqueSuffix,
+  CONTROL_PLANE_START_TIMEOUT_MS,
 } from './support/test-environment';
 
 interface DeviceView {
@@ -38,7 +39,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('control plane with %
     config = test.config;
     topicPrefix = test.topicPrefix;
     controlPlane = await startControlPlane(config, () => undefined);
-  }, 30_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     for (const device of devices) await device.close();

@@ -1,4 +1,5 @@
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
+import { DeviceJobTimeoutProcessor } from '../src/device-jobs/device-job-timeout.processor';
 import { type DeviceJobChange, DeviceJobChanges } from '../src/device-jobs/device-jobs.service';
 import { ProtocolRejections } from '../src/messaging/protocol-rejections';
 import { apiRequest, type ApiErrorResponseBody } from './support/api-request';
@@ -12,6 +13,7 @@ import {
   type TestMode,
   testConfig,
   uniqueSuffix,
+  CONTROL_PLANE_START_TIMEOUT_MS,
 } from './support/test-environment';
 
 interface JobView {
@@ -59,7 +61,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('device jobs over MQT
     controlPlane.app.get(DeviceJobChanges).subscribe((change) => {
       changes.push(change);
     });
-  }, 30_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     for (const device of devices) await device.close();
@@ -219,12 +221,21 @@ describe.each<TestMode>(['external-services', 'embedded'])('device jobs over MQT
 
   it('times out a job that is not finished in time, whatever the device says afterwards', async () => {
     const device = await newDevice();
-    const job = await enqueue(device.id, { operation: 'evaluate', parameters: {}, timeoutSeconds: 1 });
-    expect(job.timeoutAt).not.toBeNull();
-    expect(await device.update(job.jobId, 'IN_PROGRESS', 1)).toMatchObject({
-      accepted: true,
-      versionNumber: 2,
-    });
+    // The time-out worker waits until the device reported progress, so that a slow moment of this machine between
+    // the two requests cannot end the job first; its delayed time-out job runs once the worker resumes.
+    const timeouts = controlPlane.app.get(DeviceJobTimeoutProcessor).worker;
+    await timeouts.pause();
+    let job: JobView;
+    try {
+      job = await enqueue(device.id, { operation: 'evaluate', parameters: {}, timeoutSeconds: 1 });
+      expect(job.timeoutAt).not.toBeNull();
+      expect(await device.update(job.jobId, 'IN_PROGRESS', 1)).toMatchObject({
+        accepted: true,
+        versionNumber: 2,
+      });
+    } finally {
+      timeouts.resume();
+    }
     const timedOut = await eventually(
       () => jobDetail(job.jobId),
       (detail) => detail.status === 'TIMED_OUT',
@@ -425,7 +436,7 @@ describe('device job time-outs with separate api and worker processes', () => {
     });
     device = await JobDevice.enrol(api.httpUrl, apiTest.topicPrefix, `split-${uniqueSuffix()}`);
     cleanups.push(() => device.close());
-  }, 60_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -437,7 +448,12 @@ describe('device job time-outs with separate api and worker processes', () => {
     });
     expect(queued.status).toBe(201);
     const { jobId } = queued.body;
-    await device.nextJobBecomes((m) => m.execution?.jobId === jobId, 'the job');
+    // Any notify-next so far: on a slow moment the job's may already be followed by the empty one.
+    await eventually(
+      () => Promise.resolve(device.notifications.some((m) => m.execution?.jobId === jobId)),
+      (seen) => seen,
+      { what: 'notify-next of the job' },
+    );
     await device.nextJobBecomes((m) => m.execution === null, 'empty once the worker timed the job out');
     expect(await device.update(jobId, 'IN_PROGRESS', 1)).toMatchObject({
       accepted: false,

@@ -10,7 +10,7 @@ import { type ApiErrorResponseBody, apiRequest } from './support/api-request';
 import { type Enrolment, enrolDevice } from './support/enrolment';
 import { eventually } from './support/eventually';
 import { ProtocolDevice } from './support/protocol-device';
-import { createTestDatabase, testConfig } from './support/test-environment';
+import { createTestDatabase, testConfig, CONTROL_PLANE_START_TIMEOUT_MS } from './support/test-environment';
 
 interface DeviceView {
   id: string;
@@ -122,7 +122,7 @@ describe('device registry: tags, filters, updates, telemetry (embedded broker + 
       (online) => online.length === 2,
       { what: 'two devices online' },
     );
-  }, 30_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     for (const device of devices) await device.close();

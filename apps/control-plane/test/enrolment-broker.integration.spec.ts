@@ -10,7 +10,7 @@ import { type RunningControlPlane, startControlPlane } from '../src/control-plan
 import { type ApiErrorResponseBody, apiRequest } from './support/api-request';
 import { connectAsDevice, type Enrolment, enrolDevice } from './support/enrolment';
 import { eventually } from './support/eventually';
-import { createTestDatabase, testConfig } from './support/test-environment';
+import { createTestDatabase, testConfig, CONTROL_PLANE_START_TIMEOUT_MS } from './support/test-environment';
 
 interface DeviceView {
   id: string;
@@ -82,7 +82,7 @@ describe('enrolment and the embedded broker (aedes + PostgreSQL)', () => {
     cleanups.push(test.cleanup);
     topics = new TopicScheme(test.topicPrefix);
     controlPlane = await startControlPlane(test.config, () => undefined);
-  }, 30_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     for (const client of clients) await client.endAsync(true);

@@ -11,7 +11,12 @@ import { hashSecret } from '../src/auth/token-secret';
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
 import { eventually } from './support/eventually';
 import { apiCaller, createRoleToken, tarArchive, uploadForm, zipArchive } from './support/model-uploads';
-import { createTestDatabase, testConfig, uniqueSuffix } from './support/test-environment';
+import {
+  createTestDatabase,
+  testConfig,
+  uniqueSuffix,
+  CONTROL_PLANE_START_TIMEOUT_MS,
+} from './support/test-environment';
 
 const MODELS = join(__dirname, '../../../libs/darknet/models');
 const CFG = readFileSync(join(MODELS, 'yolov2-tiny-expression.cfg'), 'utf8');
@@ -92,7 +97,7 @@ describe('models, artifacts and the pipeline (PostgreSQL, Redis, Mosquitto)', ()
     controlPlane = await startControlPlane(test.config, () => undefined);
     operatorToken = await createToken('operator');
     viewerToken = await createToken('viewer');
-  }, 30_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await controlPlane?.close();

@@ -9,7 +9,12 @@ import {
   type PrivateMosquitto,
   startDynsecMosquitto,
 } from './support/private-mosquitto';
-import { createTestDatabase, testConfig, uniqueSuffix } from './support/test-environment';
+import {
+  createTestDatabase,
+  testConfig,
+  uniqueSuffix,
+  CONTROL_PLANE_START_TIMEOUT_MS,
+} from './support/test-environment';
 
 interface DeviceView {
   id: string;
@@ -45,7 +50,7 @@ describeWithPlugin('Mosquitto dynamic security (MQTT_DEVICE_CREDENTIALS=mosquitt
     controlPlane = await startControlPlane(configured.config, () => undefined);
     deviceA = await enrolDevice(controlPlane.httpUrl, 'dynsec A');
     deviceB = await enrolDevice(controlPlane.httpUrl, 'dynsec B');
-  }, 30_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     for (const client of clients) await client.endAsync(true);

@@ -11,7 +11,7 @@ import { type RunningControlPlane, startControlPlane } from '../src/control-plan
 import { eventually } from './support/eventually';
 import { apiCaller, createRoleToken, tarArchive, uploadForm, zipArchive } from './support/model-uploads';
 import { removeScheduledQueues } from './support/queue-cleanup';
-import { createTestDatabase, testConfig } from './support/test-environment';
+import { createTestDatabase, testConfig, CONTROL_PLANE_START_TIMEOUT_MS } from './support/test-environment';
 
 // A real network on real images: face-api's pretrained tiny face detector (imported by libs/darknet from the
 // installed @vladmandic/face-api package) and its six demo photos. Its FP32 detections are confident (scores
@@ -104,7 +104,7 @@ describe('quantize: INT8 plans behind the accuracy budget (HTTP, BullMQ, Redis, 
     controlPlane = await startControlPlane(test.config, () => undefined);
     operatorToken = await createToken('operator');
     viewerToken = await createToken('viewer');
-  }, 60_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     if (controlPlane) {

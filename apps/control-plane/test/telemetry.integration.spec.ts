@@ -12,6 +12,7 @@ import {
   type TestMode,
   testConfig,
   uniqueSuffix,
+  CONTROL_PLANE_START_TIMEOUT_MS,
 } from './support/test-environment';
 
 interface FleetSeries {
@@ -100,7 +101,7 @@ describe.each<TestMode>(['external-services', 'embedded'])('telemetry with %s', 
       clients.push(client);
       fleet[name] = { id: enrolment.deviceId, client, fps };
     }
-  }, 60_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     for (const client of clients) await client.endAsync();

@@ -5,7 +5,12 @@ import { connect } from 'node:net';
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
 import { connectAsDevice, type Enrolment } from './support/enrolment';
 import { createTestCertificates, type TestCertificates } from './support/test-certificates';
-import { createTestDatabase, testAdminToken, testConfig } from './support/test-environment';
+import {
+  createTestDatabase,
+  testAdminToken,
+  testConfig,
+  CONTROL_PLANE_START_TIMEOUT_MS,
+} from './support/test-environment';
 
 /** An https request trusting only `ca`; resolves with the status and parsed JSON body. */
 function httpsJson<T>(
@@ -51,7 +56,7 @@ describe('TLS: https API and mqtts embedded broker', () => {
     });
     cleanups.push(test.cleanup);
     controlPlane = await startControlPlane(test.config, () => undefined);
-  }, 30_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await controlPlane?.close();

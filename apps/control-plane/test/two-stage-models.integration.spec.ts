@@ -7,7 +7,7 @@ import { type RunningControlPlane } from '../src/control-plane';
 import { startTestControlPlane, type TestControlPlane } from './support/test-control-plane';
 import { apiRequest } from './support/api-request';
 import { eventually } from './support/eventually';
-import { authHeaders } from './support/test-environment';
+import { authHeaders, CONTROL_PLANE_START_TIMEOUT_MS } from './support/test-environment';
 
 // A two-stage bundle in miniature: a one-class region detector fed by pad-to-square and a 3-class classifier.
 const DETECTOR_CFG =
@@ -79,7 +79,7 @@ describe('two-stage model versions (classifier + bundle.json)', () => {
   beforeAll(async () => {
     started = await startTestControlPlane('external-services');
     controlPlane = started.controlPlane;
-  }, 60_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await started?.close();

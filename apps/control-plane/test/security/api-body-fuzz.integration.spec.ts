@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { type RunningControlPlane, startControlPlane } from '../../src/control-plane';
 import { type ApiErrorResponseBody, apiRequest } from '../support/api-request';
-import { authHeaders, createTestDatabase, testConfig } from '../support/test-environment';
+import {
+  authHeaders,
+  createTestDatabase,
+  testConfig,
+  CONTROL_PLANE_START_TIMEOUT_MS,
+} from '../support/test-environment';
 
 /**
  * Invalid request bodies generated from the served OpenAPI document, sent as the admin to every endpoint that
@@ -329,7 +334,7 @@ describe('API bodies generated from the OpenAPI document (PostgreSQL, Redis, Mos
         return schema ? [{ method: method.toUpperCase(), path, schema }] : [];
       }),
     );
-  }, 60_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await controlPlane?.close();

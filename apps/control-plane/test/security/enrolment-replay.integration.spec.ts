@@ -1,6 +1,7 @@
 import { type RunningControlPlane } from '../../src/control-plane';
 import { startTestControlPlane, type TestControlPlane } from '../support/test-control-plane';
 import { type ApiErrorResponseBody, apiRequest } from '../support/api-request';
+import { CONTROL_PLANE_START_TIMEOUT_MS } from '../support/test-environment';
 
 /**
  * Replayed enrolment tokens, concurrently: a token may enrol exactly as many devices as its `maxUses`, however
@@ -14,7 +15,7 @@ describe('concurrent replays of enrolment tokens (PostgreSQL)', () => {
   beforeAll(async () => {
     started = await startTestControlPlane('external-services');
     controlPlane = started.controlPlane;
-  }, 60_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await started?.close();

@@ -4,7 +4,12 @@ import { type RunningControlPlane, startControlPlane } from '../../src/control-p
 import { connectAsDevice, type Enrolment, enrolDevice } from '../support/enrolment';
 import { eventually } from '../support/eventually';
 import { dynsecPluginInstalled, startDynsecMosquitto } from '../support/private-mosquitto';
-import { createTestDatabase, testConfig, uniqueSuffix } from '../support/test-environment';
+import {
+  createTestDatabase,
+  testConfig,
+  uniqueSuffix,
+  CONTROL_PLANE_START_TIMEOUT_MS,
+} from '../support/test-environment';
 
 /**
  * Every topic of the protocol x a foreign device, on both brokers that keep device accounts: device A may not
@@ -88,7 +93,7 @@ describe.each<BrokerKind>(['embedded aedes', 'Mosquitto dynamic security'])(
       });
       observer.on('message', (topic, payload) => delivered.push(`${topic} ${payload.toString()}`));
       await observer.subscribeAsync(`${topics.prefix}/#`, { qos: 1 });
-    }, 60_000);
+    }, CONTROL_PLANE_START_TIMEOUT_MS);
 
     afterAll(async () => {
       await observer?.endAsync(true);

@@ -8,7 +8,12 @@ import * as yazl from 'yazl';
 import { type RunningControlPlane, startControlPlane } from '../../src/control-plane';
 import { apiCaller, tarArchive, uploadForm, zipArchive } from '../support/model-uploads';
 import { SMALL_CFG } from '../support/small-model';
-import { createTestDatabase, testAdminToken, testConfig } from '../support/test-environment';
+import {
+  createTestDatabase,
+  testAdminToken,
+  testConfig,
+  CONTROL_PLANE_START_TIMEOUT_MS,
+} from '../support/test-environment';
 
 /**
  * Model uploads that must be refused with a clear 4xx naming the file and the problem, before anything is kept:
@@ -100,7 +105,7 @@ describe('refused model uploads and eval-set archives (PostgreSQL, Redis, Mosqui
         Object.fromEntries(Object.entries(entries).map(([name, text]) => [name, Buffer.from(text)])),
       ),
     };
-  }, 60_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await controlPlane?.close();

@@ -1,7 +1,7 @@
 import { type RunningControlPlane } from '../../src/control-plane';
 import { EventDevice } from './event-device';
 import { startTestControlPlane, type TestControlPlane } from './test-control-plane';
-import { type TestMode, uniqueSuffix } from './test-environment';
+import { type TestMode, uniqueSuffix, CONTROL_PLANE_START_TIMEOUT_MS } from './test-environment';
 
 /** A control plane started for one describe block, and the event devices its tests connect to it. */
 export interface EventFleet {
@@ -23,7 +23,7 @@ export function useEventFleet(mode: TestMode, overrides: Record<string, string> 
 
   beforeAll(async () => {
     started = await startTestControlPlane(mode, overrides);
-  }, 60_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     for (const device of devices) {

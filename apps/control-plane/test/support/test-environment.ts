@@ -23,6 +23,13 @@ export const authHeaders = (token: string = testAdminToken): Record<string, stri
   authorization: `Bearer ${token}`,
 });
 
+/**
+ * The timeout of a beforeAll hook that starts a control plane. Generous: on a loaded 2-core machine an embedded
+ * start (PGlite, migrations, aedes) can take tens of seconds, and a hook that times out leaves a control plane
+ * that nobody closes, whose MQTT client then reconnects inside the next test file of the same jest worker.
+ */
+export const CONTROL_PLANE_START_TIMEOUT_MS = 180_000;
+
 export const uniqueSuffix = (): string => randomBytes(4).toString('hex');
 
 /** A fresh PostgreSQL database for one test file, dropped by `drop()`. */
