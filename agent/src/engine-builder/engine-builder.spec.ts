@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   builtEngineSchema,
+  calibrationCacheFileName,
   signEngineBuild,
   type BuildEngineParameters,
   type DeviceCapabilities,
@@ -241,6 +242,108 @@ describe('EngineBuilder with the trtexec test double', () => {
     expect(server.uploadAttempts - attemptsBefore).toBe(1);
     expect(reports[reports.length - 1]?.details.reason).toMatch(
       /^upload: PUT http:\/\/127\.0\.0\.1:\d+\/engine-builds\/c+\/engine answered HTTP 403: device jetson-builder-1 has no running build-engine job for this key$/,
+    );
+  });
+
+  /**
+   * The trtexec TEST DOUBLE behind a wrapper that records what it was given: its arguments (one a line) and a
+   * copy of the `--calib` file as it was in the build directory when trtexec started.
+   */
+  function recordingDouble(): { command: string; argsFile: string; calibCopy: string } {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'emofleet-trtexec-recorder-'));
+    const script = path.join(directory, 'trtexec');
+    const argsFile = path.join(directory, 'args.txt');
+    const calibCopy = path.join(directory, 'calib-as-trtexec-saw-it');
+    fs.writeFileSync(
+      script,
+      [
+        '#!/bin/sh',
+        '# Records the arguments and the --calib file, then runs the trtexec TEST DOUBLE.',
+        `: > '${argsFile}'`,
+        'for argument in "$@"; do',
+        `  printf '%s\\n' "$argument" >> '${argsFile}'`,
+        `  case "$argument" in --calib=*) cp "\${argument#--calib=}" '${calibCopy}' ;; esac`,
+        'done',
+        `exec '${TRTEXEC_DOUBLE}' "$@"`,
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    scripts.push(script);
+    return { command: script, argsFile, calibCopy };
+  }
+
+  /** A TensorRT 8.2.1 calibration cache in IInt8EntropyCalibrator2's text layout (content is arbitrary here). */
+  const CALIBRATION_CACHE = Buffer.from('TRT-8201-EntropyCalibration2\ninput: 3c010a14\nlayer0: 3d8a3bc2\n');
+  const XAVIER: DeviceCapabilities = { ...TX1, gpuArch: 'sm_72' };
+
+  function int8Order(cache: { sha256: string; sizeBytes: number; url: string }): BuildEngineParameters {
+    return order({
+      target: { gpuArch: 'sm_72', tensorrt: '8.2', jetpack: '4.6.1', precision: 'int8' },
+      calibrationCache: { format: 'tensorrt-calibration-cache', ...cache },
+      trtexecArgs: [
+        '--onnx=model.onnx',
+        `--saveEngine=./${CACHE_KEY}.engine`,
+        '--workspace=256',
+        '--int8',
+        `--calib=${calibrationCacheFileName(cache.sha256)}`,
+      ],
+    });
+  }
+
+  it('int8 (trtexec test double): downloads and verifies the calibration cache beside the model, passes --int8 --calib', async () => {
+    const cache = server.add(CALIBRATION_CACHE);
+    const recorder = recordingDouble();
+    const engineCount = server.engines.length;
+    const reports = await build(int8Order(cache), { command: recorder.command, capabilities: XAVIER });
+    expect(reports[reports.length - 1]?.status).toBe('SUCCEEDED');
+    expect(stages(reports)).toEqual([
+      'IN_PROGRESS/DOWNLOADING',
+      'IN_PROGRESS/VERIFYING',
+      'IN_PROGRESS/BUILDING',
+      'IN_PROGRESS/UPLOADING',
+      'SUCCEEDED/-',
+    ]);
+    expect(reports.find((report) => report.details.step === 'VERIFYING')?.details.reason).toBe(
+      'build order signature, model and calibration cache size and sha256 verified',
+    );
+    const calibName = `calibration-${cache.sha256}.cache`;
+    expect(fs.readFileSync(recorder.argsFile, 'utf8').split('\n')).toEqual([
+      '--onnx=model.onnx',
+      `--saveEngine=./${CACHE_KEY}.engine`,
+      '--workspace=256',
+      '--int8',
+      `--calib=${calibName}`,
+      '',
+    ]);
+    expect(fs.readFileSync(recorder.calibCopy)).toEqual(CALIBRATION_CACHE);
+    expect(server.engines[engineCount]?.content.toString()).toContain(`--int8 --calib=${calibName}`);
+    expect(fs.existsSync(path.join(dataDir, 'engine-builds', CACHE_KEY))).toBe(false);
+  });
+
+  it('int8 (trtexec test double): fails before running trtexec when the calibration cache has another sha256', async () => {
+    const served = server.add(Buffer.from('TRT-8201-EntropyCalibration2\ninput: 00000000\n'));
+    const claimed = createHash('sha256').update(CALIBRATION_CACHE).digest('hex');
+    const recorder = recordingDouble();
+    const reports = await build(
+      int8Order({ sha256: claimed, sizeBytes: served.sizeBytes, url: served.url }),
+      { command: recorder.command, capabilities: XAVIER },
+    );
+    expect(stages(reports)).toEqual(['IN_PROGRESS/DOWNLOADING', 'FAILED/-']);
+    expect(reports[reports.length - 1]?.details.reason).toBe(
+      `download of the calibration cache: sha256 mismatch: the file has ${served.sha256}, the manifest says ${claimed}`,
+    );
+    expect(fs.existsSync(recorder.argsFile)).toBe(false);
+  });
+
+  it('int8 (trtexec test double): fails naming the calibration cache when it cannot be downloaded', async () => {
+    const missing = createHash('sha256').update('not served').digest('hex');
+    const reports = await build(
+      int8Order({ sha256: missing, sizeBytes: 40, url: `${server.baseUrl}/artifacts/${missing}` }),
+      { capabilities: XAVIER },
+    );
+    expect(reports[reports.length - 1]?.details.reason).toMatch(
+      /^download of the calibration cache: GET http:\/\/127\.0\.0\.1:\d+\/artifacts\/[0-9a-f]{64} answered HTTP 404$/,
     );
   });
 

@@ -87,7 +87,8 @@ function fileName(value: string | undefined): string {
 
 /**
  * Runs `build-engine` jobs (docs/engines.md): verifies the signed order and that this device is of the job's
- * class, downloads the ONNX model with its device credentials (size and sha256 checked), runs the builder
+ * class, downloads the ONNX model (and, for int8, the calibration cache) with its device credentials (size and
+ * sha256 checked), runs the builder
  * command with the planned trtexec arguments in a private directory, parses trtexec's performance summary,
  * uploads the engine (streamed, with its sha256) and reports SUCCEEDED with the engine and timing, or FAILED /
  * REJECTED with the reason and the tail of the builder's output.
@@ -148,9 +149,19 @@ export class EngineBuilder {
     const engineFile = path.join(directory, fileName(trtexecFlagValue(trtexecArgs, '--saveEngine')));
     await this.download(parameters, `${modelFile}.part`, reporter);
     fs.renameSync(`${modelFile}.part`, modelFile);
+    const { calibrationCache } = parameters;
+    if (calibrationCache !== undefined) {
+      // int8: the cache goes beside the model under the `--calib` name (which names its sha256; signed).
+      const cacheFile = path.join(directory, fileName(trtexecFlagValue(trtexecArgs, '--calib')));
+      await this.downloadCalibrationCache(calibrationCache, `${cacheFile}.part`);
+      fs.renameSync(`${cacheFile}.part`, cacheFile);
+    }
     await reporter.report('IN_PROGRESS', {
       step: 'VERIFYING',
-      reason: 'build order signature, model size and sha256 verified',
+      reason:
+        calibrationCache === undefined
+          ? 'build order signature, model size and sha256 verified'
+          : 'build order signature, model and calibration cache size and sha256 verified',
     });
 
     await reporter.report('IN_PROGRESS', { buildStage: 'BUILDING' });
@@ -219,6 +230,25 @@ export class EngineBuilder {
       },
       logTail: tail,
     };
+  }
+
+  /** The int8 calibration cache (a few KiB: no progress reports), size and sha256 checked. */
+  private async downloadCalibrationCache(
+    cache: NonNullable<BuildEngineParameters['calibrationCache']>,
+    partFile: string,
+  ): Promise<void> {
+    try {
+      await downloadArtifact({
+        url: cache.url,
+        partFile,
+        expectedSizeBytes: cache.sizeBytes,
+        expectedSha256: cache.sha256,
+        credentials: { username: this.options.deviceId, password: this.options.deviceSecret },
+        caCertificate: this.options.caCertificate,
+      });
+    } catch (error) {
+      throw new BuildFailure(`download of the calibration cache: ${(error as Error).message}`);
+    }
   }
 
   private async download(

@@ -1,6 +1,11 @@
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
 import { apiRequest } from './support/api-request';
-import { createTestDatabase, testAdminToken, testConfig } from './support/test-environment';
+import {
+  createTestDatabase,
+  testAdminToken,
+  testConfig,
+  CONTROL_PLANE_START_TIMEOUT_MS,
+} from './support/test-environment';
 
 /**
  * The least role every endpoint needs (`public`: no token). Keyed by `METHOD /openapi/path`. EVERY endpoint in
@@ -39,6 +44,7 @@ const REQUIRED: Readonly<Record<string, 'public' | 'viewer' | 'operator' | 'admi
   'POST /models/{versionId}/engines': 'operator',
   'GET /models/{versionId}/engines': 'viewer',
   'GET /engine-builds/{cacheKey}': 'viewer',
+  'GET /engine-builds/{cacheKey}/calibration-cache': 'public',
   'PUT /engine-builds/{cacheKey}/engine': 'public',
   'GET /events': 'viewer',
   'DELETE /events': 'admin',
@@ -160,7 +166,7 @@ describe('authorization matrix: every endpoint x every kind of caller', () => {
     tokens.set('revoked token', revoked.token);
     tokens.set('expired token', (await create('admin', new Date(Date.now() + 1000).toISOString())).token);
     await new Promise((resolve) => setTimeout(resolve, 1100));
-  }, 30_000);
+  }, CONTROL_PLANE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await controlPlane?.close();

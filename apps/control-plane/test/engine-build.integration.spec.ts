@@ -531,7 +531,9 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
   it('refuses targets the toolchain refuses and versions that are not ready, naming the problem', async () => {
     const int8 = await requestEngine({ gpuArch: 'sm_53', tensorrt: '8.2', precision: 'int8' });
     expect(int8.status).toBe(422);
-    expect(JSON.stringify(int8.body)).toContain('precision: int8 needs a calibration cache');
+    expect(JSON.stringify(int8.body)).toContain(
+      'precision: int8 is not available on sm_53 (Jetson TX1, Jetson Nano)',
+    );
     const tx1OnJetpack5 = await requestEngine({ gpuArch: 'sm_53', jetpack: '5.1', precision: 'fp16' });
     expect(tx1OnJetpack5.status).toBe(422);
     expect(JSON.stringify(tx1OnJetpack5.body)).toContain('target: TensorRT 8.5 ships with JetPack');

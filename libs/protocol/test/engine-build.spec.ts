@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import {
   buildEngineParametersSchema,
+  calibrationCacheFileName,
   canonicalEngineBuildBytes,
   decodeMessage,
   encodeMessage,
@@ -81,7 +82,7 @@ describe('build-engine job parameters', () => {
   });
 
   it.each<[string, Record<string, unknown>, string]>([
-    ['int8 (no calibration cache in v1)', { precision: 'int8' }, 'parameters.target.precision:'],
+    ['a precision TensorRT builds do not have', { precision: 'int4' }, 'parameters.target.precision:'],
     ['a GPU arch that is not sm_NN', { gpuArch: 'maxwell' }, 'parameters.target.gpuArch: GPU arch must look'],
     ['a patch-level TensorRT', { tensorrt: '8.2.1' }, 'parameters.target.tensorrt: TensorRT version must'],
   ])('refuses %s', (_what, change, detail) => {
@@ -102,6 +103,165 @@ describe('build-engine job parameters', () => {
     expect(result.ok ? '' : result.detail).toContain('parameters.source.url: must be an http(s) URL');
     const bad = parse({ ...parameters, cacheKey: 'C'.repeat(64) });
     expect(bad.ok ? '' : bad.detail).toContain('parameters.cacheKey: must be 64 lower-case hex digits');
+  });
+});
+
+const CALIBRATION_SHA = 'e'.repeat(64);
+
+/** A signed int8 order for a Xavier (sm_72) with its calibration cache. */
+function int8Parameters(overrides: Partial<BuildEngineParameters> = {}): BuildEngineParameters {
+  const base = buildParameters();
+  const unsigned = {
+    ...base,
+    target: { gpuArch: 'sm_72', tensorrt: '8.2', jetpack: '4.6.1', precision: 'int8' as const },
+    calibrationCache: {
+      format: 'tensorrt-calibration-cache' as const,
+      sha256: CALIBRATION_SHA,
+      sizeBytes: 2_048,
+      url: `http://fleet.example:3000/engine-builds/${CACHE_KEY}/calibration-cache`,
+    },
+    trtexecArgs: [
+      '--onnx=model.onnx',
+      `--saveEngine=./${CACHE_KEY}.engine`,
+      '--workspace=256',
+      '--int8',
+      `--calib=${calibrationCacheFileName(CALIBRATION_SHA)}`,
+    ],
+    ...overrides,
+  };
+  delete (unsigned as Partial<BuildEngineParameters>).signature;
+  return { ...unsigned, signature: signEngineBuild(unsigned, privateKey) };
+}
+
+describe('int8 build-engine orders (calibration cache)', () => {
+  it('types an int8 order that carries its calibration cache and passes --int8 --calib=<its file>', () => {
+    const parameters = int8Parameters();
+    expect(parse(parameters)).toEqual({ ok: true, document: { operation: 'build-engine', parameters } });
+    expect(calibrationCacheFileName(CALIBRATION_SHA)).toBe(`calibration-${CALIBRATION_SHA}.cache`);
+    expect(trtexecFlagValue(parameters.trtexecArgs, '--calib')).toBe(`calibration-${CALIBRATION_SHA}.cache`);
+    const dotted = int8Parameters({
+      trtexecArgs: [...parameters.trtexecArgs.slice(0, 4), `--calib=./calibration-${CALIBRATION_SHA}.cache`],
+    });
+    expect(parse(dotted).ok).toBe(true);
+  });
+
+  it('leaves fp16 and fp32 orders as they were: no calibration cache, same canonical bytes', () => {
+    const parameters = buildParameters();
+    expect(parameters).not.toHaveProperty('calibrationCache');
+    const parsed = parse(parameters);
+    expect(parsed.ok && parsed.document.parameters).not.toHaveProperty('calibrationCache');
+    expect(canonicalEngineBuildBytes(parameters).toString()).not.toContain('calibration');
+  });
+
+  const withoutCache = (): BuildEngineParameters => {
+    const { calibrationCache: _dropped, ...rest } = int8Parameters();
+    return rest;
+  };
+
+  it.each<[string, () => unknown, string]>([
+    [
+      'an int8 order without its calibration cache',
+      withoutCache,
+      'parameters.calibrationCache: an int8 build needs its TensorRT calibration cache (format, sha256, sizeBytes, url)',
+    ],
+    [
+      'a calibration cache on an fp16 order',
+      () => ({ ...buildParameters(), calibrationCache: int8Parameters().calibrationCache }),
+      'parameters.calibrationCache: a calibration cache is only for int8 builds (precision fp16)',
+    ],
+    [
+      'an int8 order without --int8',
+      () => {
+        const p = int8Parameters();
+        return { ...p, trtexecArgs: p.trtexecArgs.filter((a) => a !== '--int8') };
+      },
+      'parameters.trtexecArgs: --int8 must be given exactly when the precision is int8 (precision int8)',
+    ],
+    [
+      '--int8 on an fp32 order',
+      () => {
+        const p = buildParameters();
+        return {
+          ...p,
+          target: { ...p.target, precision: 'fp32' },
+          trtexecArgs: ['--onnx=model.onnx', '--saveEngine=e.engine', '--int8'],
+        };
+      },
+      'parameters.trtexecArgs: --int8 must be given exactly when the precision is int8 (precision fp32)',
+    ],
+    [
+      '--calib on an fp16 order',
+      () => {
+        const p = buildParameters();
+        return { ...p, trtexecArgs: [...p.trtexecArgs, `--calib=calibration-${CALIBRATION_SHA}.cache`] };
+      },
+      'parameters.trtexecArgs: --calib is only for int8 builds (precision fp16)',
+    ],
+    [
+      'an int8 order whose --calib names another file than its cache',
+      () => {
+        const p = int8Parameters();
+        return { ...p, trtexecArgs: [...p.trtexecArgs.slice(0, 4), '--calib=other.cache'] };
+      },
+      `parameters.trtexecArgs: an int8 build must pass --calib=calibration-${CALIBRATION_SHA}.cache (the calibration cache's sha256), got --calib=other.cache`,
+    ],
+    [
+      'an int8 order without --calib',
+      () => {
+        const p = int8Parameters();
+        return { ...p, trtexecArgs: p.trtexecArgs.slice(0, 4) };
+      },
+      'got no --calib',
+    ],
+    [
+      'a --calib path outside the build directory',
+      () => {
+        const p = int8Parameters();
+        return { ...p, trtexecArgs: [...p.trtexecArgs.slice(0, 4), '--calib=/etc/calibration.cache'] };
+      },
+      '--calib must name a file in the build directory',
+    ],
+    [
+      'a calibration cache of another format',
+      () => {
+        const p = int8Parameters();
+        return { ...p, calibrationCache: { ...p.calibrationCache, format: 'onnx' } };
+      },
+      'parameters.calibrationCache.format:',
+    ],
+    [
+      'a calibration cache above 16 MiB',
+      () => {
+        const p = int8Parameters();
+        return { ...p, calibrationCache: { ...p.calibrationCache, sizeBytes: 16 * 1024 * 1024 + 1 } };
+      },
+      'parameters.calibrationCache.sizeBytes:',
+    ],
+    [
+      'a calibration cache without an http(s) URL',
+      () => {
+        const p = int8Parameters();
+        return { ...p, calibrationCache: { ...p.calibrationCache, url: 'file:///calibration.cache' } };
+      },
+      'parameters.calibrationCache.url: must be an http(s) URL',
+    ],
+  ])('refuses %s, naming the field', (_what, make, detail) => {
+    const result = parse(make());
+    expect(result).toMatchObject({ ok: false, reason: 'invalid-parameters' });
+    expect(result.ok ? '' : result.detail).toContain(detail);
+  });
+
+  it('binds the calibration cache to the signature through the --calib file name', () => {
+    const parameters = int8Parameters();
+    expect(verifyEngineBuildSignature(parameters, parameters.signature, publicKey)).toBe(true);
+    const otherCache = 'f'.repeat(64);
+    const swapped = {
+      ...parameters,
+      calibrationCache: { ...parameters.calibrationCache!, sha256: otherCache },
+      trtexecArgs: [...parameters.trtexecArgs.slice(0, 4), `--calib=${calibrationCacheFileName(otherCache)}`],
+    };
+    expect(parse(swapped).ok).toBe(true);
+    expect(verifyEngineBuildSignature(swapped, parameters.signature, publicKey)).toBe(false);
   });
 });
 

@@ -12,7 +12,7 @@ import { DeviceJobsService } from '../device-jobs/device-jobs.service';
 import { ModelsRepository } from '../models/models.repository';
 import { PipelineJobsRepository } from '../pipeline/pipeline-jobs.repository';
 import { chooseBuilder, describeClass } from './device-class';
-import { buildOrder } from './engine-build-plan';
+import { buildOrder, calibrationSha256Of } from './engine-build-plan';
 import {
   BUILD_ENGINE_OPERATION,
   engineBuildJobId,
@@ -193,14 +193,23 @@ export class EngineBuildProcessor extends WorkerHost {
         `model version ${version.modelName}@${version.version} no longer has the ONNX export ${build.inputSha256}`,
       );
     }
+    const calibration = await this.calibrationCacheOf(build, `${version.modelName}@${version.version}`);
     const builderId = await this.pickBuilder(build);
     // An upload of an attempt that failed before a crash: the new attempt starts without an engine.
     await this.collectUpload(build.cacheKey, id);
     if (!(await this.builds.assignBuilder(build.cacheKey, builderId))) return { kind: 'waiting' };
-    const order = buildOrder(build, source);
+    const order = buildOrder(build, source, calibration);
     const parameters = {
       ...order,
       source: { ...order.source, url: await this.urls.source(source.sha256) },
+      ...(order.calibrationCache === undefined
+        ? {}
+        : {
+            calibrationCache: {
+              ...order.calibrationCache,
+              url: await this.urls.calibrationCache(build.cacheKey, source.sha256),
+            },
+          }),
       uploadUrl: await this.urls.upload(build.cacheKey, source.sha256),
       signature: this.signer.signEngineBuild(order),
     };
@@ -219,6 +228,25 @@ export class EngineBuildProcessor extends WorkerHost {
     );
     await this.pipelineJobs.setProgress(id, 5);
     return { kind: 'waiting' };
+  }
+
+  /** The calibration cache an int8 build was planned with (its sha256 is in `--calib`); undefined otherwise. */
+  private async calibrationCacheOf(
+    build: EngineBuildRow,
+    versionName: string,
+  ): Promise<{ sha256: string; sizeBytes: number } | undefined> {
+    if (build.target.precision !== 'int8') return undefined;
+    const sha256 = calibrationSha256Of(build.plan);
+    const file = (await this.models.filesOf(build.versionId)).find(
+      (candidate) => candidate.role === 'tensorrt-calibration-cache' && candidate.sha256 === sha256,
+    );
+    if (sha256 === undefined || file === undefined) {
+      throw new UnrecoverableError(
+        `model version ${versionName} no longer has the calibration cache ${sha256 ?? '(none in the plan)'} ` +
+          'this int8 build was planned with',
+      );
+    }
+    return { sha256: file.sha256, sizeBytes: file.sizeBytes };
   }
 
   /** An online builder of exactly the class; the error says which builders of the class exist but are offline. */

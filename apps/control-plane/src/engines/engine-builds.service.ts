@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { type EnginePrecision, type ModelManifest, type TrtexecTiming } from '@emofleet/protocol';
 import { type Queue } from 'bullmq';
+import { ARTIFACT_STORE, type ArtifactStore } from '../artifacts/artifact-store';
 import { ManifestSigner } from '../artifacts/manifest-signer';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -11,7 +12,13 @@ import { ModelsRepository } from '../models/models.repository';
 import { PipelineJobsRepository } from '../pipeline/pipeline-jobs.repository';
 import { tensorrtMajorMinor, type DeviceClass } from './device-class';
 import { type EngineBuildDto, type EngineRequestResultDto } from './engine.dto';
-import { type EngineRequest, planBuild } from './engine-build-plan';
+import {
+  type CalibrationCacheFile,
+  calibrationCacheTensorRt,
+  type EngineRequest,
+  int8Refusal,
+  planBuild,
+} from './engine-build-plan';
 import {
   EngineBuildJobName,
   engineBuildJobId,
@@ -45,16 +52,34 @@ export class EngineBuildsService {
     private readonly signer: ManifestSigner,
     @InjectQueue(EngineBuildQueue.Builds) private readonly queue: Queue<EngineBuildJobData>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
   ) {}
 
   /**
    * Requests the engine of `request`'s class for a ready model version. A key that is built answers at once
    * with `cached: true`; a key that is queued or building answers with its build; a failed key is tried again.
-   * 404 unknown version; 422 version not ready, no ONNX export, or a target the toolchain refuses.
+   * 404 unknown version; 422 version not ready, no ONNX export, or a target the toolchain refuses; for int8, 422
+   * for a GPU arch without INT8, a version without a calibration cache (run the quantize job first), or a cache
+   * written for another TensorRT release.
    */
   async request(versionId: string, request: EngineRequest, actor: string): Promise<EngineRequestResultDto> {
-    const { version, onnx } = await this.readyVersion(versionId);
-    const planned = planBuild(request, onnx.sha256);
+    const { version, onnx, files } = await this.readyVersion(versionId);
+    let calibration: CalibrationCacheFile | undefined;
+    if (request.precision === 'int8') {
+      const refusal = int8Refusal(request.gpuArch);
+      if (refusal !== undefined) throw new UnprocessableEntityException(refusal);
+      calibration = files.find((file) => file.role === 'tensorrt-calibration-cache');
+      if (calibration === undefined) {
+        const name = `${version.modelName}@${version.version}`;
+        throw new UnprocessableEntityException(
+          `precision: int8 needs a TensorRT calibration cache and model version ${name} has none; run ` +
+            `POST /models/${version.modelName}/versions/${version.version}/quantize first (it calibrates the ` +
+            'version and stores its tensorrt-calibration-cache), then request the int8 engine again',
+        );
+      }
+    }
+    const planned = planBuild(request, onnx.sha256, calibration);
+    if (calibration !== undefined) await this.checkCacheRelease(calibration.sha256, planned.target.tensorrt);
     let build = await this.builds.insertIfAbsent({
       cacheKey: planned.cacheKey,
       versionId,
@@ -122,7 +147,8 @@ export class EngineBuildsService {
   /**
    * The engine built for devices of `deviceClass` from the model version, or null when there is none yet. For
    * the rollout engine: `deviceClass` comes from a device's capabilities (`deviceClassOf`); `tensorrt` may be a
-   * full version (its major.minor counts). Without `precision`, fp16 is preferred over fp32.
+   * full version (its major.minor counts). Without `precision`, fp16 is preferred over fp32, and int8 engines
+   * (whose accuracy is the quantize job's, not the model's) are only returned when `precision: 'int8'` asks.
    */
   async findEngine(
     modelVersionId: string,
@@ -138,7 +164,9 @@ export class EngineBuildsService {
         build.engineSha256 !== null &&
         build.target.gpuArch === deviceClass.gpuArch &&
         build.target.tensorrt === tensorrt &&
-        (deviceClass.precision === undefined || build.target.precision === deviceClass.precision) &&
+        (deviceClass.precision === undefined
+          ? build.target.precision !== 'int8'
+          : build.target.precision === deviceClass.precision) &&
         (build.target.jetpack === null ||
           !deviceClass.jetpack ||
           build.target.jetpack === deviceClass.jetpack),
@@ -166,9 +194,38 @@ export class EngineBuildsService {
     };
   }
 
+  /**
+   * A calibration cache only works with the TensorRT release its header names (docs/quantization.md); a build
+   * with another one would silently ignore it. 422 when the header names another major.minor or none.
+   */
+  private async checkCacheRelease(sha256: string, tensorrt: string): Promise<void> {
+    const header = await this.firstLine(sha256);
+    const written = calibrationCacheTensorRt(header);
+    if (written === tensorrt) return;
+    throw new UnprocessableEntityException(
+      written === undefined
+        ? `precision: the calibration cache ${sha256} has no TensorRT header line (got "${header.slice(0, 80)}")`
+        : `precision: the version's calibration cache was written for TensorRT ${written} (header ${header.trim()}), ` +
+            `and TensorRT uses a cache only with the release that wrote it; this target builds with TensorRT ` +
+            `${tensorrt}: request int8 for a TensorRT ${written} class, or build fp16`,
+    );
+  }
+
+  /** The first line of a (small) stored text artifact. */
+  private async firstLine(sha256: string): Promise<string> {
+    const stored = await this.store.stat(sha256);
+    if (stored === undefined) {
+      throw new UnprocessableEntityException(`precision: the calibration cache ${sha256} is not stored`);
+    }
+    const stream = await this.store.openRead(sha256, { start: 0, end: Math.min(stored.sizeBytes, 256) - 1 });
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+    return Buffer.concat(chunks).toString('utf8').split('\n')[0] ?? '';
+  }
+
   private async readyVersion(
     versionId: string,
-  ): Promise<{ version: ModelVersionRow; onnx: ModelVersionFileRow }> {
+  ): Promise<{ version: ModelVersionRow; onnx: ModelVersionFileRow; files: ModelVersionFileRow[] }> {
     const version = await this.models.findVersionById(versionId);
     if (!version) throw new NotFoundException(`no model version with id "${versionId}"`);
     const name = `${version.modelName}@${version.version}`;
@@ -178,10 +235,11 @@ export class EngineBuildsService {
           '(upload → convert → benchmark → ready)',
       );
     }
-    const onnx = (await this.models.filesOf(versionId)).find((file) => file.role === 'onnx');
+    const files = await this.models.filesOf(versionId);
+    const onnx = files.find((file) => file.role === 'onnx');
     if (!onnx)
       throw new UnprocessableEntityException(`model version ${name} has no ONNX export to build from`);
-    return { version, onnx };
+    return { version, onnx, files };
   }
 }
 

@@ -8,6 +8,7 @@ import {
   PayloadTooLargeException,
   UnprocessableEntityException,
 } from '@nestjs/common';
+import type { Readable } from 'node:stream';
 import type { Request } from 'express';
 import { ArtifactRequesterResolver } from '../artifacts/artifact-requester.resolver';
 import {
@@ -21,6 +22,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { isTerminalJobStatus } from '../device-jobs/device-job';
 import { DeviceJobsService } from '../device-jobs/device-jobs.service';
 import { type EngineUploadResultDto } from './engine.dto';
+import { calibrationSha256Of } from './engine-build-plan';
 import { EngineBuildsRepository } from './engine-builds.repository';
 import { FailedUploadCollector } from './failed-upload-collector';
 
@@ -43,13 +45,34 @@ export class EngineUploadService {
     private readonly uploads: FailedUploadCollector,
   ) {}
 
-  async receive(cacheKey: string, request: Request): Promise<EngineUploadResultDto> {
-    const requester = await this.requesters.resolve(request);
-    if (requester.kind !== 'device') {
-      throw new ForbiddenException(
-        'engines are uploaded by their builder device (Basic device id and secret)',
+  /**
+   * The builder's download of an int8 build's calibration cache (`GET /engine-builds/:cacheKey/calibration-cache`),
+   * with the same authorisation as the upload: only the device whose build-engine job for the key is running.
+   */
+  async calibrationCache(
+    cacheKey: string,
+    request: Request,
+  ): Promise<{ sha256: string; sizeBytes: number; stream: Readable }> {
+    const { build } = await this.runningBuild(
+      cacheKey,
+      request,
+      'calibration caches are downloaded by the builder device (Basic device id and secret)',
+    );
+    const sha256 = build.target.precision === 'int8' ? calibrationSha256Of(build.plan) : undefined;
+    if (sha256 === undefined) {
+      throw new NotFoundException(
+        `engine build ${cacheKey} is ${build.target.precision}: it has no calibration cache`,
       );
     }
+    const stored = await this.store.stat(sha256);
+    if (stored === undefined) throw new NotFoundException(`the calibration cache ${sha256} is not stored`);
+    return { sha256, sizeBytes: stored.sizeBytes, stream: await this.store.openRead(sha256) };
+  }
+
+  /** The build whose build-engine job the requesting device runs; 401/403/404 otherwise. */
+  private async runningBuild(cacheKey: string, request: Request, notADevice: string) {
+    const requester = await this.requesters.resolve(request);
+    if (requester.kind !== 'device') throw new ForbiddenException(notADevice);
     const deviceId = requester.deviceId;
     const build = await this.builds.find(cacheKey);
     if (!build) throw new NotFoundException(`no engine build with cache key ${cacheKey}`);
@@ -65,6 +88,15 @@ export class EngineUploadService {
         `device ${deviceId} has no running build-engine job for engine ${cacheKey}`,
       );
     }
+    return { build, deviceJob };
+  }
+
+  async receive(cacheKey: string, request: Request): Promise<EngineUploadResultDto> {
+    const { deviceJob } = await this.runningBuild(
+      cacheKey,
+      request,
+      'engines are uploaded by their builder device (Basic device id and secret)',
+    );
     const claimed = request.get(ENGINE_SHA256_HEADER) ?? '';
     if (!SHA256_PATTERN.test(claimed)) {
       throw new BadRequestException(

@@ -36,7 +36,12 @@ export const engineRequestSchema = z
       .describe('JetPack release of the devices; narrows the builder choice to that release'),
     precision: z
       .enum(['fp32', 'fp16', 'int8'])
-      .describe('fp16 is fast on every Jetson GPU; int8 needs calibration'),
+      .describe(
+        "fp16 is fast on every Jetson GPU. int8 builds with the version's TensorRT calibration cache (run " +
+          'POST /models/:name/versions/:version/quantize first; 422 without one) and needs INT8 kernels: ' +
+          'sm_72 (Xavier) or sm_87 (Orin), not sm_53 (TX1, Nano) or sm_62 (TX2); the cache must be written ' +
+          "for the target's TensorRT major.minor (the quantize job writes TensorRT 8.2.1, JetPack 4.6.1+)",
+      ),
     workspaceMiB: z
       .number()
       .int()
@@ -55,7 +60,10 @@ export class EngineRequestDto extends createZodDto(engineRequestSchema) {}
 export const engineBuildSchema = z.object({
   cacheKey: z
     .string()
-    .describe("libs/darknet's engine cache key: model sha256, GPU arch, TensorRT, precision"),
+    .describe(
+      "libs/darknet's engine cache key: model sha256, GPU arch, TensorRT, precision (and, for int8, the " +
+        "calibration cache's sha256)",
+    ),
   jobId: z.string().describe('the pipeline job (GET /jobs/:id)'),
   modelVersionId: z.string().describe('the version whose request started the build'),
   status: z.enum(ENGINE_BUILD_STATUSES),
@@ -63,7 +71,7 @@ export const engineBuildSchema = z.object({
     gpuArch: z.string(),
     tensorrt: z.string(),
     jetpack: z.string().nullable(),
-    precision: z.enum(['fp32', 'fp16']),
+    precision: z.enum(['fp32', 'fp16', 'int8']),
     workspaceMiB: z.number().int(),
   }),
   plan: z.object({ commandLine: z.string(), notes: z.array(z.string()) }),

@@ -12,8 +12,11 @@ import { ed25519SignatureSchema } from './desired-state';
 /** CUDA architecture of a GPU as TensorRT and libs/darknet name it, e.g. `sm_53` (Jetson TX1, Nano). */
 export const gpuArchSchema = z.string().regex(/^sm_\d{2,3}$/, 'GPU arch must look like sm_53');
 
-/** Precisions a `build-engine` job may ask for. INT8 needs a calibration cache, which v1 jobs cannot carry. */
-export const enginePrecisionSchema = z.enum(['fp32', 'fp16']);
+/**
+ * Precisions a `build-engine` job may ask for. `int8` was added compatibly: such a job also carries the TensorRT
+ * calibration cache (`calibrationCache`), which agents that predate it cannot parse, so they refuse the job.
+ */
+export const enginePrecisionSchema = z.enum(['fp32', 'fp16', 'int8']);
 
 /**
  * The class of devices an engine is for: a serialized TensorRT engine runs only on the GPU arch and the
@@ -34,6 +37,29 @@ export const engineBuildSourceSchema = z.object({
   url: httpUrlSchema,
 });
 
+/** Largest calibration cache a job may carry (a cache holds one short line per tensor: a few KiB in practice). */
+export const MAX_CALIBRATION_CACHE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The TensorRT INT8 calibration cache of an `int8` build (the `quantize` job's `tensorrt-calibration-cache`), which
+ * the builder downloads with its device credentials and verifies (size, sha256) into the build directory under
+ * the `--calib` file name before running trtexec.
+ */
+export const engineCalibrationCacheSchema = z.object({
+  format: z.literal('tensorrt-calibration-cache'),
+  sha256: sha256Schema,
+  sizeBytes: byteCountSchema.min(1).max(MAX_CALIBRATION_CACHE_BYTES),
+  url: httpUrlSchema,
+});
+
+/**
+ * The `--calib` file name of an int8 build: it names the cache's sha256, so the order's signature (which covers
+ * `trtexecArgs`) also binds the calibration cache the builder must use.
+ */
+export function calibrationCacheFileName(sha256: string): string {
+  return `calibration-${sha256}.cache`;
+}
+
 /** A file name inside the build's own working directory (optionally `./`-prefixed): no directories, no `..`. */
 const BUILD_FILE_NAME = /^(\.\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const MEBIBYTES = /^[1-9]\d{0,6}$/;
@@ -50,6 +76,8 @@ const TRTEXEC_FLAG_VALUES: Readonly<Record<string, RegExp | null>> = {
   '--workspace': MEBIBYTES,
   '--memPoolSize': /^workspace:[1-9]\d{0,6}$/,
   '--fp16': null,
+  '--int8': null,
+  '--calib': BUILD_FILE_NAME,
 };
 
 /** Why one trtexec argument is not allowed, or undefined when it is. */
@@ -63,7 +91,7 @@ function trtexecArgumentProblem(argument: string): string | undefined {
   if (valueForm === null) return equals < 0 ? undefined : `${flag} takes no value`;
   const value = equals < 0 ? '' : argument.slice(equals + 1);
   if (!valueForm.test(value)) {
-    return flag === '--onnx' || flag === '--saveEngine'
+    return flag === '--onnx' || flag === '--saveEngine' || flag === '--calib'
       ? `${flag} must name a file in the build directory (letters, digits, ".", "_", "-"), got "${value}"`
       : `${flag} has an invalid value "${value}"`;
   }
@@ -108,19 +136,53 @@ export const buildEngineParametersSchema = z
     cacheKey: sha256Schema,
     target: engineTargetSchema,
     source: engineBuildSourceSchema,
+    /** The TensorRT calibration cache: present exactly when `target.precision` is `int8` (added compatibly). */
+    calibrationCache: engineCalibrationCacheSchema.optional(),
     trtexecArgs: trtexecArgumentsSchema,
     /** Where the builder PUTs the engine (device credentials, `X-Content-SHA256`). */
     uploadUrl: httpUrlSchema,
     signature: ed25519SignatureSchema,
   })
   .superRefine((parameters, ctx) => {
-    const fp16 = parameters.trtexecArgs.includes('--fp16');
-    if (fp16 !== (parameters.target.precision === 'fp16')) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `--fp16 must be given exactly when the precision is fp16 (precision ${parameters.target.precision})`,
-        path: ['trtexecArgs'],
-      });
+    const { precision } = parameters.target;
+    const { trtexecArgs, calibrationCache } = parameters;
+    const problem = (message: string, path: string) =>
+      ctx.addIssue({ code: 'custom', message, path: [path] });
+    if (trtexecArgs.includes('--fp16') !== (precision === 'fp16')) {
+      problem(
+        `--fp16 must be given exactly when the precision is fp16 (precision ${precision})`,
+        'trtexecArgs',
+      );
+    }
+    if (trtexecArgs.includes('--int8') !== (precision === 'int8')) {
+      problem(
+        `--int8 must be given exactly when the precision is int8 (precision ${precision})`,
+        'trtexecArgs',
+      );
+    }
+    const calib = trtexecFlagValue(trtexecArgs, '--calib');
+    if (precision !== 'int8') {
+      if (calibrationCache !== undefined) {
+        problem(`a calibration cache is only for int8 builds (precision ${precision})`, 'calibrationCache');
+      }
+      if (calib !== undefined) {
+        problem(`--calib is only for int8 builds (precision ${precision})`, 'trtexecArgs');
+      }
+      return;
+    }
+    if (calibrationCache === undefined) {
+      problem(
+        'an int8 build needs its TensorRT calibration cache (format, sha256, sizeBytes, url)',
+        'calibrationCache',
+      );
+      return;
+    }
+    const expected = calibrationCacheFileName(calibrationCache.sha256);
+    if (calib?.replace(/^\.\//, '') !== expected) {
+      problem(
+        `an int8 build must pass --calib=${expected} (the calibration cache's sha256), got ${calib === undefined ? 'no --calib' : `--calib=${calib}`}`,
+        'trtexecArgs',
+      );
     }
   });
 
@@ -164,6 +226,7 @@ export type GpuArch = z.infer<typeof gpuArchSchema>;
 export type EnginePrecision = z.infer<typeof enginePrecisionSchema>;
 export type EngineTarget = z.infer<typeof engineTargetSchema>;
 export type EngineBuildSource = z.infer<typeof engineBuildSourceSchema>;
+export type EngineCalibrationCache = z.infer<typeof engineCalibrationCacheSchema>;
 export type BuildEngineParameters = z.infer<typeof buildEngineParametersSchema>;
 export type LatencyStatistics = z.infer<typeof latencyStatisticsSchema>;
 export type TrtexecTiming = z.infer<typeof trtexecTimingSchema>;

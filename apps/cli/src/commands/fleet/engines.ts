@@ -156,7 +156,11 @@ export function registerEngineCommands(program: Command): void {
       'the target devices: gpuArch=sm_53,jetpack=4.6.1 or gpuArch=sm_72,tensorrt=8.5[,jetpack=5.1]',
     )
     .addOption(
-      new Option('--precision <precision>', 'engine precision (int8 needs a calibration cache)')
+      new Option(
+        '--precision <precision>',
+        'engine precision; int8 needs the version quantized first (`POST …/quantize`: its calibration cache) ' +
+          'and an INT8 GPU (sm_72, sm_87; not sm_53 or sm_62)',
+      )
         .choices(['fp16', 'fp32', 'int8'])
         .default('fp16'),
     )
