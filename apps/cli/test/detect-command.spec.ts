@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { loadCfg, randomWeights, saveWeights } from '@emofleet/darknet';
 import { CliError } from '../src/cli-error';
 import { registerDetectCommand } from '../src/commands/detect';
+import { type CommandOutput, runCommand } from './support/run-command';
 import { DetectExitCode } from '../src/commands/detect/detect-exit-codes';
 
 const MODELS = join(__dirname, '..', '..', '..', 'libs', 'darknet', 'models');
@@ -27,26 +27,8 @@ function ffmpeg(...args: string[]): void {
   execFileSync('ffmpeg', ['-v', 'error', '-y', ...args]);
 }
 
-async function run(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  const program = new Command('emofleet').exitOverride();
-  registerDetectCommand(program);
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'emofleet', 'detect', ...args]);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return { stdout, stderr };
+async function run(...args: string[]): Promise<CommandOutput> {
+  return runCommand(registerDetectCommand, ['detect', ...args]);
 }
 
 async function failure(...args: string[]): Promise<CliError> {

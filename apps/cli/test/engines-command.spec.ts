@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { Command } from 'commander';
 import { CliError } from '../src/cli-error';
 import { parseDeviceClass, registerEngineCommands } from '../src/commands/fleet/engines';
+import { runCommand } from './support/run-command';
 
 describe('`engines build --device-class`', () => {
   it('maps gpuArch, tensorrt and jetpack onto the fields of an engine request', () => {
@@ -70,21 +70,8 @@ describe('`engines build --precision int8` (against a local HTTP double of the A
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   async function run(...args: string[]): Promise<string> {
-    const program = new Command().exitOverride();
-    registerEngineCommands(program);
-    const output: string[] = [];
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      output.push(String(chunk));
-      return true;
-    });
-    try {
-      await program.parseAsync(['engines', 'build', 'fer@2', ...args, '--server', baseUrl, '--token', 't'], {
-        from: 'user',
-      });
-    } finally {
-      write.mockRestore();
-    }
-    return output.join('');
+    const argv = ['engines', 'build', 'fer@2', ...args, '--server', baseUrl, '--token', 't'];
+    return (await runCommand(registerEngineCommands, argv)).stdout;
   }
 
   it('requests precision int8 for the class', async () => {

@@ -1,26 +1,14 @@
-import { Command } from 'commander';
 import { existsSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { loadCfg, loadWeights } from '@emofleet/darknet';
 import { registerModelCommands } from '../src/commands/model';
+import { runCommand } from './support/run-command';
 
 const FACEAPI_MODEL_DIR = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
 
 async function run(...args: string[]): Promise<string> {
-  const program = new Command('emofleet').exitOverride();
-  registerModelCommands(program);
-  let output = '';
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    output += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'emofleet', 'model', ...args]);
-  } finally {
-    write.mockRestore();
-  }
-  return output;
+  return (await runCommand(registerModelCommands, ['model', ...args])).stdout;
 }
 
 describe('emofleet model import-faceapi', () => {

@@ -4,24 +4,13 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { loadCfg, loadWeights, randomWeights, saveWeights } from '@emofleet/darknet';
 import { registerModelCommands } from '../src/commands/model';
+import { runCommand } from './support/run-command';
 
 const MODELS = join(__dirname, '..', '..', '..', 'libs', 'darknet', 'models');
 const BASE_CFG = join(MODELS, 'yolov2-expression.cfg');
 
 async function run(...args: string[]): Promise<string> {
-  const program = new Command('emofleet').exitOverride();
-  registerModelCommands(program);
-  let output = '';
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    output += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'emofleet', 'model', ...args]);
-  } finally {
-    write.mockRestore();
-  }
-  return output;
+  return (await runCommand(registerModelCommands, ['model', ...args])).stdout;
 }
 
 describe('emofleet model', () => {

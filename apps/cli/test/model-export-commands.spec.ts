@@ -1,7 +1,7 @@
 /**
  * @jest-environment ../../libs/darknet/test/support/onnxruntime-environment.js
  */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -9,6 +9,7 @@ import { openCvAvailable, parseCfg, randomWeights, saveWeights } from '@emofleet
 import { CliError } from '../src/cli-error';
 import { registerConvertCommand } from '../src/commands/model/convert';
 import { registerVerifyCommand, VERIFY_MISMATCH_EXIT_CODE } from '../src/commands/model/verify';
+import { runCommand } from './support/run-command';
 
 const CFG = `[net]
 width=16
@@ -49,20 +50,11 @@ softmax=1
 `;
 
 async function run(...args: string[]): Promise<string> {
-  const program = new Command('emofleet').exitOverride().configureOutput({ writeErr: () => undefined });
-  registerConvertCommand(program);
-  registerVerifyCommand(program);
-  let output = '';
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    output += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'emofleet', ...args]);
-  } finally {
-    write.mockRestore();
-  }
-  return output;
+  const register = (program: Command) => {
+    registerConvertCommand(program);
+    registerVerifyCommand(program);
+  };
+  return (await runCommand(register, args)).stdout;
 }
 
 const itWithOpenCv = openCvAvailable() ? it : it.skip;

@@ -1,4 +1,3 @@
-import { Command } from 'commander';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -6,25 +5,12 @@ import { convertFaceapiModels, locateFaceapiPackage, serialiseWeights } from '@e
 import { parseInt8Plan } from '@emofleet/detector';
 import { onnx } from 'onnx-proto';
 import { registerModelCommands } from '../src/commands/model';
+import { runCommand } from './support/run-command';
 
 // face-api's pretrained tiny face detector (imported from the installed package) on two of its demo photos,
 // decoded by ffmpeg as `emofleet model quantize` does.
 async function run(...args: string[]): Promise<string> {
-  const program = new Command('emofleet').exitOverride();
-  registerModelCommands(program);
-  let output = '';
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    output += String(chunk);
-    return true;
-  });
-  const error = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    await program.parseAsync(['node', 'emofleet', 'model', ...args]);
-  } finally {
-    write.mockRestore();
-    error.mockRestore();
-  }
-  return output;
+  return (await runCommand(registerModelCommands, ['model', ...args])).stdout;
 }
 
 describe('emofleet model quantize', () => {
