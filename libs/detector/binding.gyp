@@ -3,7 +3,9 @@
   # The tensorrt backend is compiled only when TensorRT's NvInfer.h is found (see scripts/find-tensorrt.js).
   "variables": {
     "tensorrt_include%": "<!(node scripts/find-tensorrt.js)",
-    "portable%": "<!(node -p \"process.env.EMOFLEET_PORTABLE ? 1 : 0\")"
+    # process.stdout.write, not `node -p`: under FORCE_COLOR (nx sets it) -p prints the number 0 with ANSI colour
+    # codes, `portable==0` never matched and the x64 addon was built for generic x86-64 (SSE2) without a word.
+    "portable%": "<!(node -e \"process.stdout.write(process.env.EMOFLEET_PORTABLE ? '1' : '0')\")"
   },
   "targets": [
     {
@@ -27,6 +29,7 @@
         "native/core/kernels/dense.cpp",
         "native/core/kernels/im2col.cpp",
         "native/core/kernels/int8_gemm.cpp",
+        "native/core/kernels/packed_gemm.cpp",
         "native/core/kernels/quantized_convolution.cpp",
         "native/core/kernels/pooling.cpp",
         "native/core/kernels/reorg.cpp",

@@ -5,7 +5,7 @@
 
 #include "../detector_error.hpp"
 #include "activation.hpp"
-#include "sgemm.hpp"
+#include "packed_gemm.hpp"
 
 namespace emofleet {
 namespace {
@@ -13,16 +13,16 @@ namespace {
 // The transformed input and the SGEMM products of one block of tiles take about this many floats (a few MB:
 // the block is read back right after it is written, while still in the last-level cache).
 constexpr size_t kBlockFloats = size_t{1} << 20;
-// Fewer columns than this and each SGEMM call spends more on packing than on multiplying.
+// Fewer columns than this per block and the per-block transforms and thread hand-offs dominate.
 constexpr size_t kMinBlockTiles = 64;
 // The per-layer rule (winogradTileFor), from per-layer CPU-time measurements (tools/profile_winograd.cpp, see
-// docs/benchmarks.md): below 32 input or output channels the transforms cost more than the multiplies saved;
-// F(4x4,3x3) wins 1.2-1.9x from 24x24 output pixels up; at 13x13 a 6x6 tile wastes a third of its area on
-// padding and each SGEMM gets 16 columns, so F(4,3) loses there, and F(2x2,3x3) gains a few per cent only
-// on the deepest layers (>= 512 channels), where SGEMM packing of the larger kernel matrices is amortised.
-constexpr int kMinChannels = 32;
+// docs/benchmarks.md). Since the element-wise stage runs on kernels packed once at load (packedGemm), Winograd
+// beats im2col + OpenBLAS from 16 input channels up: F(4x4,3x3) from 24x24 output pixels up (1.8-2.4x), below
+// that F(2x2,3x3) (1.3-1.9x at 13x13, where a 6x6 tile wastes a third of its area on padding). The first layer
+// (3 channels) stays on im2col: there the tile transforms cost more than the multiplies saved.
+constexpr int kMinChannels = 16;
+constexpr int kMinFilters = 32;
 constexpr size_t kMinF4Pixels = 24 * 24;
-constexpr int kMinF2Channels = 512;
 // Filters per work item of the SGEMM + output stage (the items are spread over the threads).
 constexpr size_t kMinFilterBlock = 16;
 
@@ -122,9 +122,8 @@ int winogradTileFor(const LayerSpec& layer, WinogradMode mode) {
   if (mode == WinogradMode::F2) return 2;
   if (mode == WinogradMode::F4) return 4;
   const int channels = layer.input.channels;
-  if (channels < kMinChannels || layer.output.channels < kMinChannels) return 0;
-  if (layer.output.plane() >= kMinF4Pixels) return 4;
-  return channels >= kMinF2Channels ? 2 : 0;
+  if (channels < kMinChannels || layer.output.channels < kMinFilters) return 0;
+  return layer.output.plane() >= kMinF4Pixels ? 4 : 2;
 }
 
 WinogradConvolution::WinogradConvolution(const LayerSpec& layer, const LayerParameters& params, int tile,
@@ -156,12 +155,12 @@ WinogradConvolution::WinogradConvolution(const LayerSpec& layer, const LayerPara
   const size_t tiles = tilesX_ * tilesY_;
   blockTiles_ = blockTiles > 0 ? std::min(tiles, blockTiles)
                                : std::min(tiles, std::max(kMinBlockTiles, kBlockFloats / perTile / 16 * 16));
-  kernel_.resize(coordinates * filters * channels);
+  std::vector<float> transformed(coordinates * filters * channels);
   const size_t stride = filters * channels;
   const auto transformFilter = [&](size_t f, int) {
     for (size_t c = 0; c < channels; ++c) {
       const float* g = params.weights.data() + (f * channels + c) * 9;
-      float* u = kernel_.data() + f * channels + c;
+      float* u = transformed.data() + f * channels + c;
       if (tile_ == 2) {
         transformKernel<2>(g, u, stride);
       } else {
@@ -169,32 +168,44 @@ WinogradConvolution::WinogradConvolution(const LayerSpec& layer, const LayerPara
       }
     }
   };
+  // Then packed once per coordinate into packedGemm's panel layout (OpenBLAS would re-pack on every call).
+  kernels_.resize(coordinates);
+  const auto packCoordinate = [&](size_t xi, int) {
+    kernels_[xi] = PackedWeights(transformed.data() + xi * stride, filters, channels, channels);
+  };
   if (pool != nullptr) {
     pool->parallelFor(filters, transformFilter);
+    pool->parallelFor(coordinates, packCoordinate);
   } else {
     for (size_t f = 0; f < filters; ++f) transformFilter(f, 0);
+    for (size_t xi = 0; xi < coordinates; ++xi) packCoordinate(xi, 0);
   }
 }
 
 size_t WinogradConvolution::scratchFloats() const {
   const size_t coordinates = static_cast<size_t>(alpha_ * alpha_);
-  return coordinates * static_cast<size_t>(input_.channels + output_.channels) * blockTiles_;
+  return coordinates * (packedInputFloats(blockTiles_, static_cast<size_t>(input_.channels)) +
+                        blockTiles_ * roundUp(static_cast<size_t>(output_.channels), kPanelFilters));
 }
 
 // Tiles are transformed kLanes at a time: every value of a transform is an array over kLanes tiles, so the
 // arithmetic is element-wise over lanes and the compiler vectorises it (SSE/AVX/NEON) without intrinsics.
 constexpr int kLanes = 8;
+static_assert(static_cast<size_t>(kLanes) == kPanelColumns, "the input transform writes whole packedGemm panels");
+static_assert(kPanelFilters % static_cast<size_t>(kLanes) == 0, "the output transform takes whole weight panels");
 
-// V[xi][channel][j] for the tiles [firstTile, firstTile + tiles) of one input channel (row length = tiles).
+// V[xi] for the tiles [firstTile, firstTile + tiles) of one input channel, in packInput's layout: per
+// coordinate, panels of kLanes tiles, each [channel][lane] (padding lanes get zeros).
 template <int M>
 void WinogradConvolution::transformInput(const float* input, size_t firstTile, size_t tiles, size_t channel,
                                          float* v) const {
   constexpr int A = Transforms<M>::kAlpha;
-  const size_t coordinateStride = static_cast<size_t>(input_.channels) * tiles;
+  const size_t channels = static_cast<size_t>(input_.channels);
+  const size_t coordinateStride = packedInputFloats(tiles, channels);
   const int height = input_.height;
   const int width = input_.width;
   const float* plane = input + channel * input_.plane();
-  float* row = v + channel * tiles;
+  float* row = v + channel * kPanelColumns;
   float d[A * A][kLanes];
   float t[A * A][kLanes];
   float r[A * A][kLanes];
@@ -236,31 +247,34 @@ void WinogradConvolution::transformInput(const float* input, size_t firstTile, s
       }
     }
     for (int xi = 0; xi < A * A; ++xi) {
-      float* dst = row + j + static_cast<size_t>(xi) * coordinateStride;
-      for (int lane = 0; lane < lanes; ++lane) dst[lane] = r[xi][lane];
+      float* dst = row + j * channels + static_cast<size_t>(xi) * coordinateStride;
+      for (int lane = 0; lane < kLanes; ++lane) dst[lane] = r[xi][lane];
     }
   }
 }
 
-// Y = A^T M A for the tiles of one filter, + bias, activation, clipped to the output plane.
+// Y = A^T M A for the tiles of kLanes filters [firstFilter, ...) (one lane per filter), + bias, activation,
+// clipped to the output plane. M[xi] is [tile][filter] with row length = the padded filter count.
 template <int M>
-void WinogradConvolution::transformOutput(const float* m, size_t firstTile, size_t tiles, size_t filter,
+void WinogradConvolution::transformOutput(const float* m, size_t firstTile, size_t tiles, size_t firstFilter,
                                           float* output) const {
   constexpr int A = Transforms<M>::kAlpha;
-  const size_t coordinateStride = static_cast<size_t>(output_.channels) * tiles;
-  const float* row = m + filter * tiles;
-  const float bias = bias_[filter];
+  const size_t filters = static_cast<size_t>(output_.channels);
+  const size_t ldm = roundUp(filters, kPanelFilters);
+  const size_t coordinateStride = ldm * tiles;
+  const int lanes = static_cast<int>(std::min<size_t>(kLanes, filters - firstFilter));
+  float bias[kLanes];
+  for (int lane = 0; lane < kLanes; ++lane) bias[lane] = lane < lanes ? bias_[firstFilter + static_cast<size_t>(lane)] : 0.f;
   const int height = output_.height;
   const int width = output_.width;
-  float* plane = output + filter * output_.plane();
   float gathered[A * A][kLanes];
   float t[M * A][kLanes];
   float y[M * M][kLanes];
-  for (size_t j = 0; j < tiles; j += kLanes) {
-    const int lanes = static_cast<int>(std::min<size_t>(kLanes, tiles - j));
+  for (size_t j = 0; j < tiles; ++j) {
+    const float* src = m + j * ldm + firstFilter;
     for (int xi = 0; xi < A * A; ++xi) {
-      const float* src = row + j + static_cast<size_t>(xi) * coordinateStride;
-      for (int lane = 0; lane < kLanes; ++lane) gathered[xi][lane] = lane < lanes ? src[lane] : 0.f;
+      // The padded filters of M are zeros and within its rows, so all kLanes lanes can be read.
+      for (int lane = 0; lane < kLanes; ++lane) gathered[xi][lane] = src[static_cast<size_t>(xi) * coordinateStride + lane];
     }
     for (int x = 0; x < A; ++x) {  // A^T M
       for (int lane = 0; lane < kLanes; ++lane) {
@@ -270,13 +284,17 @@ void WinogradConvolution::transformOutput(const float* m, size_t firstTile, size
     for (int r = 0; r < M; ++r) {  // (A^T M) A
       for (int lane = 0; lane < kLanes; ++lane) Transforms<M>::output(&t[r * A][lane], kLanes, &y[r * M][lane], kLanes);
     }
-    biasActivate(&y[0][0], static_cast<size_t>(M * M * kLanes), bias, activation_);
+    for (int xy = 0; xy < M * M; ++xy) {
+      for (int lane = 0; lane < kLanes; ++lane) y[xy][lane] += bias[lane];
+    }
+    activateInPlace(&y[0][0], static_cast<size_t>(M * M * kLanes), activation_);
+    const size_t index = firstTile + j;
+    const int y0 = static_cast<int>(index / tilesX_) * M;
+    const int x0 = static_cast<int>(index % tilesX_) * M;
+    const int rows = std::min(M, height - y0);
+    const int columns = std::min(M, width - x0);
     for (int lane = 0; lane < lanes; ++lane) {
-      const size_t index = firstTile + j + static_cast<size_t>(lane);
-      const int y0 = static_cast<int>(index / tilesX_) * M;
-      const int x0 = static_cast<int>(index % tilesX_) * M;
-      const int rows = std::min(M, height - y0);
-      const int columns = std::min(M, width - x0);
+      float* plane = output + (firstFilter + static_cast<size_t>(lane)) * output_.plane();
       for (int r = 0; r < rows; ++r) {
         float* dst = plane + static_cast<size_t>(y0 + r) * static_cast<size_t>(width) + static_cast<size_t>(x0);
         for (int c = 0; c < columns; ++c) dst[c] = y[r * M + c][lane];
@@ -288,16 +306,20 @@ void WinogradConvolution::transformOutput(const float* m, size_t firstTile, size
 void WinogradConvolution::run(const float* input, float* output, float* scratch, ThreadPool& pool) const {
   const size_t channels = static_cast<size_t>(input_.channels);
   const size_t filters = static_cast<size_t>(output_.channels);
+  const size_t ldm = roundUp(filters, kPanelFilters);
   const size_t coordinates = static_cast<size_t>(alpha_ * alpha_);
   const size_t totalTiles = tilesX_ * tilesY_;
   const size_t workers = static_cast<size_t>(pool.size());
-  // Filter blocks: enough items for every thread, none smaller than kMinFilterBlock filters.
+  // Filter blocks of whole weight panels: enough items for every thread, none smaller than kMinFilterBlock.
+  const size_t panels = ldm / kPanelFilters;
   const size_t filterBlocks = std::max<size_t>(1, std::min(workers * 2, filters / kMinFilterBlock));
-  const size_t filtersPerBlock = (filters + filterBlocks - 1) / filterBlocks;
+  const size_t panelsPerBlock = (panels + filterBlocks - 1) / filterBlocks;
+  const size_t blocks = (panels + panelsPerBlock - 1) / panelsPerBlock;
   for (size_t firstTile = 0; firstTile < totalTiles; firstTile += blockTiles_) {
     const size_t tiles = std::min(blockTiles_, totalTiles - firstTile);
+    const size_t vStride = packedInputFloats(tiles, channels);
     float* v = scratch;
-    float* m = scratch + coordinates * channels * tiles;
+    float* m = scratch + coordinates * vStride;
     pool.parallelFor(channels, [&](size_t c, int) {
       if (tile_ == 2) {
         transformInput<2>(input, firstTile, tiles, c, v);
@@ -305,17 +327,15 @@ void WinogradConvolution::run(const float* input, float* output, float* scratch,
         transformInput<4>(input, firstTile, tiles, c, v);
       }
     });
-    pool.parallelFor(filterBlocks, [&](size_t block, int) {
-      const size_t first = block * filtersPerBlock;
-      if (first >= filters) return;
-      const size_t count = std::min(filtersPerBlock, filters - first);
+    pool.parallelFor(blocks, [&](size_t block, int) {
+      const size_t firstPanel = block * panelsPerBlock;
+      const size_t count = std::min(panelsPerBlock, panels - firstPanel);
       for (size_t xi = 0; xi < coordinates; ++xi) {
-        sgemm(static_cast<int>(count), static_cast<int>(tiles), static_cast<int>(channels),
-              kernel_.data() + xi * filters * channels + first * channels, static_cast<int>(channels),
-              v + xi * channels * tiles, static_cast<int>(tiles), m + xi * filters * tiles + first * tiles,
-              static_cast<int>(tiles));
+        packedGemm(kernels_[xi], firstPanel, count, v + xi * vStride, tiles, m + xi * ldm * tiles, ldm);
       }
-      for (size_t f = first; f < first + count; ++f) {
+      const size_t first = firstPanel * kPanelFilters;
+      const size_t last = std::min(filters, (firstPanel + count) * kPanelFilters);
+      for (size_t f = first; f < last; f += static_cast<size_t>(kLanes)) {
         if (tile_ == 2) {
           transformOutput<2>(m, firstTile, tiles, f, output);
         } else {

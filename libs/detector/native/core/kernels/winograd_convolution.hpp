@@ -7,6 +7,7 @@
 #include "../network_spec.hpp"
 #include "../thread_pool.hpp"
 #include "../weights_loader.hpp"
+#include "packed_gemm.hpp"
 
 namespace emofleet {
 
@@ -17,9 +18,9 @@ enum class WinogradMode { Auto, Off, F2, F4 };
 bool winogradApplies(const LayerSpec& layer);
 
 /**
- * The output tile m (2 or 4) `mode` gives this layer, or 0 for im2col. Auto: at least 32 input and output
- * channels; F(4x4, 3x3) when the output has at least 24x24 pixels; below that F(2x2, 3x3) for layers with at
- * least 512 input channels, im2col for the rest (the measurements behind this are in winograd_convolution.cpp).
+ * The output tile m (2 or 4) `mode` gives this layer, or 0 for im2col. Auto: at least 16 input channels and 32
+ * filters; F(4x4, 3x3) when the output has at least 24x24 pixels, F(2x2, 3x3) below that (the measurements
+ * behind this are in winograd_convolution.cpp).
  */
 int winogradTileFor(const LayerSpec& layer, WinogradMode mode);
 
@@ -39,8 +40,9 @@ class WinogradConvolution {
 
   /**
    * output = activation(conv(input) + bias), NCHW. Per block of output tiles: input tiles transformed
-   * (B^T d B), one SGEMM per transform coordinate (U[xi] x V[xi]), then the output transform (A^T M A) with
-   * bias + activation in the same pass (CBR), written straight into the output.
+   * (B^T d B, written in packedGemm's input layout), one GEMM per transform coordinate (U[xi] x V[xi], with
+   * U packed at load; the products come out [tile x filter]), then the output transform (A^T M A, 8 filters
+   * at a time) with bias + activation in the same pass (CBR), written straight into the output.
    */
   void run(const float* input, float* output, float* scratch, ThreadPool& pool) const;
 
@@ -50,7 +52,7 @@ class WinogradConvolution {
   template <int M>
   void transformInput(const float* input, size_t firstTile, size_t tiles, size_t channel, float* v) const;
   template <int M>
-  void transformOutput(const float* m, size_t firstTile, size_t tiles, size_t filter, float* output) const;
+  void transformOutput(const float* m, size_t firstTile, size_t tiles, size_t firstFilter, float* output) const;
 
   Shape input_;
   Shape output_;
@@ -61,7 +63,7 @@ class WinogradConvolution {
   size_t tilesX_;
   size_t tilesY_;
   size_t blockTiles_;  // output tiles per block
-  std::vector<float> kernel_;  // alpha^2 x filters x channels
+  std::vector<PackedWeights> kernels_;  // alpha^2 of them, [filters x channels] each, packed for packedGemm
   std::vector<float> bias_;
 };
 

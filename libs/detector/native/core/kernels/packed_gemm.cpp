@@ -1,0 +1,133 @@
+#include "packed_gemm.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace emofleet {
+namespace {
+
+typedef float Vec __attribute__((vector_size(kGemmVectorFloats * sizeof(float))));
+
+// Rows (columns of X) per micro-kernel call: 8 x 2 accumulators fit the 32 vector registers of AVX-512 and
+// NEON; with 16 registers (AVX2, SSE) 4 x 2 accumulators + 2 weight vectors + 1 broadcast leave no spills.
+#if defined(__AVX512F__) || defined(__aarch64__)
+constexpr int kMaxRows = 8;
+#else
+constexpr int kMaxRows = 4;
+#endif
+// Depth per pass over the filter panel: the panel's slice (kDepthBlock x kPanelFilters) stays in L1/L2 while
+// it meets every column panel, and the column panels' slices stay in L2 across filter panels.
+constexpr size_t kDepthBlock = 256;
+
+inline Vec load(const float* p) {
+  Vec v;
+  std::memcpy(&v, p, sizeof(Vec));
+  return v;
+}
+
+inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof(Vec)); }
+
+// s - 0 is s for every s (also -0), so this folds to a plain broadcast.
+inline Vec broadcast(float s) { return s - Vec{}; }
+
+// c[r][0 .. kPanelFilters) (+)= sum over kc of x[k][r] * w[k][...]: R rows, two vectors of filters per row.
+template <int R>
+inline void microKernel(size_t kc, const float* x, const float* w, float* c, size_t ldc, bool accumulate) {
+  Vec acc0[R];
+  Vec acc1[R];
+  for (int r = 0; r < R; ++r) {
+    if (accumulate) {
+      acc0[r] = load(c + static_cast<size_t>(r) * ldc);
+      acc1[r] = load(c + static_cast<size_t>(r) * ldc + kGemmVectorFloats);
+    } else {
+      acc0[r] = Vec{};
+      acc1[r] = Vec{};
+    }
+  }
+  for (size_t k = 0; k < kc; ++k) {
+    const Vec w0 = load(w);
+    const Vec w1 = load(w + kGemmVectorFloats);
+    for (int r = 0; r < R; ++r) {
+      const Vec xv = broadcast(x[r]);
+      acc0[r] += xv * w0;
+      acc1[r] += xv * w1;
+    }
+    x += kPanelColumns;
+    w += kPanelFilters;
+  }
+  for (int r = 0; r < R; ++r) {
+    store(c + static_cast<size_t>(r) * ldc, acc0[r]);
+    store(c + static_cast<size_t>(r) * ldc + kGemmVectorFloats, acc1[r]);
+  }
+}
+
+inline void rowsKernel(int rows, size_t kc, const float* x, const float* w, float* c, size_t ldc, bool accumulate) {
+  while (rows > 0) {
+    const int now = std::min(rows, kMaxRows);
+    switch (now) {
+      case 1: microKernel<1>(kc, x, w, c, ldc, accumulate); break;
+      case 2: microKernel<2>(kc, x, w, c, ldc, accumulate); break;
+      case 3: microKernel<3>(kc, x, w, c, ldc, accumulate); break;
+      case 4: microKernel<4>(kc, x, w, c, ldc, accumulate); break;
+#if defined(__AVX512F__) || defined(__aarch64__)
+      case 5: microKernel<5>(kc, x, w, c, ldc, accumulate); break;
+      case 6: microKernel<6>(kc, x, w, c, ldc, accumulate); break;
+      case 7: microKernel<7>(kc, x, w, c, ldc, accumulate); break;
+      default: microKernel<8>(kc, x, w, c, ldc, accumulate); break;
+#else
+      default: break;
+#endif
+    }
+    rows -= now;
+    x += now;
+    c += static_cast<size_t>(now) * ldc;
+  }
+}
+
+}  // namespace
+
+static_assert(kPanelColumns % static_cast<size_t>(kMaxRows) == 0, "a column panel splits into whole row groups");
+
+PackedWeights::PackedWeights(const float* w, size_t filters, size_t depth, size_t ld)
+    : PackedWeights(w, filters, depth, ld, 1) {}
+
+PackedWeights::PackedWeights(const float* w, size_t filters, size_t depth, size_t filterStride, size_t depthStride)
+    : filters_(filters), depth_(depth), data_(roundUp(filters, kPanelFilters) * depth, 0.f) {
+  for (size_t f = 0; f < filters; ++f) {
+    float* dst = data_.data() + (f / kPanelFilters) * kPanelFilters * depth + f % kPanelFilters;
+    const float* src = w + f * filterStride;
+    for (size_t k = 0; k < depth; ++k) dst[k * kPanelFilters] = src[k * depthStride];
+  }
+}
+
+void packInput(const float* x, size_t depth, size_t columns, size_t ld, float* packed) {
+  for (size_t first = 0; first < columns; first += kPanelColumns) {
+    const size_t count = std::min(kPanelColumns, columns - first);
+    float* panel = packed + first * depth;
+    for (size_t k = 0; k < depth; ++k) {
+      const float* src = x + k * ld + first;
+      float* dst = panel + k * kPanelColumns;
+      size_t j = 0;
+      for (; j < count; ++j) dst[j] = src[j];
+      for (; j < kPanelColumns; ++j) dst[j] = 0.f;
+    }
+  }
+}
+
+void packedGemm(const PackedWeights& w, size_t firstPanel, size_t panels, const float* x, size_t columns, float* c,
+                size_t ldc) {
+  const size_t depth = w.depth();
+  for (size_t p = firstPanel; p < firstPanel + panels; ++p) {
+    const float* weights = w.panel(p);
+    for (size_t k0 = 0; k0 < depth; k0 += kDepthBlock) {
+      const size_t kc = std::min(kDepthBlock, depth - k0);
+      for (size_t first = 0; first < columns; first += kPanelColumns) {
+        const int rows = static_cast<int>(std::min(kPanelColumns, columns - first));
+        rowsKernel(rows, kc, x + first * depth + k0 * kPanelColumns, weights + k0 * kPanelFilters,
+                   c + first * ldc + p * kPanelFilters, ldc, k0 > 0);
+      }
+    }
+  }
+}
+
+}  // namespace emofleet
