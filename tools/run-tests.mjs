@@ -110,6 +110,22 @@ function failedTestNames(reportFile, report) {
   return names;
 }
 
+/**
+ * The jest reports a full run writes: one per project with a test target, and the Node 16 runs. Empty when extra
+ * arguments (e.g. `--projects`) narrowed the run.
+ */
+function expectedJestReports() {
+  if (process.argv.length > 2) return [];
+  const listed = spawnSync('npx', ['nx', 'show', 'projects', '--with-target', 'test'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NX_DAEMON: 'false' },
+  });
+  const projects = listed.status === 0 ? listed.stdout.split('\n').filter((name) => name.trim() !== '') : [];
+  const node16 = NODE16_PROJECTS.map((dir) => `${dir.split('/').pop()}.node16`);
+  return [...projects, ...node16].map((name) => `${name.trim()}.json`);
+}
+
 let passed = 0;
 let failed = 0;
 const broken = [];
@@ -123,6 +139,11 @@ if (existsSync(reports)) {
       broken.push(`${file}: ${report.numRuntimeErrorTestSuites} suite(s) did not run`);
     failures.push(...failedTestNames(file, report));
   }
+}
+// A jest run that crashed (e.g. an uncaught error after its tests) writes no report: name it rather than sum less.
+for (const report of expectedJestReports()) {
+  if (!existsSync(join(reports, report)))
+    broken.push(`FAILED ${report}: no report was written (the run crashed; its output is above)`);
 }
 // The names go last, next to the count, so that the tail of a long CI log says what broke.
 for (const line of [...failures, ...broken]) process.stdout.write(`${line}\n`);
