@@ -167,7 +167,7 @@ describe('models, artifacts and the pipeline (PostgreSQL, Redis, Mosquitto)', ()
         return response;
       },
       (response) => response.body.status === 'completed' || response.body.status === 'failed',
-      { timeoutMs: 60_000, intervalMs: 200, what: 'convert job finished' },
+      { timeoutMs: 240_000, intervalMs: 200, what: 'convert job finished' },
     );
     expect(convert.body.failedReason).toBeNull();
     expect(convert.body.status).toBe('completed');
@@ -192,7 +192,7 @@ describe('models, artifacts and the pipeline (PostgreSQL, Redis, Mosquitto)', ()
     const benchmark = await eventually(
       () => call<JobView>(`/jobs/${benchmarkId}`, { token: viewerToken }),
       (response) => response.body?.status === 'completed' || response.body?.status === 'failed',
-      { timeoutMs: 30_000, intervalMs: 200, what: 'benchmark job finished' },
+      { timeoutMs: 120_000, intervalMs: 200, what: 'benchmark job finished' },
     );
     expect(benchmark.body.failedReason).toBeNull();
     const baseline = benchmark.body.result as unknown as Baseline;
@@ -267,7 +267,7 @@ describe('models, artifacts and the pipeline (PostgreSQL, Redis, Mosquitto)', ()
     expect(list.body.items).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: 'tiny-expr', versions: 1 })]),
     );
-  }, 90_000);
+  }, 420_000);
 
   it('keeps lineage and stores equal content once', async () => {
     const before = blobCount();
@@ -375,7 +375,7 @@ describe('models, artifacts and the pipeline (PostgreSQL, Redis, Mosquitto)', ()
     await eventually(
       () => call<VersionDetail>('/models/tiny-expr/versions/2', { token: viewerToken }),
       (response) => response.body.status === 'ready' || response.body.status === 'failed',
-      { timeoutMs: 60_000, intervalMs: 200, what: 'version 2 pipeline finished' },
+      { timeoutMs: 240_000, intervalMs: 200, what: 'version 2 pipeline finished' },
     );
     const before = blobCount();
     const expectRefused = async (data: FormData, status: number, message: RegExp, token?: string) => {
@@ -440,7 +440,7 @@ describe('models, artifacts and the pipeline (PostgreSQL, Redis, Mosquitto)', ()
     await expectRefused(form(validFiles()), 403, /operator/, viewerToken);
     expect(blobCount()).toBe(before);
     expect((await call('/models/refused/versions', { token: viewerToken })).status).toBe(404);
-  }, 120_000);
+  }, 300_000);
 });
 
 /** A real JPEG of seeded noise. */

@@ -149,3 +149,61 @@ describe('loadAppConfig: telemetry, events and webhooks', () => {
     ]);
   });
 });
+
+describe('loadAppConfig: database time limits', () => {
+  const problemsOf = (env: NodeJS.ProcessEnv): readonly string[] => {
+    try {
+      loadAppConfig(env);
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('defaults to 30 s statements, 5 s more for the client, 30 s connection waits and 30 min maintenance', () => {
+    expect(loadAppConfig({}).databaseTimeouts).toEqual({
+      statementMs: 30_000,
+      queryMs: 35_000,
+      connectMs: 30_000,
+      maintenanceStatementMs: 1_800_000,
+    });
+    expect(
+      loadAppConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '2000', DATABASE_CONNECT_TIMEOUT_MS: '800' })
+        .databaseTimeouts,
+    ).toEqual({ statementMs: 2000, queryMs: 7000, connectMs: 800, maintenanceStatementMs: 1_800_000 });
+    expect(
+      loadAppConfig({
+        DATABASE_QUERY_TIMEOUT_MS: '60000',
+        DATABASE_MAINTENANCE_STATEMENT_TIMEOUT_MS: '40000',
+      }).databaseTimeouts,
+    ).toMatchObject({ queryMs: 60_000, maintenanceStatementMs: 40_000 });
+  });
+
+  it('names every bad time limit with the other bad keys', () => {
+    expect(
+      problemsOf({
+        PORT: 'x',
+        DATABASE_STATEMENT_TIMEOUT_MS: '0',
+        DATABASE_QUERY_TIMEOUT_MS: 'soon',
+        DATABASE_CONNECT_TIMEOUT_MS: '-5',
+        DATABASE_MAINTENANCE_STATEMENT_TIMEOUT_MS: '1e12',
+      }).map((problem) => problem.split('=')[0]),
+    ).toEqual([
+      'PORT',
+      'DATABASE_STATEMENT_TIMEOUT_MS',
+      'DATABASE_QUERY_TIMEOUT_MS',
+      'DATABASE_CONNECT_TIMEOUT_MS',
+      'DATABASE_MAINTENANCE_STATEMENT_TIMEOUT_MS',
+    ]);
+  });
+
+  it('refuses a client limit not above the statement limit and a maintenance limit below it', () => {
+    expect(
+      problemsOf({
+        DATABASE_STATEMENT_TIMEOUT_MS: '10000',
+        DATABASE_QUERY_TIMEOUT_MS: '10000',
+        DATABASE_MAINTENANCE_STATEMENT_TIMEOUT_MS: '5000',
+      }).map((problem) => problem.split('=')[0]),
+    ).toEqual(['DATABASE_QUERY_TIMEOUT_MS', 'DATABASE_MAINTENANCE_STATEMENT_TIMEOUT_MS']);
+  });
+});

@@ -15,6 +15,8 @@ export type DeviceCredentialMode = (typeof DEVICE_CREDENTIAL_MODES)[number];
 
 const port = z.coerce.number().int().min(0).max(65535);
 const byteCount = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/** A database time limit: at least 10 ms, at most a day (PostgreSQL's own limit is about 24 days). */
+const milliseconds = z.coerce.number().int().min(10).max(86_400_000);
 const url = (protocols: readonly string[]) =>
   z
     .string()
@@ -33,6 +35,10 @@ const configSchema = z.object({
   PORT: port.default(3000),
   HTTP_PUBLIC_URL: url(['http:', 'https:']).optional(),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  DATABASE_STATEMENT_TIMEOUT_MS: milliseconds.default(30_000),
+  DATABASE_QUERY_TIMEOUT_MS: milliseconds.optional(),
+  DATABASE_CONNECT_TIMEOUT_MS: milliseconds.default(30_000),
+  DATABASE_MAINTENANCE_STATEMENT_TIMEOUT_MS: milliseconds.default(1_800_000),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   MQTT_URL: url(['mqtt:', 'mqtts:', 'tcp:']).optional(),
   MQTT_PORT: port.default(1883),
@@ -47,6 +53,8 @@ const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('emofleet-control-plane'),
+  // Device messages handled at once; at the limit the control plane stops reading from the broker (messaging/).
+  MQTT_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(1000),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
@@ -114,6 +122,8 @@ export interface AppConfig {
   };
   /** `undefined` means the embedded PGlite database under `dataDir`. */
   databaseUrl: string | undefined;
+  /** Time limits of the PostgreSQL pool (PGlite, in this process, has none). */
+  databaseTimeouts: DatabaseTimeouts;
   /** `undefined` means: a Redis answering on the default URL, else a private redis-server. */
   redisUrl: string | undefined;
   /** `undefined` means the embedded MQTT broker on `mqtt.embeddedPort` (or the next free port). */
@@ -126,6 +136,8 @@ export interface AppConfig {
     publicUrl: string | undefined;
     /** Default: `embedded` with the embedded broker, `unmanaged` with MQTT_URL. */
     deviceCredentials: DeviceCredentialMode;
+    /** Received messages handled at once; at the limit the reader stops reading (TCP backpressure). */
+    maxInFlight: number;
   };
   /** The admin token from EMOFLEET_ADMIN_TOKEN, if set (else one is generated at first start). */
   adminToken: string | undefined;
@@ -159,6 +171,30 @@ export interface AppConfig {
     maxAccuracyDropPoints: number;
   };
 }
+
+/**
+ * PostgreSQL time limits (docs/architecture.md, "Database time limits"). Each names its configuration key in
+ * the error it causes.
+ */
+export interface DatabaseTimeouts {
+  /** Server side (`statement_timeout`): the longest a statement may run, lock waits included. */
+  statementMs: number;
+  /**
+   * Client side (node-postgres `query_timeout`): the longest the pool waits for an answer when the server or
+   * the network stops answering; above the statement limit so the server's own, clearer error comes first.
+   */
+  queryMs: number;
+  /**
+   * The longest a query waits for a connection (`connectionTimeoutMillis`): a new one being opened, or, when the
+   * pool is at its size, the next one another query returns. It bounds queueing, so it is as long as a statement.
+   */
+  connectMs: number;
+  /** The statement limit inside maintenance transactions (retention deletes, roll-ups): `SET LOCAL`. */
+  maintenanceStatementMs: number;
+}
+
+/** Extra time the client waits past a statement limit before it gives up on the server (default query limit). */
+export const QUERY_TIMEOUT_MARGIN_MS = 5000;
 
 /** TensorRT engine builds on builder devices (docs/engines.md). */
 export interface EngineBuildSettings {
@@ -247,6 +283,13 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     c.TLS_CA_FILE !== undefined && c.TLS_CERT_FILE === undefined
       ? 'TLS_CA_FILE: needs TLS_CERT_FILE and TLS_KEY_FILE'
       : undefined,
+    c.DATABASE_QUERY_TIMEOUT_MS !== undefined &&
+    c.DATABASE_QUERY_TIMEOUT_MS <= c.DATABASE_STATEMENT_TIMEOUT_MS
+      ? `DATABASE_QUERY_TIMEOUT_MS=${c.DATABASE_QUERY_TIMEOUT_MS}: must be above DATABASE_STATEMENT_TIMEOUT_MS (${c.DATABASE_STATEMENT_TIMEOUT_MS}), so the server's statement limit fires first`
+      : undefined,
+    c.DATABASE_MAINTENANCE_STATEMENT_TIMEOUT_MS < c.DATABASE_STATEMENT_TIMEOUT_MS
+      ? `DATABASE_MAINTENANCE_STATEMENT_TIMEOUT_MS=${c.DATABASE_MAINTENANCE_STATEMENT_TIMEOUT_MS}: must not be below DATABASE_STATEMENT_TIMEOUT_MS (${c.DATABASE_STATEMENT_TIMEOUT_MS})`
+      : undefined,
     c.MQTT_DEVICE_CREDENTIALS === 'embedded' && c.MQTT_URL !== undefined
       ? 'MQTT_DEVICE_CREDENTIALS="embedded": only the embedded broker (no MQTT_URL) checks embedded credentials'
       : undefined,
@@ -259,6 +302,12 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     role: c.EMOFLEET_ROLE,
     http: { host: c.HOST, port: c.PORT, publicUrl: c.HTTP_PUBLIC_URL?.replace(/\/+$/, '') },
     databaseUrl: c.DATABASE_URL,
+    databaseTimeouts: {
+      statementMs: c.DATABASE_STATEMENT_TIMEOUT_MS,
+      queryMs: c.DATABASE_QUERY_TIMEOUT_MS ?? c.DATABASE_STATEMENT_TIMEOUT_MS + QUERY_TIMEOUT_MARGIN_MS,
+      connectMs: c.DATABASE_CONNECT_TIMEOUT_MS,
+      maintenanceStatementMs: c.DATABASE_MAINTENANCE_STATEMENT_TIMEOUT_MS,
+    },
     redisUrl: c.REDIS_URL,
     mqtt: {
       url: c.MQTT_URL,
@@ -267,6 +316,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       sharedGroup: c.MQTT_SHARED_GROUP,
       publicUrl: c.MQTT_PUBLIC_URL,
       deviceCredentials: c.MQTT_DEVICE_CREDENTIALS ?? (c.MQTT_URL === undefined ? 'embedded' : 'unmanaged'),
+      maxInFlight: c.MQTT_MAX_IN_FLIGHT,
     },
     adminToken: c.EMOFLEET_ADMIN_TOKEN,
     tls:

@@ -18,4 +18,12 @@ export class DatabaseAdapter {
   ping(): Promise<void> {
     return this.infrastructure.database.ping();
   }
+
+  /**
+   * Runs a long maintenance job (retention deletes, roll-ups) in one transaction whose statements may take
+   * DATABASE_MAINTENANCE_STATEMENT_TIMEOUT_MS rather than DATABASE_STATEMENT_TIMEOUT_MS.
+   */
+  maintenance<T>(work: (db: Database) => Promise<T>): Promise<T> {
+    return this.infrastructure.database.maintenance(work);
+  }
 }

@@ -1,4 +1,5 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
+import { LoggedWorkerHost } from '../queues/logged-worker-host';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { type Job, UnrecoverableError } from 'bullmq';
 import {
@@ -17,7 +18,7 @@ import { DeviceJobsRepository } from './device-jobs.repository';
  * under a row lock, so replicas and repeats end a job once.
  */
 @Processor(DeviceJobQueue.Timeouts)
-export class DeviceJobTimeoutProcessor extends WorkerHost {
+export class DeviceJobTimeoutProcessor extends LoggedWorkerHost {
   private readonly logger = new Logger(DeviceJobTimeoutProcessor.name);
 
   constructor(

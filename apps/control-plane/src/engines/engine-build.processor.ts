@@ -1,4 +1,4 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
 import { Inject, Logger, NotFoundException } from '@nestjs/common';
 import { type BuiltEngine } from '@emofleet/protocol';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
@@ -11,6 +11,7 @@ import { type DeviceJob, DeviceJobStatus, isTerminalJobStatus } from '../device-
 import { DeviceJobsService } from '../device-jobs/device-jobs.service';
 import { ModelsRepository } from '../models/models.repository';
 import { PipelineJobsRepository } from '../pipeline/pipeline-jobs.repository';
+import { LoggedWorkerHost } from '../queues/logged-worker-host';
 import { chooseBuilder, describeClass } from './device-class';
 import { buildOrder, calibrationSha256Of } from './engine-build-plan';
 import {
@@ -69,7 +70,7 @@ const FAILURE_WORDS: Partial<Record<DeviceJobStatus, string>> = {
  * wakes the parked job through Redis, from whichever process saw the change) or its polling.
  */
 @Processor(EngineBuildQueue.Builds, { concurrency: 8, maxStalledCount: 10 })
-export class EngineBuildProcessor extends WorkerHost {
+export class EngineBuildProcessor extends LoggedWorkerHost {
   private readonly logger = new Logger(EngineBuildProcessor.name);
 
   constructor(

@@ -1,4 +1,5 @@
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { InjectQueue, Processor } from '@nestjs/bullmq';
+import { LoggedWorkerHost } from '../queues/logged-worker-host';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { type Queue } from 'bullmq';
 import { type AppConfig } from '../config/app-config';
@@ -15,7 +16,7 @@ const DAY_MS = 86_400_000;
 
 /** Deletes events that started more than EVENT_RETENTION_DAYS ago, in batches (worker role). */
 @Processor(EVENT_RETENTION_QUEUE)
-export class EventRetentionProcessor extends WorkerHost {
+export class EventRetentionProcessor extends LoggedWorkerHost {
   private readonly logger = new Logger(EventRetentionProcessor.name);
 
   constructor(

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { and, gte, lt, sql, type SQL } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
+import { type Database } from '../database/database-connection';
 import { emotionEvents } from '../database/schema';
 
 type Rows<T> = { rows: T[] };
@@ -24,15 +25,21 @@ export class EventsDeletionRepository {
     );
   }
 
-  /** Deletes at most `limit` events that started before `cutoff`; returns how many (0: none left). */
+  /**
+   * Deletes at most `limit` events that started before `cutoff`; returns how many (0: none left). Retention,
+   * so under the maintenance statement limit.
+   */
   deleteStartedBefore(cutoff: Date, limit: number): Promise<number> {
-    return this.deleteWhere(
-      sql`${emotionEvents.id} in (select id from ${emotionEvents} where ${emotionEvents.startedAt} < ${cutoff.toISOString()}::timestamptz limit ${limit})`,
+    return this.database.maintenance((db) =>
+      this.deleteWhere(
+        sql`${emotionEvents.id} in (select id from ${emotionEvents} where ${emotionEvents.startedAt} < ${cutoff.toISOString()}::timestamptz limit ${limit})`,
+        db,
+      ),
     );
   }
 
-  private async deleteWhere(condition: SQL | undefined): Promise<number> {
-    const result: unknown = await this.database.db.execute(sql`
+  private async deleteWhere(condition: SQL | undefined, db: Database = this.database.db): Promise<number> {
+    const result: unknown = await db.execute(sql`
       with deleted as (delete from ${emotionEvents} where ${condition ?? sql`true`} returning 1)
       select count(*)::int8 as count from deleted`);
     return Number((result as Rows<{ count: string }>).rows[0]?.count ?? 0);

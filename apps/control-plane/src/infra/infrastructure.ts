@@ -59,7 +59,7 @@ export async function startInfrastructure(
       log(`mqtt: ${redactUrl(mqttUrl)}`);
     }
 
-    const database = await openDatabase(config.databaseUrl, config.dataDir);
+    const database = await openDatabase(config.databaseUrl, config.dataDir, config.databaseTimeouts);
     stops.push(() => database.close());
     log(`database: ${database.description} (migrations applied)`);
 

@@ -1,10 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { connectAsync, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import {
+  connectAsync,
+  type DoneCallback,
+  type IClientOptions,
+  type IClientPublishOptions,
+  type IPublishPacket,
+  type MqttClient,
+} from 'mqtt';
 import { INFRASTRUCTURE, type Infrastructure } from '../infra/infrastructure';
 import { APP_CONFIG } from '../config/config.module';
 import { type AppConfig } from '../config/app-config';
+import { InFlightLimit } from './in-flight-limit';
+import { TopicRouter } from './topic-router';
 
 export type MessageHandler = (topic: string, payload: Buffer) => Promise<void> | void;
 
@@ -22,51 +31,78 @@ interface Subscription {
 }
 
 /**
- * The control plane's one connection to the MQTT broker. Speaks MQTT 5 when the broker does (shared
+ * The control plane's connection to the MQTT broker. Speaks MQTT 5 when the broker does (shared
  * subscriptions so several replicas split device traffic, message expiry) and falls back to 3.1.1
  * (the embedded aedes broker). Services see topics and payloads only.
+ *
+ * Flow control: at most `mqtt.maxInFlight` (MQTT_MAX_IN_FLIGHT) received messages are handled at once.
+ * mqtt.js reads one packet at a time and goes on to the next one (and sends a QoS 1 message's PUBACK) only
+ * when its `handleMessage` hook calls back; the adapter calls back as soon as the message is admitted (a slot
+ * is free and its handlers have started). At the limit it holds the callback until a handler finishes, so the client stops reading its
+ * socket, TCP pushes back on the broker, and the backlog stays in the broker (whose queue limits then apply)
+ * instead of in this process's memory; the held message is not acknowledged before it is admitted.
+ *
+ * Two connections: a reader that holds the subscriptions (and is the one that stops reading), and a writer
+ * for publications. A handler that publishes at QoS 1 waits for the broker's PUBACK, which on a single
+ * connection would queue behind the held message: with every slot taken by such handlers, nothing would ever
+ * finish.
  */
 @Injectable()
 export class MqttAdapter implements OnApplicationShutdown {
   private readonly logger = new Logger(MqttAdapter.name);
-  private client: MqttClient | undefined;
+  private reader: MqttClient | undefined;
+  private writer: MqttClient | undefined;
   private protocolVersion: 4 | 5 = 5;
   private readonly subscriptions: Subscription[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly routes = new TopicRouter<Subscription>();
+  private readonly slots: InFlightLimit;
+  /** Bumped when the reader's connection closes: a message held across it is not acknowledged on the next. */
+  private readerGeneration = 0;
   private draining = false;
   private connecting: Promise<void> | undefined;
+  private heldSinceLastLog = 0;
+  private lastHeldLog = 0;
 
   constructor(
     @Inject(INFRASTRUCTURE) private readonly infrastructure: Infrastructure,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.slots = new InFlightLimit(config.mqtt.maxInFlight);
+  }
 
   get url(): string {
     return this.infrastructure.mqttUrl;
   }
 
   get isConnected(): boolean {
-    return this.client?.connected ?? false;
+    return (this.reader?.connected ?? false) && (this.writer?.connected ?? false);
   }
 
   get supportsMqtt5(): boolean {
     return this.protocolVersion === 5;
   }
 
+  /** Received messages being handled now, the most ever at once, and the limit. */
+  get inFlight(): { now: number; highWater: number; limit: number } {
+    return { now: this.slots.size, highWater: this.slots.highWater, limit: this.slots.limit };
+  }
+
   /** Connects once; later calls wait for the same connection. */
   connect(): Promise<void> {
-    this.connecting ??= this.openConnection().catch((error: unknown) => {
+    this.connecting ??= this.openConnections().catch(async (error: unknown) => {
       this.connecting = undefined;
+      const opened = [this.reader, this.writer];
+      this.reader = this.writer = undefined;
+      for (const client of opened) if (client) await client.endAsync(true).catch(() => undefined);
       throw error;
     });
     return this.connecting;
   }
 
-  private async openConnection(): Promise<void> {
+  private async openConnections(): Promise<void> {
     const clientId = `emofleet-cp-${this.config.role}-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     const { mqttAccount, tls } = this.infrastructure;
     const options: IClientOptions = {
-      clientId,
       clean: true,
       reconnectPeriod: 1000,
       connectTimeout: 5000,
@@ -76,20 +112,35 @@ export class MqttAdapter implements OnApplicationShutdown {
       // With TLS on the embedded broker, trust the configured CA (a private CA is the common case).
       ...(tls?.ca ? { ca: tls.ca } : {}),
     };
+    const readerOptions = { ...options, clientId: `${clientId}-r` };
     try {
-      this.client = await connectAsync(this.url, { ...options, protocolVersion: 5 }, false);
+      this.reader = await connectAsync(this.url, { ...readerOptions, protocolVersion: 5 }, false);
       this.protocolVersion = 5;
     } catch (error) {
       this.logger.log(`MQTT 5 refused by ${this.url} (${describe(error)}); using MQTT 3.1.1`);
-      this.client = await connectAsync(this.url, { ...options, protocolVersion: 4 }, false);
+      this.reader = await connectAsync(this.url, { ...readerOptions, protocolVersion: 4 }, false);
       this.protocolVersion = 4;
     }
-    const client = this.client;
-    client.on('message', (topic, payload) => this.dispatch(topic, payload));
-    client.on('error', (error) => this.logger.warn(`MQTT error: ${describe(error)}`));
-    client.on('offline', () => this.logger.warn(`MQTT connection to ${this.url} lost; reconnecting`));
-    client.on('connect', () => this.logger.log(`MQTT connected to ${this.url} (v${this.protocolVersion})`));
-    this.logger.log(`MQTT connected to ${this.url} (v${this.protocolVersion === 5 ? '5' : '3.1.1'})`);
+    const reader = this.reader;
+    reader.handleMessage = (packet, callback) => this.admit(packet, callback);
+    reader.on('close', () => (this.readerGeneration += 1));
+    this.watch(reader, 'reader');
+    this.writer = await connectAsync(
+      this.url,
+      { ...options, clientId: `${clientId}-w`, protocolVersion: this.protocolVersion },
+      false,
+    );
+    this.watch(this.writer, 'writer');
+    this.logger.log(
+      `MQTT connected to ${this.url} (v${this.protocolVersion === 5 ? '5' : '3.1.1'}, ` +
+        `at most ${this.slots.limit} messages handled at once)`,
+    );
+  }
+
+  private watch(client: MqttClient, role: string): void {
+    client.on('error', (error) => this.logger.warn(`MQTT ${role} error: ${describe(error)}`));
+    client.on('offline', () => this.logger.warn(`MQTT ${role} connection to ${this.url} lost; reconnecting`));
+    client.on('connect', () => this.logger.log(`MQTT ${role} connected to ${this.url}`));
   }
 
   /**
@@ -97,14 +148,15 @@ export class MqttAdapter implements OnApplicationShutdown {
    * (`$share/<group>/<filter>`) when the broker speaks MQTT 5; on 3.1.1 every replica gets every message.
    */
   async subscribe(filter: string, handler: MessageHandler, options: { shared: boolean }): Promise<void> {
-    const client = this.requireClient();
+    const client = this.requireClient(this.reader);
     const subscription: Subscription = { filter, shared: options.shared, handler };
     this.subscriptions.push(subscription);
+    this.routes.add(filter, subscription);
     await client.subscribeAsync(this.brokerFilter(subscription), { qos: 1 });
   }
 
   async publish(topic: string, payload: string | Buffer, options: PublishOptions): Promise<void> {
-    const client = this.requireClient();
+    const client = this.requireClient(this.writer);
     const publishOptions: IClientPublishOptions = { qos: options.qos, retain: options.retain ?? false };
     if (this.protocolVersion === 5 && options.expirySeconds !== undefined) {
       publishOptions.properties = { messageExpiryInterval: options.expirySeconds };
@@ -112,19 +164,30 @@ export class MqttAdapter implements OnApplicationShutdown {
     await client.publishAsync(topic, payload, publishOptions);
   }
 
-  /** Stops taking messages, lets handlers already running finish, then closes the connection. */
+  /**
+   * Stops taking messages, lets the admitted handlers finish, then closes the connections. A message that
+   * arrives (or is held at the limit) once draining began is neither handled nor acknowledged, and the reader
+   * stops reading there: the broker keeps it for another subscriber or drops it with the session, as for a
+   * crash, rather than this process acknowledging what it did not handle.
+   */
   async onApplicationShutdown(): Promise<void> {
-    const client = this.client;
-    if (!client) return;
+    const { reader, writer } = this;
+    if (!reader && !writer) return;
     this.draining = true;
-    if (client.connected && this.subscriptions.length > 0) {
-      await client
+    if (reader?.connected && this.subscriptions.length > 0) {
+      // Not awaited: the UNSUBACK can queue behind a message the reader no longer takes.
+      reader
         .unsubscribeAsync(this.subscriptions.map((subscription) => this.brokerFilter(subscription)))
         .catch(() => undefined);
     }
-    await Promise.allSettled([...this.inFlight]);
-    await client.endAsync(!client.connected);
-    this.client = undefined;
+    await this.slots.idle();
+    // The reader may be stalled on an unread packet: closed at once. The writer first sends what the handlers
+    // published (event acknowledgements) and waits for the broker to take it.
+    await Promise.all([
+      reader?.endAsync(true).catch(() => undefined),
+      writer?.endAsync(!writer.connected).catch(() => undefined),
+    ]);
+    this.reader = this.writer = undefined;
   }
 
   private brokerFilter(subscription: Subscription): string {
@@ -133,39 +196,78 @@ export class MqttAdapter implements OnApplicationShutdown {
       : subscription.filter;
   }
 
-  private dispatch(topic: string, payload: Buffer): void {
+  /** mqtt.js's `handleMessage` hook: `done` lets it read the next packet (and PUBACK this one at QoS 1). */
+  private admit(packet: IPublishPacket, done: DoneCallback): void {
     if (this.draining) return;
-    for (const subscription of this.subscriptions) {
-      if (!topicMatches(subscription.filter, topic)) continue;
-      const run = Promise.resolve()
-        .then(() => subscription.handler(topic, payload))
-        .catch((error: unknown) =>
-          this.logger.error(`handler for ${subscription.filter} failed: ${describe(error)}`),
-        )
-        .finally(() => this.inFlight.delete(run));
-      this.inFlight.add(run);
+    // No topic alias maximum is advertised, so the broker always sends the topic itself.
+    const topic = packet.topic;
+    const subscriptions = this.routes.match(topic);
+    if (subscriptions.length === 0) return done();
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    if (this.slots.tryTake()) {
+      this.run(topic, payload, subscriptions);
+      return done();
+    }
+    this.noteHeld();
+    const generation = this.readerGeneration;
+    void this.slots.take().then(() => {
+      if (this.draining) return this.slots.release();
+      this.run(topic, payload, subscriptions);
+      // After a reconnect this message's packet id means nothing to the broker: handled, not acknowledged.
+      if (generation === this.readerGeneration) done();
+    });
+  }
+
+  /** Runs every handler of one message in its slot, which is released once all of them have settled. */
+  private run(topic: string, payload: Buffer, subscriptions: readonly Subscription[]): void {
+    let pending = subscriptions.length;
+    const settle = (): void => {
+      if ((pending -= 1) === 0) this.slots.release();
+    };
+    for (const subscription of subscriptions) {
+      let result: Promise<void> | void;
+      try {
+        result = subscription.handler(topic, payload);
+      } catch (error) {
+        this.handlerFailed(subscription, error);
+        settle();
+        continue;
+      }
+      if (result === undefined) settle();
+      else
+        Promise.resolve(result).then(settle, (error: unknown) => {
+          this.handlerFailed(subscription, error);
+          settle();
+        });
     }
   }
 
-  private requireClient(): MqttClient {
-    if (!this.client) throw new Error('MQTT adapter used before connect()');
-    return this.client;
+  private handlerFailed(subscription: Subscription, error: unknown): void {
+    this.logger.error(`handler for ${subscription.filter} failed: ${describe(error)}`);
+  }
+
+  private noteHeld(): void {
+    this.heldSinceLastLog += 1;
+    const now = Date.now();
+    if (now - this.lastHeldLog < 60_000) return;
+    this.logger.log(
+      `${this.slots.limit} messages in flight: reading from the broker paused ` +
+        `(${this.heldSinceLastLog} time(s) since the last report)`,
+    );
+    this.lastHeldLog = now;
+    this.heldSinceLastLog = 0;
+  }
+
+  private requireClient(client: MqttClient | undefined): MqttClient {
+    if (!client) throw new Error('MQTT adapter used before connect()');
+    return client;
   }
 }
 
-/** MQTT topic filter matching (`+` one level, `#` the rest). */
-export function topicMatches(filter: string, topic: string): boolean {
-  const filterLevels = filter.split('/');
-  const topicLevels = topic.split('/');
-  for (let i = 0; i < filterLevels.length; i++) {
-    const level = filterLevels[i];
-    if (level === '#') return true;
-    if (i >= topicLevels.length) return false;
-    if (level !== '+' && level !== topicLevels[i]) return false;
-  }
-  return filterLevels.length === topicLevels.length;
-}
+export { topicMatches } from './topic-router';
 
+/** The error's message, and its cause's (drizzle's "Failed query" wraps the driver's error). */
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  return error.cause === undefined ? error.message : `${error.message} (cause: ${describe(error.cause)})`;
 }

@@ -1,4 +1,5 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
+import { LoggedWorkerHost } from '../queues/logged-worker-host';
 import { Inject } from '@nestjs/common';
 import { buffer } from 'node:stream/consumers';
 import { type Job, UnrecoverableError } from 'bullmq';
@@ -21,7 +22,7 @@ const BENCHMARK_SETTINGS: BenchmarkSettings = { warmupFrames: 2, measuredFrames:
  * baseline says why.
  */
 @Processor(PipelineQueue.Benchmark)
-export class BenchmarkProcessor extends WorkerHost {
+export class BenchmarkProcessor extends LoggedWorkerHost {
   constructor(
     private readonly jobs: PipelineJobsRepository,
     private readonly models: ModelsRepository,

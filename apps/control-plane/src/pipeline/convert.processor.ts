@@ -1,18 +1,8 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
+import { LoggedWorkerHost } from '../queues/logged-worker-host';
 import { Inject } from '@nestjs/common';
 import { buffer } from 'node:stream/consumers';
 import { Readable } from 'node:stream';
-import {
-  foldBatchNorm,
-  type Network,
-  type NetworkWeights,
-  parseCfg,
-  readWeights,
-  replace3x3With1x1,
-  RETRAIN_NOTICE,
-  serialiseCfg,
-  serialiseWeights,
-} from '@emofleet/darknet';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { ARTIFACT_STORE, type ArtifactStore } from '../artifacts/artifact-store';
 import { type ModelVersionFileRow, type TransformSpec } from '../database/schema';
@@ -21,15 +11,18 @@ import { PipelineJobsRepository } from './pipeline-jobs.repository';
 import { PipelineJobName, PipelineQueue, type VersionJobData } from './pipeline-queues';
 import { PipelineService } from './pipeline.service';
 import { type JobReporter, runTrackedJob } from './tracked-job';
-import { exportAndVerify, type VerifiedFormat } from './verified-exports';
+import { convertInThread } from './convert-in-thread';
+import { type ConversionInput } from './convert-work';
+import { type VerifiedFormat } from './verified-exports';
 
 /**
  * `convert`: applies the version's transforms (storing the transformed cfg and weights), exports ONNX and Caffe
  * with libs/darknet, verifies each numerically against the darknet source, and stores the exports as artifacts
  * of the version. The result holds the max abs/rel differences; a difference above the tolerance fails the job.
+ * The CPU-bound part runs in a worker thread, so this worker keeps renewing its job locks meanwhile.
  */
 @Processor(PipelineQueue.Convert)
-export class ConvertProcessor extends WorkerHost {
+export class ConvertProcessor extends LoggedWorkerHost {
   constructor(
     private readonly jobs: PipelineJobsRepository,
     private readonly models: ModelsRepository,
@@ -66,75 +59,25 @@ export class ConvertProcessor extends WorkerHost {
     await reporter.log(
       `loading ${cfgFile.fileName} and ${weightsFile.fileName} (${weightsFile.sizeBytes} bytes)`,
     );
-    let network: Network = parseCfg(await this.readText(cfgFile), cfgFile.fileName);
-    let weights: NetworkWeights | null = readWeights(
-      network,
-      await buffer(await this.store.openRead(weightsFile.sha256)),
-      weightsFile.fileName,
-    );
-    await reporter.progress(20);
-
-    for (const transform of version.transforms) {
-      switch (transform.kind) {
-        case 'fold-batch-norm': {
-          if (!weights)
-            throw new UnrecoverableError(
-              'fold-batch-norm needs weights, but an earlier transform dropped them',
-            );
-          ({ network, weights } = foldBatchNorm(network, weights));
-          await reporter.log('folded batch norm into convolution biases (darknet epsilon: sqrt(var) + 1e-6)');
-          break;
-        }
-        case 'replace-3x3-with-1x1': {
-          const replaced = replace3x3With1x1(network, transform.paperLayers);
-          network = replaced.network;
-          weights = null;
-          await reporter.log(
-            `replaced 3x3 with 1x1 at paper layers ${transform.paperLayers.join(',')}: params -` +
-              `${(replaced.reduction.params * 100).toFixed(2)} %, FLOPs -${(replaced.reduction.flops * 100).toFixed(2)} %. ` +
-              RETRAIN_NOTICE,
-          );
-          break;
-        }
+    const input: ConversionInput = {
+      cfgText: await this.readText(cfgFile),
+      cfgFileName: cfgFile.fileName,
+      weights: await buffer(await this.store.openRead(weightsFile.sha256)),
+      weightsFileName: weightsFile.fileName,
+      transforms: version.transforms,
+      stem: `${version.modelName}-v${version.version}`,
+    };
+    // The parsing, transforms, exports and verification run in a worker thread (convert-in-thread.ts); this
+    // thread stores what it produces and reports its steps.
+    const exports = await convertInThread(input, async (event) => {
+      switch (event.type) {
+        case 'log':
+          return reporter.log(event.line);
+        case 'progress':
+          return reporter.progress(event.percent);
+        case 'transformed':
+          return this.storeTransformed(versionId, event.cfg, event.weights, reporter);
       }
-    }
-    await reporter.progress(40);
-    if (version.transforms.length > 0) {
-      const cfg = await this.store.put(Readable.from([Buffer.from(serialiseCfg(network), 'utf8')]), {
-        maxBytes: Number.MAX_SAFE_INTEGER,
-      });
-      await this.models.putFile(versionId, {
-        role: 'converted-cfg',
-        fileName: 'converted.cfg',
-        ...pick(cfg),
-      });
-      await reporter.log(`stored the transformed cfg as ${cfg.sha256}`);
-      if (weights) {
-        const bytes = serialiseWeights(network, weights);
-        const stored = await this.store.put(
-          Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]),
-          {
-            maxBytes: Number.MAX_SAFE_INTEGER,
-          },
-        );
-        await this.models.putFile(versionId, {
-          role: 'converted-weights',
-          fileName: 'converted.weights',
-          ...pick(stored),
-        });
-        await reporter.log(`stored the transformed weights as ${stored.sha256}`);
-      }
-    }
-    await reporter.progress(45);
-    if (!weights) {
-      throw new UnrecoverableError(
-        `nothing to export: replace-3x3-with-1x1 leaves the network without trained weights. ${RETRAIN_NOTICE}`,
-      );
-    }
-    const stem = `${version.modelName}-v${version.version}`;
-    const exports = await exportAndVerify(network, weights, stem, {
-      log: (line) => reporter.log(line),
-      advance: (fraction) => reporter.progress(45 + fraction * 50),
     });
     const stored: Record<string, string> = {};
     for (const file of exports.files) {
@@ -148,6 +91,32 @@ export class ConvertProcessor extends WorkerHost {
       artifacts: stored,
       verified: exports.verified,
     };
+  }
+
+  /** Stores the transformed cfg and, when trained weights survived the transforms, the transformed weights. */
+  private async storeTransformed(
+    versionId: string,
+    cfgText: string,
+    weights: Uint8Array | null,
+    reporter: JobReporter,
+  ): Promise<void> {
+    const cfg = await this.store.put(Readable.from([Buffer.from(cfgText, 'utf8')]), {
+      maxBytes: Number.MAX_SAFE_INTEGER,
+    });
+    await this.models.putFile(versionId, { role: 'converted-cfg', fileName: 'converted.cfg', ...pick(cfg) });
+    await reporter.log(`stored the transformed cfg as ${cfg.sha256}`);
+    if (weights) {
+      const stored = await this.store.put(
+        Readable.from([Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength)]),
+        { maxBytes: Number.MAX_SAFE_INTEGER },
+      );
+      await this.models.putFile(versionId, {
+        role: 'converted-weights',
+        fileName: 'converted.weights',
+        ...pick(stored),
+      });
+      await reporter.log(`stored the transformed weights as ${stored.sha256}`);
+    }
   }
 
   private async readText(file: ModelVersionFileRow): Promise<string> {

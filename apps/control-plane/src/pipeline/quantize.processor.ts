@@ -1,4 +1,5 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
+import { LoggedWorkerHost } from '../queues/logged-worker-host';
 import { Inject } from '@nestjs/common';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
@@ -36,7 +37,7 @@ export const CALIBRATION_CACHE_TENSORRT_VERSION = '8.2.1';
  * and is `ready` again; otherwise it is `failed`, the reason and the job log carrying the report.
  */
 @Processor(PipelineQueue.Quantize)
-export class QuantizeProcessor extends WorkerHost {
+export class QuantizeProcessor extends LoggedWorkerHost {
   constructor(
     private readonly jobs: PipelineJobsRepository,
     private readonly models: ModelsRepository,

@@ -1,4 +1,5 @@
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { InjectQueue, Processor } from '@nestjs/bullmq';
+import { LoggedWorkerHost } from '../queues/logged-worker-host';
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { type Job, type Queue } from 'bullmq';
 import { RolloutEngine } from './rollout-engine';
@@ -10,7 +11,7 @@ import { type AdvanceJobData, RolloutJobName, RolloutQueue, ROLLOUT_TICK_EVERY_M
  * server and MQTT close): a step issues assignments, which need both.
  */
 @Processor(RolloutQueue.Engine, { concurrency: 4 })
-export class RolloutEngineProcessor extends WorkerHost implements OnModuleDestroy {
+export class RolloutEngineProcessor extends LoggedWorkerHost implements OnModuleDestroy {
   constructor(private readonly engine: RolloutEngine) {
     super();
   }

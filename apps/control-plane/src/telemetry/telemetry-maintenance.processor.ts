@@ -1,4 +1,5 @@
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { InjectQueue, Processor } from '@nestjs/bullmq';
+import { LoggedWorkerHost } from '../queues/logged-worker-host';
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { type Job, type Queue } from 'bullmq';
 import {
@@ -10,7 +11,7 @@ import { TelemetryMaintenanceService } from './telemetry-maintenance.service';
 
 /** Runs the roll-up and retention jobs (worker role). */
 @Processor(TELEMETRY_MAINTENANCE_QUEUE)
-export class TelemetryMaintenanceProcessor extends WorkerHost {
+export class TelemetryMaintenanceProcessor extends LoggedWorkerHost {
   constructor(private readonly maintenance: TelemetryMaintenanceService) {
     super();
   }

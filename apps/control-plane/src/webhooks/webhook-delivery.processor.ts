@@ -1,4 +1,5 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
+import { LoggedWorkerHost } from '../queues/logged-worker-host';
 import { Inject } from '@nestjs/common';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { type AppConfig, type WebhookSettings } from '../config/app-config';
@@ -17,7 +18,7 @@ import { WebhooksRepository } from './webhooks.repository';
  * exponential backoff until the attempts are used up.
  */
 @Processor(WEBHOOK_DELIVERY_QUEUE)
-export class WebhookDeliveryProcessor extends WorkerHost {
+export class WebhookDeliveryProcessor extends LoggedWorkerHost {
   private readonly settings: WebhookSettings;
 
   constructor(

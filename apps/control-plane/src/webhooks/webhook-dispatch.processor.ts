@@ -1,4 +1,5 @@
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { InjectQueue, Processor } from '@nestjs/bullmq';
+import { LoggedWorkerHost } from '../queues/logged-worker-host';
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { type Queue } from 'bullmq';
 import { WebhookDispatcher } from './webhook-dispatcher';
@@ -6,7 +7,7 @@ import { WEBHOOK_DISPATCH_EVERY_MS, WEBHOOK_DISPATCH_JOB, WEBHOOK_DISPATCH_QUEUE
 
 /** Runs the dispatcher pass (repeatable job, worker role). */
 @Processor(WEBHOOK_DISPATCH_QUEUE)
-export class WebhookDispatchProcessor extends WorkerHost {
+export class WebhookDispatchProcessor extends LoggedWorkerHost {
   constructor(private readonly dispatcher: WebhookDispatcher) {
     super();
   }

@@ -1,0 +1,259 @@
+import { randomBytes } from 'node:crypto';
+import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
+import { loadAppConfig } from '../../src/config/app-config';
+import { startEmbeddedBroker } from '../../src/infra/embedded-broker';
+import { type BrokerAccount } from '../../src/infra/embedded-broker-access';
+import { ephemeralPort } from '../../src/infra/free-port';
+import { type Infrastructure } from '../../src/infra/infrastructure';
+import { MqttAdapter } from '../../src/messaging/mqtt.adapter';
+import { eventually } from '../support/eventually';
+import { testServices } from '../support/test-environment';
+
+jest.setTimeout(30_000);
+
+/** A broker to run the adapter against: the machine's Mosquitto (MQTT 5) or the embedded aedes (3.1.1). */
+interface TestBroker {
+  url: string;
+  account: BrokerAccount | undefined;
+  stop(): Promise<void>;
+}
+
+const BROKERS: Array<[string, () => Promise<TestBroker>]> = [
+  [
+    'Mosquitto, MQTT 5',
+    () => Promise.resolve({ url: testServices.mqttUrl, account: undefined, stop: () => Promise.resolve() }),
+  ],
+  [
+    'embedded aedes, MQTT 3.1.1',
+    async () => {
+      const broker = await startEmbeddedBroker(
+        {
+          preferredPort: await ephemeralPort(),
+          host: '127.0.0.1',
+          topicPrefix: 'emofleet/v1',
+          tls: undefined,
+        },
+        () => undefined,
+      );
+      return { url: broker.url, account: broker.controlPlaneAccount, stop: () => broker.close() };
+    },
+  ],
+];
+
+/** A handler that holds each message until the test releases it, counting how many it holds at once. */
+class HeldHandler {
+  readonly started: string[] = [];
+  readonly finished: string[] = [];
+  running = 0;
+  mostRunning = 0;
+  private readonly held: Array<() => void> = [];
+
+  readonly handle = async (_topic: string, payload: Buffer): Promise<void> => {
+    this.started.push(payload.toString());
+    this.running += 1;
+    this.mostRunning = Math.max(this.mostRunning, this.running);
+    await new Promise<void>((resolve) => this.held.push(resolve));
+    this.running -= 1;
+    this.finished.push(payload.toString());
+  };
+
+  get holding(): number {
+    return this.held.length;
+  }
+
+  releaseAll(): void {
+    for (const release of this.held.splice(0)) release();
+  }
+}
+
+describe.each(BROKERS)('MQTT adapter flow control on %s', (_name, startBroker) => {
+  let broker: TestBroker;
+  let prefix: string;
+  const adapters: MqttAdapter[] = [];
+  const clients: MqttClient[] = [];
+
+  beforeAll(async () => {
+    broker = await startBroker();
+  });
+
+  afterAll(async () => {
+    await broker.stop();
+  });
+
+  beforeEach(() => {
+    prefix = `emofleet/v1/test-backpressure-${randomBytes(4).toString('hex')}`;
+  });
+
+  afterEach(async () => {
+    await Promise.all(adapters.splice(0).map((adapter) => adapter.onApplicationShutdown()));
+    await Promise.all(clients.splice(0).map((client) => client.endAsync(true)));
+  });
+
+  async function adapter(maxInFlight: number): Promise<MqttAdapter> {
+    const config = loadAppConfig({
+      EMOFLEET_ROLE: 'api',
+      MQTT_URL: broker.url,
+      MQTT_MAX_IN_FLIGHT: String(maxInFlight),
+      MQTT_SHARED_GROUP: `test-${randomBytes(4).toString('hex')}`,
+    });
+    const infrastructure = { mqttUrl: broker.url, mqttAccount: broker.account, tls: undefined };
+    const created = new MqttAdapter(infrastructure as Infrastructure, config);
+    adapters.push(created);
+    await created.connect();
+    return created;
+  }
+
+  async function publisher(): Promise<MqttClient> {
+    const options: IClientOptions = {
+      clientId: `test-publisher-${randomBytes(4).toString('hex')}`,
+      reconnectPeriod: 0,
+      ...(broker.account ? { username: broker.account.username, password: broker.account.password } : {}),
+    };
+    const client = await connectAsync(broker.url, options);
+    clients.push(client);
+    return client;
+  }
+
+  /** Publishes `count` QoS 1 messages alternating over `topics`; answers them per topic, in publication order. */
+  async function publishAll(
+    client: MqttClient,
+    topics: string[],
+    count: number,
+  ): Promise<Map<string, string[]>> {
+    const sent = new Map(topics.map((topic) => [topic, [] as string[]]));
+    const publications: Promise<unknown>[] = [];
+    for (let index = 0; index < count; index += 1) {
+      const topic = topics[index % topics.length] ?? '';
+      const payload = `${topic}#${index}`;
+      sent.get(topic)?.push(payload);
+      publications.push(client.publishAsync(topic, payload, { qos: 1 }));
+    }
+    await Promise.all(publications);
+    return sent;
+  }
+
+  it('never runs more handlers than the limit, and delivers every message in order per topic', async () => {
+    const limit = 3;
+    const handler = new HeldHandler();
+    const subscriber = await adapter(limit);
+    await subscriber.subscribe(`${prefix}/bp/+`, handler.handle, { shared: true });
+    const topics = [`${prefix}/bp/t1`, `${prefix}/bp/t2`];
+    const total = 30;
+    const sent = await publishAll(await publisher(), topics, total);
+
+    await eventually(
+      () => Promise.resolve(handler.holding),
+      (holding) => holding >= limit,
+      { what: `${limit} handlers holding` },
+    );
+    // Every message is on the broker (acknowledged to the publisher); a reader ignoring the limit would go on
+    // taking them meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(handler.started).toHaveLength(limit);
+    expect(subscriber.inFlight).toEqual({ now: limit, highWater: limit, limit });
+
+    // Released batch by batch: each release lets the next held messages in, never more than the limit.
+    while (handler.finished.length < total) {
+      await eventually(
+        () => Promise.resolve(handler.holding),
+        (holding) => holding > 0 || handler.finished.length === total,
+        { what: 'the next messages admitted', timeoutMs: 8000 },
+      );
+      handler.releaseAll();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(handler.mostRunning).toBe(limit);
+    expect(handler.finished).toHaveLength(total);
+    for (const topic of topics) {
+      const received = handler.started.filter((payload) => payload.startsWith(`${topic}#`));
+      expect(received).toEqual(sent.get(topic));
+    }
+  });
+
+  it('keeps going when every slot is taken by handlers that publish at QoS 1', async () => {
+    const subscriber = await adapter(2);
+    const handled: string[] = [];
+    await subscriber.subscribe(
+      `${prefix}/in/+`,
+      async (topic, payload) => {
+        // Waits for the broker's PUBACK, which must not queue behind the messages held at the limit.
+        await subscriber.publish(`${prefix}/out/${topic.split('/').at(-1) ?? ''}`, payload, { qos: 1 });
+        handled.push(payload.toString());
+      },
+      { shared: true },
+    );
+    const total = 40;
+    await publishAll(await publisher(), [`${prefix}/in/a`, `${prefix}/in/b`], total);
+    await eventually(
+      () => Promise.resolve(handled.length),
+      (count) => count === total,
+      { what: `${total} messages handled`, timeoutMs: 8000 },
+    );
+    expect(subscriber.inFlight.highWater).toBeLessThanOrEqual(2);
+  });
+
+  it('releases the slot of a handler that throws or rejects, and runs every handler of a filter', async () => {
+    const subscriber = await adapter(1);
+    const seen: string[] = [];
+    await subscriber.subscribe(
+      `${prefix}/err/+`,
+      (topic, payload) => {
+        seen.push(`exact:${payload.toString()}`);
+        if (topic.endsWith('/throw')) throw new Error('thrown by the test');
+      },
+      { shared: false },
+    );
+    // The same filter twice (as presence and rollouts both take births): one delivery, both handlers.
+    await subscriber.subscribe(
+      `${prefix}/err/+`,
+      async (topic, payload) => {
+        seen.push(`all:${payload.toString()}`);
+        await Promise.resolve();
+        if (topic.endsWith('/reject')) throw new Error('rejected by the test');
+      },
+      { shared: false },
+    );
+    const client = await publisher();
+    for (const name of ['throw', 'reject', 'fine'])
+      await client.publishAsync(`${prefix}/err/${name}`, name, { qos: 1 });
+    await eventually(
+      () => Promise.resolve(seen.length),
+      (count) => count >= 6,
+      { what: 'six handler calls' },
+    );
+    expect(seen.sort()).toEqual(
+      ['all:fine', 'all:reject', 'all:throw', 'exact:fine', 'exact:reject', 'exact:throw'].sort(),
+    );
+    await eventually(
+      () => Promise.resolve(subscriber.inFlight.now),
+      (now) => now === 0,
+      { what: 'every slot released' },
+    );
+  });
+
+  it('on shutdown, waits for the admitted handlers and admits nothing more', async () => {
+    const limit = 2;
+    const handler = new HeldHandler();
+    const subscriber = await adapter(limit);
+    await subscriber.subscribe(`${prefix}/drain/+`, handler.handle, { shared: true });
+    await publishAll(await publisher(), [`${prefix}/drain/a`], 10);
+    await eventually(
+      () => Promise.resolve(handler.holding),
+      (holding) => holding === limit,
+      { what: `${limit} handlers holding` },
+    );
+
+    let closed = false;
+    const closing = subscriber.onApplicationShutdown().then(() => {
+      closed = true;
+      return handler.finished.length;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(closed).toBe(false);
+    handler.releaseAll();
+    // Every admitted handler had finished when shutdown resolved.
+    expect(await closing).toBe(limit);
+    expect(handler.started).toHaveLength(limit);
+    expect(subscriber.isConnected).toBe(false);
+  });
+});
