@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
+import { DevicesService } from '../src/devices/devices.service';
 import { enrolDevice } from './support/enrolment';
 import { eventually } from './support/eventually';
 import {
@@ -57,6 +58,35 @@ describe.each<TestMode>(['external-services', 'embedded'])('agent presence with 
     const response = await fetch(`${controlPlane.httpUrl}/devices/${id}`, { headers: authHeaders() });
     return response.status === 200 ? ((await response.json()) as DeviceView) : undefined;
   };
+
+  it('keeps a device offline when its session ended before the birth of that session was handled (retained, out of order)', async () => {
+    const presence = controlPlane.app.get(DevicesService);
+    const deviceId = (await enrolDevice(controlPlane.httpUrl, `retained-${uniqueSuffix()}`)).deviceId;
+    const birth = (sessionSeq: number) =>
+      presence.recordBirth({
+        deviceId,
+        sessionSeq,
+        capabilities: {},
+        simulated: true,
+        runningModel: null,
+        seenAt: new Date(),
+      });
+    const online = async () => (await getDevice(deviceId))?.online;
+    await birth(3);
+    expect(await online()).toBe(true);
+    // A restarted control plane gets session 3's retained birth and its retained offline state at once; the
+    // state's handler finishes first.
+    expect(await presence.recordSessionState(deviceId, false, 3, new Date())).toBe(true);
+    await birth(3);
+    expect(await online()).toBe(false);
+    // A late birth of an older session changes nothing; the next session's birth brings the device online.
+    await birth(2);
+    expect(await online()).toBe(false);
+    await birth(4);
+    expect(await online()).toBe(true);
+    expect(await presence.recordSessionState(deviceId, false, 3, new Date())).toBe(false);
+    expect(await online()).toBe(true);
+  });
 
   it('shows an agent online once it connects, and offline from its last will after kill -9', async () => {
     // Enrolled like a real device: the embedded broker only admits enrolled devices with their own secret.

@@ -43,8 +43,15 @@ const notDecommissioned = () => isNull(devices.decommissionedAt);
 export class DevicesRepository {
   constructor(private readonly database: DatabaseAdapter) {}
 
-  /** Registers or refreshes a device from its birth; births of decommissioned devices change nothing. */
+  /**
+   * Registers or refreshes a device from its birth; births of decommissioned devices change nothing. Only the birth
+   * of a session newer than the one recorded marks the device online: retained births and states are handled
+   * concurrently (after a control plane restart, all at once), so the offline state of session N may be recorded
+   * before the birth of session N, which must then leave the device offline; an older session's birth changes
+   * neither presence nor session.
+   */
   async upsertBirth(record: DeviceBirthRecord): Promise<void> {
+    const newerSession = sql`(${devices.sessionSeq} is null or ${devices.sessionSeq} < ${record.sessionSeq})`;
     await this.database.db
       .insert(devices)
       .values({
@@ -62,8 +69,8 @@ export class DevicesRepository {
         set: {
           capabilities: record.capabilities,
           simulated: record.simulated,
-          online: true,
-          sessionSeq: record.sessionSeq,
+          online: sql`case when ${newerSession} then true else ${devices.online} end`,
+          sessionSeq: sql`case when ${newerSession} then ${record.sessionSeq} else ${devices.sessionSeq} end`,
           currentModel: record.runningModel,
           lastSeenAt: record.seenAt,
           updatedAt: sql`now()`,
