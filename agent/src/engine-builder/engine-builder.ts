@@ -237,17 +237,28 @@ export class EngineBuilder {
     cache: NonNullable<BuildEngineParameters['calibrationCache']>,
     partFile: string,
   ): Promise<void> {
+    await this.fetchChecked('the calibration cache', cache, partFile);
+  }
+
+  /** Downloads `file` with the device's credentials, checking its size and sha256; a failure names `what`. */
+  private async fetchChecked(
+    what: string,
+    file: { url: string; sizeBytes: number; sha256: string },
+    partFile: string,
+    onProgress?: (bytesDone: number, bytesTotal: number) => void,
+  ): Promise<void> {
     try {
       await downloadArtifact({
-        url: cache.url,
+        url: file.url,
         partFile,
-        expectedSizeBytes: cache.sizeBytes,
-        expectedSha256: cache.sha256,
+        expectedSizeBytes: file.sizeBytes,
+        expectedSha256: file.sha256,
         credentials: { username: this.options.deviceId, password: this.options.deviceSecret },
         caCertificate: this.options.caCertificate,
+        ...(onProgress ? { onProgress } : {}),
       });
     } catch (error) {
-      throw new BuildFailure(`download of the calibration cache: ${(error as Error).message}`);
+      throw new BuildFailure(`download of ${what}: ${(error as Error).message}`);
     }
   }
 
@@ -266,23 +277,13 @@ export class EngineBuilder {
     );
     let lastQuarter = 0;
     try {
-      await downloadArtifact({
-        url: source.url,
-        partFile,
-        expectedSizeBytes: source.sizeBytes,
-        expectedSha256: source.sha256,
-        credentials: { username: this.options.deviceId, password: this.options.deviceSecret },
-        caCertificate: this.options.caCertificate,
-        onProgress: (bytesDone, bytesTotal) => {
-          const quarter = Math.floor((bytesDone * 4) / bytesTotal);
-          if (quarter > lastQuarter && quarter < 4) {
-            lastQuarter = quarter;
-            progress.offer({ bytesDone, bytesTotal });
-          }
-        },
+      await this.fetchChecked('the ONNX model', source, partFile, (bytesDone, bytesTotal) => {
+        const quarter = Math.floor((bytesDone * 4) / bytesTotal);
+        if (quarter > lastQuarter && quarter < 4) {
+          lastQuarter = quarter;
+          progress.offer({ bytesDone, bytesTotal });
+        }
       });
-    } catch (error) {
-      throw new BuildFailure(`download of the ONNX model: ${(error as Error).message}`);
     } finally {
       await progress.settled();
     }
