@@ -49,6 +49,7 @@ export interface DeviceAgentOptions {
 }
 
 export interface DeviceAgent {
+  readonly deviceId: string;
   readonly connection: DeviceConnection;
   readonly spool: EventSpool;
   readonly reconciler: ModelReconciler;
@@ -164,6 +165,7 @@ export async function startDeviceAgent(options: DeviceAgentOptions): Promise<Dev
   telemetry.start();
   loop?.start();
   return {
+    deviceId: options.deviceId,
     connection,
     spool,
     reconciler,

@@ -23,8 +23,10 @@ describe('emofleet-agent simulate: N agents in one process against the local Mos
     );
     const observer = await BrokerObserver.watch(LOCAL_MOSQUITTO_URL, prefix);
     let simulation: RunningSimulation | undefined;
+    const started: string[] = [];
     try {
       simulation = await startSimulation({
+        onAgentStarted: (agent) => started.push(agent.deviceId),
         count,
         idPrefix: 'sim',
         secret: 'simulated',
@@ -39,6 +41,8 @@ describe('emofleet-agent simulate: N agents in one process against the local Mos
         agentVersion: '0.1.0',
         logger: silentLogger,
       });
+      // Each agent is reported as it starts, in order.
+      expect(started).toEqual(['sim-1', 'sim-2', 'sim-3', 'sim-4', 'sim-5']);
       await until(
         () => new Set(observer.on('birth').map((m) => m.json?.deviceId)).size === count,
         'all births',

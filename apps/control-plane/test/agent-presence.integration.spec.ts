@@ -76,7 +76,9 @@ describe.each<TestMode>(['external-services', 'embedded'])('agent presence with 
     expect(await online()).toBe(true);
     // A restarted control plane gets session 3's retained birth and its retained offline state at once; the
     // state's handler finishes first.
-    expect(await presence.recordSessionState(deviceId, false, 3, new Date())).toBe(true);
+    expect(
+      await presence.recordSessionState({ deviceId, online: false, sessionSeq: 3, seenAt: new Date() }),
+    ).toBe(true);
     await birth(3);
     expect(await online()).toBe(false);
     // A late birth of an older session changes nothing; the next session's birth brings the device online.
@@ -84,7 +86,9 @@ describe.each<TestMode>(['external-services', 'embedded'])('agent presence with 
     expect(await online()).toBe(false);
     await birth(4);
     expect(await online()).toBe(true);
-    expect(await presence.recordSessionState(deviceId, false, 3, new Date())).toBe(false);
+    expect(
+      await presence.recordSessionState({ deviceId, online: false, sessionSeq: 3, seenAt: new Date() }),
+    ).toBe(false);
     expect(await online()).toBe(true);
   });
 

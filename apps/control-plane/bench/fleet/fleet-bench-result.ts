@@ -37,6 +37,8 @@ export interface StageResult {
   lostAfterAcknowledgement: number;
   duplicateRows: number;
   unexpectedRows: number;
+  /** A few of them, with the reason (`BenchDatabase.checkEventStorage`). */
+  unexpectedSample: string[];
   /** Events the devices dropped in the stage (spool overflow). */
   declaredLost: number;
   cpuPercent: {
@@ -87,6 +89,7 @@ export function stageFailures(stage: Omit<StageResult, 'failures'>): string[] {
   if (stage.lostAfterAcknowledgement > 0) failures.push(`${stage.lostAfterAcknowledgement} events lost`);
   if (stage.declaredLost > 0) failures.push(`${stage.declaredLost} events dropped by devices`);
   if (stage.duplicateRows > 0) failures.push(`${stage.duplicateRows} duplicate rows`);
-  if (stage.unexpectedRows > 0) failures.push(`${stage.unexpectedRows} unexpected rows`);
+  if (stage.unexpectedRows > 0)
+    failures.push(`${stage.unexpectedRows} unexpected rows (${stage.unexpectedSample.join(', ')})`);
   return failures;
 }

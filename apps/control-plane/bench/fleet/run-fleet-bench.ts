@@ -16,7 +16,8 @@ import { TopicScheme } from '@emofleet/protocol';
 import { BenchDatabase } from '../support/bench-database';
 import { CleanupStack } from '../support/cleanup-stack';
 import { ControlPlaneApi } from '../support/control-plane-api';
-import { buildOlderThanSources, ControlPlaneProcess } from '../support/control-plane-process';
+import { benchProgress, describeError, runBenchMain } from '../support/bench-main';
+import { ControlPlaneProcess } from '../support/control-plane-process';
 import { type DeviceCounters, type FleetSnapshot } from '../support/fleet-simulator-messages';
 import { FleetSimulator } from '../support/fleet-simulator';
 import { summariseLatencies } from '../support/latency-summary';
@@ -54,11 +55,7 @@ const CATCH_UP_TIMEOUT_MS = 60_000;
 const LATENCY_FINISH_TIMEOUT_MS = 30_000;
 const TELEMETRY_SETTLE_QUIET_MS = 3000;
 
-const progress = (line: string): void => {
-  process.stderr.write(`[bench:fleet ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-};
-const describeError = (error: unknown): string =>
-  error instanceof Error ? error.message : JSON.stringify(error);
+const progress = benchProgress('fleet');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The simulator processes of the run, read as one fleet. */
@@ -302,6 +299,7 @@ async function runStage(
     lostAfterAcknowledgement: storage.lostAfterAcknowledgement,
     duplicateRows: storage.duplicateRows,
     unexpectedRows: storage.unexpectedRows,
+    unexpectedSample: storage.unexpectedSample,
     declaredLost:
       sum(end.fleet, (device) => device.droppedEvents) - sum(start.fleet, (device) => device.droppedEvents),
     cpuPercent: {
@@ -480,55 +478,16 @@ function openFilesLimit(): string {
   }
 }
 
-async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help')) {
-    process.stdout.write(`${FLEET_BENCH_USAGE}\n`);
-    return 0;
-  }
-  let options: FleetBenchOptions;
-  try {
-    options = parseFleetBenchOptions(argv);
-  } catch (error) {
-    if (!(error instanceof FleetBenchUsageError)) throw error;
-    process.stderr.write(`${error.message}\n\n${FLEET_BENCH_USAGE}\n`);
-    return 2;
-  }
-  if (buildOlderThanSources())
-    progress('warning: apps/control-plane/dist is older than src; `npx nx run control-plane:build` first');
-  const cleanup = new CleanupStack((what, outcome) =>
-    progress(
-      `cleanup: ${what} ${outcome.error === undefined ? 'done' : `failed: ${describeError(outcome.error)}`} ` +
-        `(${outcome.ms} ms)`,
-    ),
-  );
-  process.once('SIGINT', () => {
-    progress('interrupted: cleaning up');
-    void cleanup.run().finally(() => process.exit(130));
-  });
-  const workDirectory = mkdtempSync(join(tmpdir(), 'emofleet-fleet-bench-'));
-  let passed = false;
-  try {
-    const result = await run(options, cleanup, workDirectory);
-    process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : formatFleetReport(result));
-    passed =
-      result.stages.every((stage) => stage.lostAfterAcknowledgement === 0 && stage.duplicateRows === 0) &&
-      result.telemetryStorage.devicesDiffering === 0;
-    return passed ? 0 : 1;
-  } finally {
-    progress('cleaning up (control plane, fleet, broker, queues, database)');
-    await cleanup.run();
-    if (passed && !options.profile) rmSync(workDirectory, { recursive: true, force: true });
-    else progress(`logs kept in ${workDirectory}`);
-  }
-}
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      `bench:fleet failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runBenchMain({
+  name: 'fleet',
+  usage: FLEET_BENCH_USAGE,
+  parse: parseFleetBenchOptions,
+  isUsageError: (error): error is FleetBenchUsageError => error instanceof FleetBenchUsageError,
+  run,
+  format: formatFleetReport,
+  passed: (result) =>
+    result.stages.every((stage) => stage.lostAfterAcknowledgement === 0 && stage.duplicateRows === 0) &&
+    result.telemetryStorage.devicesDiffering === 0,
+  keepWorkDirectory: (options) => options.profile,
+  cleaningUp: 'control plane, fleet, broker, queues, database',
+});

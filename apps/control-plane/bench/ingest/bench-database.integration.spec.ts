@@ -79,6 +79,7 @@ describe('bench:ingest delivery checks (PostgreSQL)', () => {
       devicesMissingEvents: 0,
       duplicateRows: 0,
       unexpectedRows: 0,
+      unexpectedSample: [],
       declaredLost: 0,
       storedRows: 4,
     });
@@ -115,6 +116,7 @@ describe('bench:ingest delivery checks (PostgreSQL)', () => {
       undelivered: 2,
       devicesMissingEvents: 2,
       unexpectedRows: 2,
+      unexpectedSample: ['bench-1 seq 9 (it had created 4)', 'stranger seq 1 (no such device)'],
       declaredLost: 3,
     });
     expect(telemetry).toEqual({ published: 3, stored: 2, devicesDiffering: 1 });

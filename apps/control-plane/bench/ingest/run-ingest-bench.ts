@@ -16,7 +16,8 @@ import { TopicScheme } from '@emofleet/protocol';
 import { BenchDatabase } from '../support/bench-database';
 import { CleanupStack } from '../support/cleanup-stack';
 import { ControlPlaneApi } from '../support/control-plane-api';
-import { buildOlderThanSources, ControlPlaneProcess } from '../support/control-plane-process';
+import { benchProgress, runBenchMain } from '../support/bench-main';
+import { ControlPlaneProcess } from '../support/control-plane-process';
 import { benchmarkEventQueries, type QueryUniverse } from './event-query-benchmark';
 import { type FleetSnapshot } from '../support/fleet-simulator-messages';
 import { FleetSimulator } from '../support/fleet-simulator';
@@ -61,11 +62,7 @@ const LATENCY_POLL_INTERVAL_MS = 50;
 const CATCH_UP_TIMEOUT_MS = 120_000;
 const TELEMETRY_SETTLE_QUIET_MS = 3000;
 
-const progress = (line: string): void => {
-  process.stderr.write(`[bench:ingest ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-};
-const describeError = (error: unknown): string =>
-  error instanceof Error ? error.message : JSON.stringify(error);
+const progress = benchProgress('ingest');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -397,54 +394,13 @@ async function run(
   };
 }
 
-async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help')) {
-    process.stdout.write(`${INGEST_BENCH_USAGE}\n`);
-    return 0;
-  }
-  let options: IngestBenchOptions;
-  try {
-    options = parseIngestBenchOptions(argv);
-  } catch (error) {
-    if (!(error instanceof IngestBenchUsageError)) throw error;
-    process.stderr.write(`${error.message}\n\n${INGEST_BENCH_USAGE}\n`);
-    return 2;
-  }
-  if (buildOlderThanSources())
-    progress('warning: apps/control-plane/dist is older than src; `npx nx run control-plane:build` first');
-  const cleanup = new CleanupStack((what, outcome) =>
-    progress(
-      `cleanup: ${what} ${outcome.error === undefined ? 'done' : `failed: ${describeError(outcome.error)}`} ` +
-        `(${outcome.ms} ms)`,
-    ),
-  );
-  process.once('SIGINT', () => {
-    progress('interrupted: cleaning up');
-    void cleanup.run().finally(() => process.exit(130));
-  });
-  // Logs of the control plane and the agents; kept when the run fails.
-  const workDirectory = mkdtempSync(join(tmpdir(), 'emofleet-ingest-bench-'));
-  let passed = false;
-  try {
-    const result = await run(options, cleanup, workDirectory);
-    process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : formatIngestReport(result));
-    passed = result.problems.length === 0;
-    return passed ? 0 : 1;
-  } finally {
-    progress('cleaning up (control plane, fleet, retained messages, queues, database)');
-    await cleanup.run();
-    if (passed) rmSync(workDirectory, { recursive: true, force: true });
-    else progress(`logs kept in ${workDirectory} (control-plane.log, agents.log)`);
-  }
-}
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      `bench:ingest failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runBenchMain({
+  name: 'ingest',
+  usage: INGEST_BENCH_USAGE,
+  parse: parseIngestBenchOptions,
+  isUsageError: (error): error is IngestBenchUsageError => error instanceof IngestBenchUsageError,
+  run,
+  format: formatIngestReport,
+  passed: (result) => result.problems.length === 0,
+  cleaningUp: 'control plane, fleet, retained messages, queues, database',
+});

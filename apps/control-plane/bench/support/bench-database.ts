@@ -27,6 +27,8 @@ export interface EventStorageCheck {
   duplicateRows: number;
   /** Rows no simulated device created (unknown device, or a seq above what it created by the stop). */
   unexpectedRows: number;
+  /** Up to `UNEXPECTED_ROWS_SAMPLE` of them, as `device seq N (why)`, to tell the two causes apart. */
+  unexpectedSample: string[];
   /** Events the devices declared lost (spool overflow). */
   declaredLost: number;
   storedRows: number;
@@ -52,6 +54,13 @@ export const FILL_HISTORY_DAYS = 30;
 /** Seqs of filled rows start above this, clear of the seqs the live run produced. */
 const FILL_SEQ_BASE = 1_000_000_000;
 const FILL_CHUNK_ROWS = 250_000;
+/**
+ * The bench's own checks and fills end within minutes on a loaded machine; a statement that outlives this was
+ * stuck (a lock, a server that stopped answering) and fails the run with a message instead of hanging it.
+ */
+const BENCH_STATEMENT_TIMEOUT_MS = 10 * 60_000;
+const BENCH_CONNECT_TIMEOUT_MS = 30_000;
+const UNEXPECTED_ROWS_SAMPLE = 5;
 
 /** A fresh PostgreSQL database for one bench run (created from `adminUrl`, dropped by `drop`). */
 export class BenchDatabase {
@@ -77,7 +86,13 @@ export class BenchDatabase {
       url.toString(),
       name,
       adminUrl,
-      new Pool({ connectionString: url.toString(), max: 2 }),
+      new Pool({
+        connectionString: url.toString(),
+        max: 2,
+        connectionTimeoutMillis: BENCH_CONNECT_TIMEOUT_MS,
+        statement_timeout: BENCH_STATEMENT_TIMEOUT_MS,
+        query_timeout: BENCH_STATEMENT_TIMEOUT_MS + 5000,
+      }),
     );
   }
 
@@ -144,6 +159,14 @@ export class BenchDatabase {
        from emotion_events ev left join expected e on e.device_id = ev.device_id`,
       parameters,
     );
+    const sample = await this.rows<{ device_id: string; seq: string; appended_at_stop: string | null }>(
+      `with ${expectedTable}
+       select ev.device_id, ev.seq::int8 as seq, e.appended_at_stop::int8 as appended_at_stop
+       from emotion_events ev left join expected e on e.device_id = ev.device_id
+       where e.device_id is null or ev.seq < 1 or ev.seq > e.appended_at_stop
+       order by ev.device_id, ev.seq limit ${UNEXPECTED_ROWS_SAMPLE}`,
+      parameters,
+    );
     const [lost] = await this.rows<{ lost: string }>(
       'select coalesce(sum(to_seq - from_seq + 1), 0)::int8 as lost from event_sequence_losses',
     );
@@ -159,6 +182,12 @@ export class BenchDatabase {
       devicesMissingEvents: Number(coverage?.devices_missing ?? 0),
       duplicateRows: Number(rows?.total ?? 0) - Number(rows?.distinct_keys ?? 0),
       unexpectedRows: Number(rows?.unexpected ?? 0),
+      unexpectedSample: sample.map(
+        (row) =>
+          `${row.device_id} seq ${row.seq} (${
+            row.appended_at_stop === null ? 'no such device' : `it had created ${row.appended_at_stop}`
+          })`,
+      ),
       declaredLost: Number(lost?.lost ?? 0),
       storedRows: Number(rows?.total ?? 0),
     };

@@ -8,7 +8,13 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createJsonLogger, SlotStore, startSimulation, type RunningSimulation } from '@emofleet/agent';
+import {
+  createJsonLogger,
+  type DeviceAgent,
+  SlotStore,
+  startSimulation,
+  type RunningSimulation,
+} from '@emofleet/agent';
 import { type ModelManifest } from '@emofleet/protocol';
 import {
   type FleetSimulatorSettings,
@@ -26,8 +32,8 @@ const INSTALLED_MODEL: ModelManifest = {
 };
 
 let simulation: RunningSimulation | undefined;
-/** The device ids, in the order of `simulation.agents`. */
-let deviceIds: string[] = [];
+/** The agents started so far, each counted by snapshots from its start (a thousand take a minute to start). */
+const startedAgents: DeviceAgent[] = [];
 let agentWarnings = 0;
 const eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
 eventLoopDelay.enable();
@@ -59,7 +65,7 @@ function installSyntheticModel(deviceDirectory: string): void {
 async function start(settings: FleetSimulatorSettings): Promise<void> {
   const started = Date.now();
   const firstNumber = settings.firstNumber ?? 1;
-  deviceIds = Array.from(
+  const deviceIds = Array.from(
     { length: settings.count },
     (_, index) => `${settings.idPrefix}-${firstNumber + index}`,
   );
@@ -80,6 +86,7 @@ async function start(settings: FleetSimulatorSettings): Promise<void> {
     telemetryIntervalMs: settings.telemetryIntervalMs,
     agentVersion: 'bench',
     ...(settings.staggerMs === undefined ? {} : { staggerMs: settings.staggerMs }),
+    onAgentStarted: (agent) => startedAgents.push(agent),
     logger: createJsonLogger('warn', (line) => {
       agentWarnings += 1;
       log.write(line);
@@ -92,11 +99,10 @@ function snapshot(): FleetSnapshot {
   const cpu = process.cpuUsage();
   return {
     at: Date.now(),
-    // `startSimulation` starts the agents in the order of the identities it was given.
-    devices: (simulation?.agents ?? []).map((agent, index) => {
+    devices: startedAgents.map((agent) => {
       const spool = agent.spool.stats;
       return {
-        deviceId: deviceIds[index] ?? `unknown-${index}`,
+        deviceId: agent.deviceId,
         online: agent.connection.status === 'online',
         appendedSeq: spool.nextSeq - 1,
         acknowledgedSeq: spool.acknowledgedSeq,

@@ -55,12 +55,12 @@ export class DevicePresenceListener implements OnApplicationBootstrap {
       }
       case 'state': {
         const { message } = decoded;
-        const applied = await this.devices.recordSessionState(
-          message.deviceId,
-          message.state === 'online',
-          message.bdSeq,
-          receivedAt,
-        );
+        const applied = await this.devices.recordSessionState({
+          deviceId: message.deviceId,
+          online: message.state === 'online',
+          sessionSeq: message.bdSeq,
+          seenAt: receivedAt,
+        });
         if (!applied) {
           this.logger.debug(
             `ignored ${message.state} of ${message.deviceId} session ${message.bdSeq}: stale`,

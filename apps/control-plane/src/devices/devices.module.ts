@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { BrokerAuthModule } from '../broker-auth/broker-auth.module';
 import { DevicePresenceListener } from './device-presence.listener';
+import { DevicePresenceWriter } from './device-presence-writer';
 import { DevicesController } from './devices.controller';
 import { DevicesRepository } from './devices.repository';
 import { DevicesService } from './devices.service';
@@ -8,7 +9,7 @@ import { DevicesService } from './devices.service';
 @Module({
   imports: [BrokerAuthModule],
   controllers: [DevicesController],
-  providers: [DevicesRepository, DevicesService, DevicePresenceListener],
+  providers: [DevicesRepository, DevicePresenceWriter, DevicesService, DevicePresenceListener],
   exports: [DevicesService],
 })
 export class DevicesModule {}

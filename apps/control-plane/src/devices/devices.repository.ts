@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { and, asc, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
+import { rowsOf } from '../database/rows-of';
 import { deviceCredentials, devices, type DeviceModelRef, type DeviceRow } from '../database/schema';
 import { type CapabilityRequirement } from './capability-requirements';
 import { MAX_TAGS } from './device-tags';
@@ -14,6 +15,18 @@ export interface DeviceBirthRecord {
   runningModel: DeviceModelRef | null;
   seenAt: Date;
 }
+
+export interface DeviceSessionState {
+  deviceId: string;
+  online: boolean;
+  sessionSeq: number;
+  seenAt: Date;
+}
+
+/** A birth or a session state, as `applyPresence` takes them. */
+export type PresenceUpdate =
+  | ({ kind: 'birth' } & DeviceBirthRecord)
+  | ({ kind: 'state' } & DeviceSessionState);
 
 export interface DeviceListQuery {
   online?: boolean;
@@ -44,63 +57,31 @@ export class DevicesRepository {
   constructor(private readonly database: DatabaseAdapter) {}
 
   /**
-   * Registers or refreshes a device from its birth; births of decommissioned devices change nothing. Only the birth
-   * of a session newer than the one recorded marks the device online: retained births and states are handled
-   * concurrently (after a control plane restart, all at once), so the offline state of session N may be recorded
-   * before the birth of session N, which must then leave the device offline; an older session's birth changes
-   * neither presence nor session.
+   * Applies births and session states of many devices in one transaction (two statements), in any order; answers
+   * per update, in order, whether it applied (a birth: whether it was the one written for its device). The rules make the order of births and states irrelevant, which is
+   * what lets them be applied in batches: retained births and states arrive concurrently (after a control plane
+   * restart, all at once), so the offline state of session N may come before the birth of session N.
+   * - A birth registers or refreshes the device (capabilities, running model, last seen); only a birth of a session
+   *   newer than the recorded one marks the device online. Births of decommissioned devices change nothing.
+   * - A state marks the device online or offline for its session unless a newer session is recorded (a late last
+   *   will of an old session must not mark a reconnected device offline).
+   * - Of several updates of one kind for one device in a batch, the newest session's applies (the later one for
+   *   the same session); the others answer false, as if they had come first.
    */
-  async upsertBirth(record: DeviceBirthRecord): Promise<void> {
-    const newerSession = sql`(${devices.sessionSeq} is null or ${devices.sessionSeq} < ${record.sessionSeq})`;
-    await this.database.db
-      .insert(devices)
-      .values({
-        id: record.deviceId,
-        name: record.deviceId,
-        capabilities: record.capabilities,
-        simulated: record.simulated,
-        online: true,
-        sessionSeq: record.sessionSeq,
-        currentModel: record.runningModel,
-        lastSeenAt: record.seenAt,
-      })
-      .onConflictDoUpdate({
-        target: devices.id,
-        set: {
-          capabilities: record.capabilities,
-          simulated: record.simulated,
-          online: sql`case when ${newerSession} then true else ${devices.online} end`,
-          sessionSeq: sql`case when ${newerSession} then ${record.sessionSeq} else ${devices.sessionSeq} end`,
-          currentModel: record.runningModel,
-          lastSeenAt: record.seenAt,
-          updatedAt: sql`now()`,
-        },
-        setWhere: notDecommissioned(),
-      });
-  }
-
-  /**
-   * Marks the device online or offline for session `sessionSeq`, unless we already know a newer session
-   * (a late last will of an old session must not mark a reconnected device offline). Returns whether it applied.
-   */
-  async applySessionState(
-    deviceId: string,
-    online: boolean,
-    sessionSeq: number,
-    seenAt: Date,
-  ): Promise<boolean> {
-    const updated = await this.database.db
-      .update(devices)
-      .set({ online, sessionSeq, lastSeenAt: seenAt, updatedAt: sql`now()` })
-      .where(
-        and(
-          eq(devices.id, deviceId),
-          notDecommissioned(),
-          sql`(${devices.sessionSeq} is null or ${devices.sessionSeq} <= ${sessionSeq})`,
-        ),
-      )
-      .returning({ id: devices.id });
-    return updated.length > 0;
+  async applyPresence(updates: readonly PresenceUpdate[]): Promise<boolean[]> {
+    const births = newestPerDevice(updates, 'birth');
+    const states = newestPerDevice(updates, 'state');
+    const appliedStates = await this.database.db.transaction(async (tx) => {
+      if (births.size > 0) await tx.execute(upsertBirths([...births.values()]));
+      if (states.size === 0) return new Set<string>();
+      const rows = rowsOf<{ id: string }>(await tx.execute(applySessionStates([...states.values()])));
+      return new Set(rows.map((row) => row.id));
+    });
+    return updates.map((update) =>
+      update.kind === 'birth'
+        ? births.get(update.deviceId) === update
+        : states.get(update.deviceId) === update && appliedStates.has(update.deviceId),
+    );
   }
 
   /** Devices in service matching every filter, by id. */
@@ -197,4 +178,58 @@ function capabilityCondition(requirement: CapabilityRequirement): SQL {
   return sql`(case jsonb_typeof(${node})
     when 'array' then ${node} @> jsonb_build_array(${requirement.value}::text)
     else (${devices.capabilities} #>> ${path}::text[]) = ${requirement.value} end)`;
+}
+
+/** Per device, the update of `kind` with the newest session (of equal sessions, the later one). */
+function newestPerDevice<K extends PresenceUpdate['kind']>(
+  updates: readonly PresenceUpdate[],
+  kind: K,
+): Map<string, Extract<PresenceUpdate, { kind: K }>> {
+  const newest = new Map<string, Extract<PresenceUpdate, { kind: K }>>();
+  for (const update of updates) {
+    if (update.kind !== kind) continue;
+    const kept = newest.get(update.deviceId);
+    if (!kept || kept.sessionSeq <= update.sessionSeq)
+      newest.set(update.deviceId, update as Extract<PresenceUpdate, { kind: K }>);
+  }
+  return newest;
+}
+
+/** One array parameter per column, so the statement costs the same to build for one device or thousands. */
+function upsertBirths(births: readonly DeviceBirthRecord[]): SQL {
+  const newerSession = sql`(${devices.sessionSeq} is null or ${devices.sessionSeq} < excluded.session_seq)`;
+  return sql`
+    insert into ${devices} (id, name, capabilities, simulated, online, session_seq, current_model, last_seen_at)
+    select b.id, b.id, b.capabilities, b.simulated, true, b.session_seq, b.current_model, b.seen_at
+    from unnest(${sql.param(births.map((birth) => birth.deviceId))}::text[],
+      ${sql.param(births.map((birth) => JSON.stringify(birth.capabilities)))}::jsonb[],
+      ${sql.param(births.map((birth) => birth.simulated))}::bool[],
+      ${sql.param(births.map((birth) => birth.sessionSeq))}::int8[],
+      ${sql.param(births.map((birth) => (birth.runningModel ? JSON.stringify(birth.runningModel) : null)))}::jsonb[],
+      ${sql.param(births.map((birth) => birth.seenAt.toISOString()))}::timestamptz[])
+      as b(id, capabilities, simulated, session_seq, current_model, seen_at)
+    on conflict (id) do update set
+      capabilities = excluded.capabilities,
+      simulated = excluded.simulated,
+      online = case when ${newerSession} then true else ${devices.online} end,
+      session_seq = case when ${newerSession} then excluded.session_seq else ${devices.sessionSeq} end,
+      current_model = excluded.current_model,
+      last_seen_at = excluded.last_seen_at,
+      updated_at = now()
+    where ${devices.decommissionedAt} is null`;
+}
+
+/** Sets presence per device for the states whose session is not older than the recorded one; returns their ids. */
+function applySessionStates(states: readonly DeviceSessionState[]): SQL {
+  return sql`
+    update ${devices} set online = s.online, session_seq = s.session_seq, last_seen_at = s.seen_at,
+      updated_at = now()
+    from unnest(${sql.param(states.map((state) => state.deviceId))}::text[],
+      ${sql.param(states.map((state) => state.online))}::bool[],
+      ${sql.param(states.map((state) => state.sessionSeq))}::int8[],
+      ${sql.param(states.map((state) => state.seenAt.toISOString()))}::timestamptz[])
+      as s(id, online, session_seq, seen_at)
+    where ${devices.id} = s.id and ${devices.decommissionedAt} is null
+      and (${devices.sessionSeq} is null or ${devices.sessionSeq} <= s.session_seq)
+    returning ${devices.id} as id`;
 }

@@ -18,7 +18,13 @@ import {
   type DeviceListQueryDto,
   type UpdateDeviceDto,
 } from './device.dto';
-import { type DeviceBirthRecord, DevicesRepository, TooManyTagsError } from './devices.repository';
+import { DevicePresenceWriter } from './device-presence-writer';
+import {
+  type DeviceBirthRecord,
+  type DeviceSessionState,
+  DevicesRepository,
+  TooManyTagsError,
+} from './devices.repository';
 import { parseTagSelector } from './tag-selector';
 
 /** The retained per-device topics (birth, state, desired, ...), cleared when a device is decommissioned. */
@@ -32,6 +38,7 @@ export class DevicesService {
 
   constructor(
     private readonly repository: DevicesRepository,
+    private readonly presence: DevicePresenceWriter,
     @Inject(BROKER_CREDENTIALS) private readonly broker: BrokerCredentialsAdapter,
     private readonly mqtt: MqttAdapter,
     @Inject(APP_CONFIG) config: AppConfig,
@@ -39,12 +46,14 @@ export class DevicesService {
     this.topics = new TopicScheme(config.mqtt.topicPrefix);
   }
 
-  recordBirth(record: DeviceBirthRecord): Promise<void> {
-    return this.repository.upsertBirth(record);
+  /** Registers or refreshes a device from its birth (batched with other devices' births and states). */
+  async recordBirth(record: DeviceBirthRecord): Promise<void> {
+    await this.presence.apply({ kind: 'birth', ...record });
   }
 
-  recordSessionState(deviceId: string, online: boolean, sessionSeq: number, seenAt: Date): Promise<boolean> {
-    return this.repository.applySessionState(deviceId, online, sessionSeq, seenAt);
+  /** Records a session's online or offline state; false when a newer session is already known. */
+  recordSessionState(state: DeviceSessionState): Promise<boolean> {
+    return this.presence.apply({ kind: 'state', ...state });
   }
 
   async list(query: DeviceListQueryDto): Promise<DeviceListDto> {

@@ -3,8 +3,7 @@ import { and, gte, lt, sql, type SQL } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
 import { type Database } from '../database/database-connection';
 import { emotionEvents } from '../database/schema';
-
-type Rows<T> = { rows: T[] };
+import { rowsOf } from '../database/rows-of';
 
 /**
  * Deleting events (privacy): by device and time range on request, and by age for retention. The acknowledged
@@ -42,6 +41,6 @@ export class EventsDeletionRepository {
     const result: unknown = await db.execute(sql`
       with deleted as (delete from ${emotionEvents} where ${condition ?? sql`true`} returning 1)
       select count(*)::int8 as count from deleted`);
-    return Number((result as Rows<{ count: string }>).rows[0]?.count ?? 0);
+    return Number(rowsOf<{ count: string }>(result)[0]?.count ?? 0);
   }
 }

@@ -3,6 +3,7 @@ import { and, asc, eq, lt, sql } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
 import { devices, emotionEvents, type EmotionEventRow } from '../database/schema';
 import { eventConditions, type EventFilter } from './event-filter';
+import { rowsOf } from '../database/rows-of';
 
 export type AggregateDimension = { by: 'label' } | { by: 'device' } | { by: 'tag'; key: string };
 
@@ -12,9 +13,6 @@ export interface AggregateRow {
   keys: Array<string | null>;
   count: number;
 }
-
-type Rows<T> = { rows: T[] };
-const rowsOf = <T>(result: unknown): T[] => (result as Rows<T>).rows;
 
 /** Reads stored events in their global order (`id`), which is stable: new events only get higher ids. */
 @Injectable()

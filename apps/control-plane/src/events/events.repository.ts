@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
 import { type Database } from '../database/database-connection';
 import { emotionEvents, eventAcks, eventSequenceLosses } from '../database/schema';
+import { rowsOf } from '../database/rows-of';
 
 /** One device's batch to store. */
 export interface BatchToStore {
@@ -43,9 +44,6 @@ export interface SequenceContinuity {
   /** Ranges above the ack frontier neither stored nor declared lost (at most `limit`). */
   missingRanges: SequenceRange[];
 }
-
-type Rows<T> = { rows: T[] };
-const rowsOf = <T>(result: unknown): T[] => (result as Rows<T>).rows;
 
 @Injectable()
 export class EventsRepository {

@@ -10,16 +10,22 @@ import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { type DeviceJobChange } from '../device-jobs/device-job';
 import { DeviceJobChanges } from '../device-jobs/device-jobs.service';
+import { StatementBatcher } from '../database/statement-batcher';
 import { MqttAdapter } from '../messaging/mqtt.adapter';
 import { jobObservation } from './rollout-actions';
 import { RolloutTargetsRepository } from './rollout-targets.repository';
 import { RolloutTriggers } from './rollout-triggers';
 import { RolloutsRepository } from './rollouts.repository';
 
+/** At most this many devices per lookup of the rollouts watching them (one statement). */
+const MAX_DEVICES_PER_LOOKUP = 1000;
+const LOOKUP_TIMEOUT_ATTEMPTS = 2;
+
 /**
  * What wakes a rollout between ticks: a status change of one of its jobs (recorded on the target, then a
  * step), and a device coming online (catch-up of a device that was offline, crash-loop check of a soaking one,
- * a new device for rollouts that accept them). A birth reporting the agent's own crash-loop rollback
+ * a new device for rollouts that accept them); the rollouts watching devices coming online at once are looked up
+ * for all of them in one statement. A birth reporting the agent's own crash-loop rollback
  * (`lastRollback`) is recorded on the install it concerns. Presence comes from the retained birth and state
  * topics, which every replica receives (not shared).
  */
@@ -28,16 +34,27 @@ export class RolloutWakeups implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RolloutWakeups.name);
   private readonly topics: TopicScheme;
   private unsubscribe: (() => void) | undefined;
+  /** The rollouts watching each device coming online, looked up for many devices at once. */
+  private readonly watching: StatementBatcher<string, string[]>;
 
   constructor(
     private readonly changes: DeviceJobChanges,
     private readonly targets: RolloutTargetsRepository,
-    private readonly rollouts: RolloutsRepository,
+    rollouts: RolloutsRepository,
     private readonly triggers: RolloutTriggers,
     private readonly mqtt: MqttAdapter,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.topics = new TopicScheme(config.mqtt.topicPrefix);
+    this.watching = new StatementBatcher({
+      what: 'lookups of the rollouts watching devices that came online',
+      run: (deviceIds) => rollouts.rolloutsWatching(deviceIds),
+      weight: () => 1,
+      maxWeight: MAX_DEVICES_PER_LOOKUP,
+      timeoutAttempts: LOOKUP_TIMEOUT_ATTEMPTS,
+      whenFailed: 'those rollouts go on at their next tick',
+      logger: this.logger,
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -63,7 +80,7 @@ export class RolloutWakeups implements OnApplicationBootstrap, OnModuleDestroy {
     if (!decoded.ok) return;
     if (decoded.kind === 'state' && decoded.message.state !== 'online') return;
     if (decoded.kind !== 'state' && decoded.kind !== 'birth') return;
-    const watching = new Set(await this.rollouts.rolloutsWatching(decoded.deviceId));
+    const watching = new Set(await this.watching.submit(decoded.deviceId));
     const report = decoded.kind === 'birth' ? decoded.message.lastRollback : undefined;
     if (report !== undefined) {
       for (const rolloutId of await this.targets.recordCrashReport(decoded.deviceId, report))

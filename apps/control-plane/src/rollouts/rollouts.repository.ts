@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, inArray, isNull, lt, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
 import { type Database } from '../database/database-connection';
+import { rowsOf } from '../database/rows-of';
 import {
   auditLog,
   devices,
@@ -454,25 +455,26 @@ export class RolloutsRepository {
     return rows.map((row) => row.id);
   }
 
-  /** Rollouts for which a device coming online matters: it is pending or soaking there, or they accept new devices. */
-  async rolloutsWatching(deviceId: string): Promise<string[]> {
-    const rows = await this.database.db
-      .selectDistinct({ id: rollouts.id })
-      .from(rollouts)
-      .leftJoin(
-        rolloutTargets,
-        and(eq(rolloutTargets.rolloutId, rollouts.id), eq(rolloutTargets.deviceId, deviceId)),
-      )
-      .where(
-        and(
-          notInArray(rollouts.state, ['aborted', 'canceled']),
-          or(
-            inArray(rolloutTargets.state, ['pending', 'soaking']),
-            and(eq(rollouts.acceptsNewDevices, true), isNull(rolloutTargets.deviceId)),
-          ),
-        ),
-      );
-    return rows.map((row) => row.id);
+  /**
+   * Per device, in order, the rollouts for which its coming online matters: it is pending or soaking there, or
+   * they accept new devices. One statement for any number of devices (a connection storm brings thousands).
+   */
+  async rolloutsWatching(deviceIds: readonly string[]): Promise<string[][]> {
+    const rows = rowsOf<{ device_id: string; rollout_id: string }>(
+      await this.database.db.execute(sql`
+        select distinct d.device_id, ${rollouts.id} as rollout_id
+        from unnest(${sql.param(deviceIds)}::text[]) as d(device_id)
+          cross join ${rollouts}
+          left join ${rolloutTargets}
+            on ${rolloutTargets.rolloutId} = ${rollouts.id} and ${rolloutTargets.deviceId} = d.device_id
+        where ${rollouts.state} not in ('aborted', 'canceled')
+          and (${rolloutTargets.state} in ('pending', 'soaking')
+            or (${rollouts.acceptsNewDevices} and ${rolloutTargets.deviceId} is null))`),
+    );
+    const watching = new Map<string, string[]>();
+    for (const row of rows)
+      watching.set(row.device_id, [...(watching.get(row.device_id) ?? []), row.rollout_id]);
+    return deviceIds.map((deviceId) => watching.get(deviceId) ?? []);
   }
 
   private async writeEvents(

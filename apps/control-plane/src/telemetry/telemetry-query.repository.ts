@@ -7,6 +7,7 @@ import {
   telemetrySamples,
   type TelemetryRollupResolution,
 } from '../database/schema';
+import { rowsOf } from '../database/rows-of';
 
 export interface SeriesWindow {
   from: Date;
@@ -39,8 +40,6 @@ export interface DevicePoint {
   maxTemperatureC: number | null;
 }
 
-type Rows<T> = { rows: T[] };
-const rowsOf = <T>(result: unknown): T[] => (result as Rows<T>).rows;
 const toNumber = (value: string | number | null): number | null => (value === null ? null : Number(value));
 
 /**

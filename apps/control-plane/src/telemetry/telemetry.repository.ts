@@ -3,6 +3,7 @@ import { type TelemetryMessage } from '@emofleet/protocol';
 import { sql } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
 import { devices, telemetrySamples } from '../database/schema';
+import { rowsOf } from '../database/rows-of';
 
 /** A decoded telemetry message and when this replica received it. */
 export interface ReceivedTelemetry {
@@ -109,9 +110,6 @@ const SAMPLE_COLUMNS: readonly (readonly [keyof SampleRow, string])[] = [
   ['accuracy', 'float8'],
   ['spoolDepth', 'int8'],
 ];
-
-type Rows<T> = { rows: T[] };
-const rowsOf = <T>(result: unknown): T[] => (result as Rows<T>).rows;
 
 function toSampleRow({ message, receivedAt }: ReceivedTelemetry): SampleRow {
   const temperatures = Object.values(message.temperaturesC);
