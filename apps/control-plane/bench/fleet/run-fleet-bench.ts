@@ -249,16 +249,18 @@ async function runStage(
   } finally {
     latencySampler.close();
   }
-  const now = await fleet.snapshot();
-  const atNow = new Map(now.devices.map((device) => [device.deviceId, device]));
-  const storage = await database.checkEventStorage(
-    end.fleet.devices.map((device) => ({
+  // Acknowledgements are read before the check's database snapshot (an acknowledged event was stored before it),
+  // the created seqs after it (a stored event was created before it), so a running fleet skews neither check.
+  const acknowledged = new Map((await fleet.snapshot()).devices.map((device) => [device.deviceId, device]));
+  const storage = await database.checkEventStorage(async () => {
+    const created = new Map((await fleet.snapshot()).devices.map((device) => [device.deviceId, device]));
+    return end.fleet.devices.map((device) => ({
       deviceId: device.deviceId,
       appendedAtMeasurementEnd: device.appendedSeq,
-      appendedAtStop: atNow.get(device.deviceId)?.appendedSeq ?? device.appendedSeq,
-      acknowledgedAtStop: atNow.get(device.deviceId)?.acknowledgedSeq ?? 0,
-    })),
-  );
+      appendedAtStop: created.get(device.deviceId)?.appendedSeq ?? device.appendedSeq,
+      acknowledgedAtStop: acknowledged.get(device.deviceId)?.acknowledgedSeq ?? 0,
+    }));
+  });
 
   const fleetSeconds = (end.fleet.at - start.fleet.at) / 1000;
   const metricsSeconds = (end.metricsAt - start.metricsAt) / 1000;

@@ -63,7 +63,7 @@ describe('bench:ingest delivery checks (PostgreSQL)', () => {
     ]);
     await storeTelemetry('bench-1', 3);
     await storeTelemetry('bench-2', 2);
-    const events = await database.checkEventStorage([
+    const events = await database.checkEventStorage(() => [
       { deviceId: 'bench-1', appendedAtMeasurementEnd: 2, appendedAtStop: 2, acknowledgedAtStop: 2 },
       { deviceId: 'bench-2', appendedAtMeasurementEnd: 1, appendedAtStop: 2, acknowledgedAtStop: 2 },
     ]);
@@ -87,6 +87,16 @@ describe('bench:ingest delivery checks (PostgreSQL)', () => {
     expect(deliveryProblems(events, telemetry, 1.5)).toEqual([]);
   });
 
+  it('reads the database as it was before the fleet was read: an event created and stored meanwhile is not unexpected', async () => {
+    await storeEvents([['bench-1', 1]]);
+    const events = await database.checkEventStorage(async () => {
+      // The running device creates seq 2 and it is stored, after the check's snapshot and before its count.
+      await storeEvents([['bench-1', 2]]);
+      return [{ deviceId: 'bench-1', appendedAtMeasurementEnd: 1, appendedAtStop: 1, acknowledgedAtStop: 1 }];
+    });
+    expect(events).toMatchObject({ storedRows: 1, unexpectedRows: 0, unexpectedSample: [] });
+  });
+
   it('tells lost events from undelivered ones, and reports stray rows, declared losses, missing windows', async () => {
     await storeEvents([
       ['bench-1', 1],
@@ -99,7 +109,7 @@ describe('bench:ingest delivery checks (PostgreSQL)', () => {
       `insert into event_sequence_losses (device_id, from_seq, to_seq) values ('bench-1', 10, 12)`,
     );
     await storeTelemetry('bench-1', 2);
-    const events = await database.checkEventStorage([
+    const events = await database.checkEventStorage(() => [
       // Seq 2 was acknowledged but is not stored: lost.
       { deviceId: 'bench-1', appendedAtMeasurementEnd: 3, appendedAtStop: 4, acknowledgedAtStop: 3 },
       // Seqs 2 and 3 were never acknowledged: still in the device's spool.

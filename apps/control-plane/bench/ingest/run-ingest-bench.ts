@@ -278,7 +278,7 @@ async function run(
     published.reduce((total, device) => total + device.windows, 0),
   );
   const atStop = new Map(stopped.devices.map((device) => [device.deviceId, device]));
-  const eventStorage = await database.checkEventStorage(
+  const eventStorage = await database.checkEventStorage(() =>
     end.fleet.devices.map((device) => ({
       deviceId: device.deviceId,
       appendedAtMeasurementEnd: device.appendedSeq,

@@ -119,7 +119,38 @@ export class BenchDatabase {
     );
   }
 
-  async checkEventStorage(expected: readonly ExpectedEvents[]): Promise<EventStorageCheck> {
+  /**
+   * Checks the stored events against what the devices created. `readExpected` is called after the database
+   * snapshot every query reads is taken (one repeatable-read transaction): a row the check sees was stored, so
+   * created, before the devices' counters were read, and a fleet that keeps running cannot make a seq look
+   * unexpected.
+   */
+  async checkEventStorage(
+    readExpected: () => Promise<readonly ExpectedEvents[]> | readonly ExpectedEvents[],
+  ): Promise<EventStorageCheck> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin isolation level repeatable read read only');
+      // The snapshot is taken by the transaction's first statement.
+      await client.query('select 1');
+      const expected = await readExpected();
+      const rows = async <T>(text: string, values: unknown[]): Promise<T[]> =>
+        (await client.query(text, values)).rows as T[];
+      const check = await this.eventStorageIn(rows, expected);
+      await client.query('commit');
+      return check;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async eventStorageIn(
+    query: <T>(text: string, values: unknown[]) => Promise<T[]>,
+    expected: readonly ExpectedEvents[],
+  ): Promise<EventStorageCheck> {
     const parameters = [
       expected.map((device) => device.deviceId),
       expected.map((device) => device.appendedAtMeasurementEnd),
@@ -128,7 +159,7 @@ export class BenchDatabase {
     ];
     const expectedTable = `expected(device_id, appended, appended_at_stop, acknowledged) as (
       select * from unnest($1::text[], $2::int8[], $3::int8[], $4::int8[]))`;
-    const [coverage] = await this.rows<{
+    const [coverage] = await query<{
       expected: string;
       stored: string;
       acknowledged: string;
@@ -151,7 +182,7 @@ export class BenchDatabase {
        from per_device`,
       parameters,
     );
-    const [rows] = await this.rows<{ total: string; distinct_keys: string; unexpected: string }>(
+    const [rows] = await query<{ total: string; distinct_keys: string; unexpected: string }>(
       `with ${expectedTable}
        select count(*)::int8 as total, count(distinct (ev.device_id, ev.seq))::int8 as distinct_keys,
          count(*) filter (where e.device_id is null or ev.seq < 1 or ev.seq > e.appended_at_stop)::int8
@@ -159,7 +190,7 @@ export class BenchDatabase {
        from emotion_events ev left join expected e on e.device_id = ev.device_id`,
       parameters,
     );
-    const sample = await this.rows<{ device_id: string; seq: string; appended_at_stop: string | null }>(
+    const sample = await query<{ device_id: string; seq: string; appended_at_stop: string | null }>(
       `with ${expectedTable}
        select ev.device_id, ev.seq::int8 as seq, e.appended_at_stop::int8 as appended_at_stop
        from emotion_events ev left join expected e on e.device_id = ev.device_id
@@ -167,8 +198,9 @@ export class BenchDatabase {
        order by ev.device_id, ev.seq limit ${UNEXPECTED_ROWS_SAMPLE}`,
       parameters,
     );
-    const [lost] = await this.rows<{ lost: string }>(
+    const [lost] = await query<{ lost: string }>(
       'select coalesce(sum(to_seq - from_seq + 1), 0)::int8 as lost from event_sequence_losses',
+      [],
     );
     const expectedEvents = Number(coverage?.expected ?? 0);
     const stored = Number(coverage?.stored ?? 0);
