@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type TelemetryMessage } from '@emofleet/protocol';
 import { eq } from 'drizzle-orm';
 import { DatabaseAdapter } from '../src/database/database.adapter';
 import { type DatabaseConnection, openDatabase } from '../src/database/database-connection';
@@ -12,6 +13,7 @@ import {
   type DeviceSessionState,
 } from '../src/devices/devices.repository';
 import { type Infrastructure } from '../src/infra/infrastructure';
+import { TelemetryRepository } from '../src/telemetry/telemetry.repository';
 import { range } from './support/event-device';
 import { createTestDatabase, uniqueSuffix } from './support/test-environment';
 
@@ -130,6 +132,31 @@ describe.each<Mode>(['postgres', 'pglite'])('device presence batches on %s', (mo
     // A late will of session 2 does not mark the session-3 device offline.
     expect(await repository.applyPresence([state(id, false, 2)])).toEqual([false]);
     expect((await row(id))?.online).toBe(true);
+  });
+
+  it('never deadlocks with telemetry snapshots updating the same devices at the same time', async () => {
+    const telemetry = new TelemetryRepository(
+      new DatabaseAdapter({ database: connection } as Infrastructure),
+    );
+    const ids = range(1, 300).map((n) => `locks-${uniqueSuffix()}-${String(n).padStart(3, '0')}`);
+    await repository.applyPresence(ids.map((id) => birth(id, 1)));
+    const snapshots = (order: readonly string[]) =>
+      order.map((deviceId, index) => ({
+        // Only the fields the snapshot update reads: the device and the window it stores as the latest.
+        message: { v: 1, deviceId, windowStart: index, windowMs: 1000 } as unknown as TelemetryMessage,
+        receivedAt: new Date(),
+      }));
+    const reversed = [...ids].reverse();
+    // Births upsert in their input order, the snapshot update in the join's: opposite orders, many rounds.
+    for (let round = 2; round < 12; round++) {
+      await Promise.all([
+        repository.applyPresence(reversed.map((id) => birth(id, round))),
+        telemetry.updateLatestSnapshots(snapshots(ids)),
+        repository.applyPresence(ids.map((id) => state(id, true, round))),
+        telemetry.updateLatestSnapshots(snapshots(reversed)),
+      ]);
+    }
+    expect(await row(ids[0] ?? '')).toMatchObject({ online: true, sessionSeq: 11 });
   });
 
   it('changes nothing for a decommissioned device', async () => {

@@ -182,13 +182,13 @@ async function waitUntilConnected(
   target: number,
   since: number,
   timeoutSeconds: number,
-): Promise<{ connected: number; seconds: number | undefined }> {
+): Promise<{ connected: number; seconds: number | undefined; elapsedSeconds: number }> {
   let lastReport = Date.now();
   for (;;) {
     const connected = online(await fleet.snapshot());
     const seconds = (Date.now() - since) / 1000;
-    if (connected >= target) return { connected, seconds };
-    if (seconds > timeoutSeconds) return { connected, seconds: undefined };
+    if (connected >= target) return { connected, seconds, elapsedSeconds: seconds };
+    if (seconds > timeoutSeconds) return { connected, seconds: undefined, elapsedSeconds: seconds };
     if (Date.now() - lastReport > 15_000) {
       progress(`${connected} of ${target} devices connected after ${seconds.toFixed(0)} s`);
       lastReport = Date.now();
@@ -217,7 +217,9 @@ async function runStage(
   const connection = await waitUntilConnected(fleet, target, connectStarted, options.connectTimeoutSeconds);
   progress(
     connection.seconds === undefined
-      ? `only ${connection.connected} of ${target} devices connected in ${options.connectTimeoutSeconds} s`
+      ? // The simulators start their agents one by one before the first count: this can be past the timeout.
+        `only ${connection.connected} of ${target} devices connected after ${connection.elapsedSeconds.toFixed(0)} s ` +
+          `(timeout ${options.connectTimeoutSeconds} s)`
       : `${target} devices connected in ${connection.seconds.toFixed(1)} s`,
   );
   const warmUpMs = Math.min(20_000, Math.max(5000, 1000 / options.eventRate));

@@ -55,6 +55,8 @@ const configSchema = z.object({
     .default('emofleet-control-plane'),
   // Device messages handled at once; at the limit the control plane stops reading from the broker (messaging/).
   MQTT_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(1000),
+  // MQTT keepalive of the control plane's broker connections, seconds.
+  MQTT_KEEPALIVE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
@@ -138,6 +140,7 @@ export interface AppConfig {
     deviceCredentials: DeviceCredentialMode;
     /** Received messages handled at once; at the limit the reader stops reading (TCP backpressure). */
     maxInFlight: number;
+    keepaliveSeconds: number;
   };
   /** The admin token from EMOFLEET_ADMIN_TOKEN, if set (else one is generated at first start). */
   adminToken: string | undefined;
@@ -317,6 +320,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       publicUrl: c.MQTT_PUBLIC_URL,
       deviceCredentials: c.MQTT_DEVICE_CREDENTIALS ?? (c.MQTT_URL === undefined ? 'embedded' : 'unmanaged'),
       maxInFlight: c.MQTT_MAX_IN_FLIGHT,
+      keepaliveSeconds: c.MQTT_KEEPALIVE_SECONDS,
     },
     adminToken: c.EMOFLEET_ADMIN_TOKEN,
     tls:

@@ -1,4 +1,5 @@
 import { type Logger } from '@nestjs/common';
+import { describeDatabaseError } from './describe-database-error';
 import { findDatabaseTimeout } from './database-timeouts';
 
 export interface StatementBatcherOptions<TItem, TResult> {
@@ -114,7 +115,9 @@ export class StatementBatcher<TItem, TResult> {
           flush[0]?.reject(error);
           return;
         }
-        logger.warn(`${flush.length} ${what} failed together (${describe(error)}); trying each on its own`);
+        logger.warn(
+          `${flush.length} ${what} failed together (${describeDatabaseError(error)}); trying each on its own`,
+        );
         break;
       }
     }
@@ -137,5 +140,3 @@ function settle<TItem, TResult>(
   if (result === undefined) waiting.reject(new Error(`${what}: the batch returned no result for an item`));
   else waiting.resolve(result);
 }
-
-const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -4,6 +4,7 @@ import { DatabaseAdapter } from '../database/database.adapter';
 import { rowsOf } from '../database/rows-of';
 import { deviceCredentials, devices, type DeviceModelRef, type DeviceRow } from '../database/schema';
 import { type CapabilityRequirement } from './capability-requirements';
+import { lockDeviceRowsInOrder } from './device-row-locks';
 import { MAX_TAGS } from './device-tags';
 import { type TagRequirement } from './tag-selector';
 
@@ -72,6 +73,7 @@ export class DevicesRepository {
     const births = newestPerDevice(updates, 'birth');
     const states = newestPerDevice(updates, 'state');
     const appliedStates = await this.database.db.transaction(async (tx) => {
+      await lockDeviceRowsInOrder(tx, [...new Set([...births.keys(), ...states.keys()])]);
       if (births.size > 0) await tx.execute(upsertBirths([...births.values()]));
       if (states.size === 0) return new Set<string>();
       const rows = rowsOf<{ id: string }>(await tx.execute(applySessionStates([...states.values()])));

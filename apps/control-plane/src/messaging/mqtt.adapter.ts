@@ -70,6 +70,11 @@ export class MqttAdapter implements OnApplicationShutdown {
     this.slots = new InFlightLimit(config.mqtt.maxInFlight);
   }
 
+  /** Times the reader's connection closed (each one a reconnect with a clean session). */
+  get readerConnectionsLost(): number {
+    return this.readerGeneration;
+  }
+
   get url(): string {
     return this.infrastructure.mqttUrl;
   }
@@ -106,7 +111,7 @@ export class MqttAdapter implements OnApplicationShutdown {
       clean: true,
       reconnectPeriod: 1000,
       connectTimeout: 5000,
-      keepalive: 30,
+      keepalive: this.config.mqtt.keepaliveSeconds,
       // The embedded broker's internal account; an external broker's account comes in MQTT_URL.
       ...(mqttAccount ? { username: mqttAccount.username, password: mqttAccount.password } : {}),
       // With TLS on the embedded broker, trust the configured CA (a private CA is the common case).
@@ -123,6 +128,11 @@ export class MqttAdapter implements OnApplicationShutdown {
     }
     const reader = this.reader;
     reader.handleMessage = (packet, callback) => this.admit(packet, callback);
+    // mqtt.js counts only acknowledgements and PINGRESP as signs of a live broker, and a reader held at the
+    // in-flight limit parses nothing, PINGRESP included: under a sustained backlog it timed out every ~45 s and
+    // reconnected with a clean session (retained births and states all over again). Every packet received proves
+    // the connection alive; a stall without any packet for 1.5 keepalives still ends the connection.
+    reader.on('packetreceive', () => reader.reschedulePing(true));
     reader.on('close', () => (this.readerGeneration += 1));
     this.watch(reader, 'reader');
     this.writer = await connectAsync(

@@ -4,6 +4,7 @@ import { type AppConfig, type TelemetrySettings } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { TelemetryIngestCounters } from './telemetry-ingest-counters';
 import { type ReceivedTelemetry, TelemetryRepository } from './telemetry.repository';
+import { describeDatabaseError } from '../database/describe-database-error';
 
 /**
  * Collects received telemetry and writes it in batches: when `flushMaxRows` samples are waiting, or
@@ -61,14 +62,20 @@ export class TelemetryBuffer implements OnApplicationShutdown {
   private async write(batch: ReceivedTelemetry[]): Promise<void> {
     try {
       this.counters.samplesStored += await this.repository.insertSamples(batch);
-      await this.repository.updateLatestSnapshots(newestPerDevice(batch));
-      this.counters.flushes++;
-      const newestWindowEnd = Math.max(...batch.map((s) => s.message.windowStart + s.message.windowMs));
-      this.counters.lastIngestLagMs = Math.max(0, Date.now() - newestWindowEnd);
     } catch (error) {
       this.counters.samplesDropped += batch.length;
-      this.logger.error(
-        `dropped ${batch.length} telemetry samples: ${error instanceof Error ? error.message : String(error)}`,
+      this.logger.error(`dropped ${batch.length} telemetry samples: ${describeDatabaseError(error)}`);
+      return;
+    }
+    this.counters.flushes++;
+    const newestWindowEnd = Math.max(...batch.map((s) => s.message.windowStart + s.message.windowMs));
+    this.counters.lastIngestLagMs = Math.max(0, Date.now() - newestWindowEnd);
+    try {
+      await this.repository.updateLatestSnapshots(newestPerDevice(batch));
+    } catch (error) {
+      // The samples are stored; only the devices' latest snapshot lags until their next window.
+      this.logger.warn(
+        `stored ${batch.length} telemetry samples but not the devices' latest snapshots: ${describeDatabaseError(error)}`,
       );
     }
   }

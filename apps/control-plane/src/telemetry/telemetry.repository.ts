@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
 import { devices, telemetrySamples } from '../database/schema';
 import { rowsOf } from '../database/rows-of';
+import { lockDeviceRowsInOrder } from '../devices/device-row-locks';
 
 /** A decoded telemetry message and when this replica received it. */
 export interface ReceivedTelemetry {
@@ -59,13 +60,16 @@ export class TelemetryRepository {
       return JSON.stringify(snapshot);
     });
     const receivedAts = latest.map(({ receivedAt }) => receivedAt.toISOString());
-    await this.database.db.execute(sql`
+    await this.database.db.transaction(async (tx) => {
+      await lockDeviceRowsInOrder(tx, deviceIds);
+      await tx.execute(sql`
       update ${devices} set last_telemetry = latest.snapshot, last_telemetry_at = latest.received_at,
         last_seen_at = greatest(${devices.lastSeenAt}, latest.received_at)
       from unnest(${sql.param(deviceIds)}::text[], ${sql.param(snapshots)}::jsonb[],
         ${sql.param(receivedAts)}::timestamptz[]) as latest(device_id, snapshot, received_at)
       where ${devices.id} = latest.device_id and ${devices.decommissionedAt} is null
         and (${devices.lastTelemetryAt} is null or ${devices.lastTelemetryAt} <= latest.received_at)`);
+    });
   }
 }
 

@@ -89,11 +89,12 @@ describe.each(BROKERS)('MQTT adapter flow control on %s', (_name, startBroker) =
     await Promise.all(clients.splice(0).map((client) => client.endAsync(true)));
   });
 
-  async function adapter(maxInFlight: number): Promise<MqttAdapter> {
+  async function adapter(maxInFlight: number, keepaliveSeconds = 30): Promise<MqttAdapter> {
     const config = loadAppConfig({
       EMOFLEET_ROLE: 'api',
       MQTT_URL: broker.url,
       MQTT_MAX_IN_FLIGHT: String(maxInFlight),
+      MQTT_KEEPALIVE_SECONDS: String(keepaliveSeconds),
       MQTT_SHARED_GROUP: `test-${randomBytes(4).toString('hex')}`,
     });
     const infrastructure = { mqttUrl: broker.url, mqttAccount: broker.account, tls: undefined };
@@ -169,6 +170,31 @@ describe.each(BROKERS)('MQTT adapter flow control on %s', (_name, startBroker) =
       expect(received).toEqual(sent.get(topic));
     }
   });
+
+  it('keeps its connection while held at the limit longer than the keepalive allows without a PINGRESP', async () => {
+    // Keepalive 2 s: mqtt.js pings after 2 s and gives up after 3 s without a sign of life. The reader parses one
+    // packet per 1.5 s hold, so the PINGRESP waits behind the held messages for about 9 s.
+    const mqtt = await adapter(1, 2);
+    const handled: string[] = [];
+    const topic = `${prefix}/held`;
+    await mqtt.subscribe(
+      topic,
+      async (_topic, payload) => {
+        handled.push(payload.toString());
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      },
+      { shared: false },
+    );
+    const sent = await publishAll(await publisher(), [topic], 6);
+    await eventually(
+      () => Promise.resolve(handled.length),
+      (count) => count >= 6,
+      { timeoutMs: 30_000, what: 'six held messages handled' },
+    );
+    // A keepalive time-out would have reconnected the reader with a clean session, dropping the held messages.
+    expect(handled).toEqual(sent.get(topic));
+    expect(mqtt.readerConnectionsLost).toBe(0);
+  }, 40_000);
 
   it('keeps going when every slot is taken by handlers that publish at QoS 1', async () => {
     const subscriber = await adapter(2);
