@@ -73,7 +73,14 @@ describe('QDQ ONNX of an INT8 plan on onnxruntime vs the emofleet INT8 engine', 
       readWeights(network, tiny.weights),
       int8ConvolutionsOf(calibration.plan),
     );
-    const quantized = await ort.InferenceSession.create(model, { intraOpNumThreads: 2 });
+    // The QDQ graph as written (dequantise, float convolution, quantise): the plan's definition, the same on every
+    // CPU. Fused (the bench's ORT-INT8 rows) onnxruntime's integer kernels depend on the CPU: without VNNI its u8 x
+    // s8 products are summed in saturating 16-bit pairs (vpmaddubsw), which took this agreement from about 34 dB
+    // (AVX-512 VNNI) to 23 dB (AVX2); the bench reports that per machine.
+    const quantized = await ort.InferenceSession.create(model, {
+      intraOpNumThreads: 2,
+      graphOptimizationLevel: 'disabled',
+    });
     const float = await ort.InferenceSession.create(exportOnnx(network, readWeights(network, tiny.weights)), {
       intraOpNumThreads: 2,
     });
@@ -95,11 +102,11 @@ describe('QDQ ONNX of an INT8 plan on onnxruntime vs the emofleet INT8 engine', 
       const agreement = sqnrDecibels(ortInt8, ours);
       const ortVsFp32 = sqnrDecibels(ortInt8, reference);
       const oursVsFp32 = sqnrDecibels(ours, reference);
-      // Measured about 34, 34 and 38 dB: eight 8-bit layers in a row on random weights.
+      // Eight 8-bit layers in a row on random weights: well above 25 dB against each other and against FP32.
       expect(agreement).toBeGreaterThan(25);
       expect(ortVsFp32).toBeGreaterThan(25);
       expect(oursVsFp32).toBeGreaterThan(25);
-      expect(ortVsFp32).toBeLessThan(60); // onnxruntime really computed in INT8
+      expect(ortVsFp32).toBeLessThan(60); // onnxruntime really computed the quantised graph
     } finally {
       fp32.dispose();
       int8.dispose();

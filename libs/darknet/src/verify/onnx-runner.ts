@@ -11,9 +11,12 @@ export async function runOnnx(
   inputShape: Shape,
   inputs: readonly Float32Array[],
   outputNames: readonly string[],
+  options: { graphOptimization?: 'all' | 'disabled' } = {},
 ): Promise<Map<string, Float32Array[]>> {
   const ort = await import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(typeof model === 'string' ? readFileSync(model) : model);
+  const session = await ort.InferenceSession.create(typeof model === 'string' ? readFileSync(model) : model, {
+    graphOptimizationLevel: options.graphOptimization ?? 'all',
+  });
   try {
     const outputs = new Map<string, Float32Array[]>(outputNames.map((name) => [name, []]));
     for (const input of inputs) {
