@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type TelemetryMessage } from '@emofleet/protocol';
 import { eq } from 'drizzle-orm';
-import { DatabaseAdapter } from '../src/database/database.adapter';
-import { type DatabaseConnection, openDatabase } from '../src/database/database-connection';
+import { type DatabaseConnection } from '../src/database/database-connection';
 import { devices } from '../src/database/schema';
 import { DevicePresenceWriter } from '../src/devices/device-presence-writer';
 import {
@@ -12,42 +8,35 @@ import {
   DevicesRepository,
   type DeviceSessionState,
 } from '../src/devices/devices.repository';
-import { type Infrastructure } from '../src/infra/infrastructure';
 import { TelemetryRepository } from '../src/telemetry/telemetry.repository';
 import { range } from './support/event-device';
-import { createTestDatabase, uniqueSuffix } from './support/test-environment';
+import {
+  openTestDatabase,
+  type TestDatabaseConnection,
+  type TestDatabaseMode,
+} from './support/test-database-connection';
+import { uniqueSuffix } from './support/test-environment';
 
 jest.setTimeout(60_000);
-
-type Mode = 'postgres' | 'pglite';
 
 /**
  * Births and session states applied in batches (`DevicePresenceWriter` over `DevicesRepository.applyPresence`), on
  * PostgreSQL and on the embedded PGlite: a connection storm costs a few transactions, and the presence rules hold
  * whatever order a batch holds its births and states in.
  */
-describe.each<Mode>(['postgres', 'pglite'])('device presence batches on %s', (mode) => {
+describe.each<TestDatabaseMode>(['postgres', 'pglite'])('device presence batches on %s', (mode) => {
   let connection: DatabaseConnection;
   let repository: DevicesRepository;
-  const cleanups: Array<() => Promise<void> | void> = [];
+  let database: TestDatabaseConnection;
 
   beforeAll(async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'emofleet-presence-writer-'));
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    let url: string | undefined;
-    if (mode === 'postgres') {
-      const database = await createTestDatabase();
-      cleanups.push(() => database.drop());
-      url = database.url;
-    }
-    connection = await openDatabase(url, dataDir);
-    cleanups.push(() => connection.close());
-    const infrastructure: Pick<Infrastructure, 'database'> = { database: connection };
-    repository = new DevicesRepository(new DatabaseAdapter(infrastructure as Infrastructure));
+    database = await openTestDatabase(mode);
+    connection = database.connection;
+    repository = new DevicesRepository(database.adapter);
   });
 
   afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    await database?.close();
   });
 
   const birth = (
@@ -135,9 +124,7 @@ describe.each<Mode>(['postgres', 'pglite'])('device presence batches on %s', (mo
   });
 
   it('never deadlocks with telemetry snapshots updating the same devices at the same time', async () => {
-    const telemetry = new TelemetryRepository(
-      new DatabaseAdapter({ database: connection } as Infrastructure),
-    );
+    const telemetry = new TelemetryRepository(database.adapter);
     const ids = range(1, 300).map((n) => `locks-${uniqueSuffix()}-${String(n).padStart(3, '0')}`);
     await repository.applyPresence(ids.map((id) => birth(id, 1)));
     const snapshots = (order: readonly string[]) =>

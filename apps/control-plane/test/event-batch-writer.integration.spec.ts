@@ -1,45 +1,34 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { DatabaseAdapter } from '../src/database/database.adapter';
-import { type DatabaseConnection, openDatabase } from '../src/database/database-connection';
+import { type DatabaseConnection } from '../src/database/database-connection';
 import { EventBatchWriter } from '../src/events/event-batch-writer';
 import { EventsRepository } from '../src/events/events.repository';
-import { type Infrastructure } from '../src/infra/infrastructure';
 import { event, range } from './support/event-device';
-import { createTestDatabase, uniqueSuffix } from './support/test-environment';
+import {
+  openTestDatabase,
+  type TestDatabaseConnection,
+  type TestDatabaseMode,
+} from './support/test-database-connection';
+import { uniqueSuffix } from './support/test-environment';
 
 jest.setTimeout(60_000);
-
-type Mode = 'postgres' | 'pglite';
 
 /**
  * Group commit of event batches (`EventBatchWriter` over `EventsRepository.storeBatches`) and the frontier of
  * many devices in one statement (`advanceFrontiers`), on PostgreSQL and on the embedded PGlite.
  */
-describe.each<Mode>(['postgres', 'pglite'])('event batch group commit on %s', (mode) => {
+describe.each<TestDatabaseMode>(['postgres', 'pglite'])('event batch group commit on %s', (mode) => {
   let connection: DatabaseConnection;
   let repository: EventsRepository;
-  const cleanups: Array<() => Promise<void> | void> = [];
+  let database: TestDatabaseConnection;
 
   beforeAll(async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'emofleet-batch-writer-'));
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    let url: string | undefined;
-    if (mode === 'postgres') {
-      const database = await createTestDatabase();
-      cleanups.push(() => database.drop());
-      url = database.url;
-    }
-    connection = await openDatabase(url, dataDir);
-    cleanups.push(() => connection.close());
-    const infrastructure: Pick<Infrastructure, 'database'> = { database: connection };
-    repository = new EventsRepository(new DatabaseAdapter(infrastructure as Infrastructure));
+    database = await openTestDatabase(mode);
+    connection = database.connection;
+    repository = new EventsRepository(database.adapter);
   });
 
   afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    await database?.close();
   });
 
   const storedSeqs = async (deviceId: string): Promise<number[]> => {

@@ -7,8 +7,11 @@ export interface StatementBatcherOptions<TItem, TResult> {
   what: string;
   /** Runs the statement (or transaction) for all the items at once; returns one result per item, in order. */
   run: (items: readonly TItem[]) => Promise<TResult[]>;
-  /** The weight of an item (events in a batch, say); a flush takes items until their weight reaches `maxWeight`. */
-  weight: (item: TItem) => number;
+  /**
+   * The weight of an item (events in a batch, say; 1 per item when not given); a flush takes items until their
+   * weight reaches `maxWeight`.
+   */
+  weight?: (item: TItem) => number;
   maxWeight: number;
   /**
    * A flush that hits a database time limit is written again, whole, up to this many attempts in all; then its
@@ -32,8 +35,7 @@ interface Waiting<TItem, TResult> {
  * them with one statement (or one transaction). For writes this is group commit: each caller gets its own item's
  * result only after the commit. When a flush fails for another reason than a time limit, each of its items is
  * run again on its own, so one item the database rejects fails alone and the others still succeed (writes must
- * therefore be idempotent). One flush at a
- * time: a burst costs a few large statements instead of thousands of small ones. The database's time limits
+ * therefore be idempotent). One flush at a time: a burst costs a few large statements instead of thousands of small ones. The database's time limits
  * (DATABASE_STATEMENT_TIMEOUT_MS, DATABASE_QUERY_TIMEOUT_MS) keep a hung statement from stalling the flushes for
  * ever: a timed-out flush is tried again (`timeoutAttempts`), then fails.
  */
@@ -78,7 +80,7 @@ export class StatementBatcher<TItem, TResult> {
     let taken = 0;
     while (taken < this.waiting.length) {
       const next = this.waiting[taken];
-      weight += next ? this.options.weight(next.item) : 0;
+      weight += next ? (this.options.weight?.(next.item) ?? 1) : 0;
       taken++;
       if (weight >= this.options.maxWeight) break;
     }

@@ -21,7 +21,6 @@ export class DevicePresenceWriter {
     this.commits = new StatementBatcher({
       what: 'device presence updates',
       run: (updates) => repository.applyPresence(updates),
-      weight: () => 1,
       maxWeight: MAX_PRESENCE_UPDATES_PER_FLUSH,
       timeoutAttempts: PRESENCE_TIMEOUT_ATTEMPTS,
       whenFailed: 'those devices keep their recorded presence until their next birth or state',

@@ -49,7 +49,6 @@ export class RolloutWakeups implements OnApplicationBootstrap, OnModuleDestroy {
     this.watching = new StatementBatcher({
       what: 'lookups of the rollouts watching devices that came online',
       run: (deviceIds) => rollouts.rolloutsWatching(deviceIds),
-      weight: () => 1,
       maxWeight: MAX_DEVICES_PER_LOOKUP,
       timeoutAttempts: LOOKUP_TIMEOUT_ATTEMPTS,
       whenFailed: 'those rollouts go on at their next tick',
