@@ -201,6 +201,24 @@ export async function runAgentSmoke({ node16Arm64, arm64Addon, log = console.log
         return `${stored.length} event(s), model ${stored[0].modelId}, score ${stored[0].score.toFixed(2)}`;
       },
     );
+    await check('smoke-sadness detects long enough to make a Sadness episode', async () => {
+      // The agent reports an expression held at least 500 ms (its default): a rollback issued before the
+      // emulated detector has seen that much of Sadness would leave nothing to report. Telemetry windows are
+      // told apart by lastTelemetryAt; a window missed between polls only makes the wait longer.
+      const frames = new Map();
+      const total = () => [...frames.values()].reduce((sum, count) => sum + count, 0);
+      await eventually(
+        '4 frames processed by smoke-sadness (1 s at 4 FPS)',
+        async () => {
+          const view = await device();
+          if (view?.lastTelemetry?.modelId === 'smoke-sadness')
+            frames.set(view.lastTelemetryAt, view.lastTelemetry.framesProcessed);
+          return total();
+        },
+        (count) => count >= 4,
+      );
+      return `${total()} frames in ${frames.size} telemetry window(s)`;
+    });
     await check(
       'rollback job: SUCCEEDED with step ROLLED_BACK, device back on smoke-surprise, Sadness event stored',
       async () => {

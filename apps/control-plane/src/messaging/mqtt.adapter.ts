@@ -58,6 +58,8 @@ export class MqttAdapter implements OnApplicationShutdown {
   private readonly slots: InFlightLimit;
   /** Bumped when the reader's connection closes: a message held across it is not acknowledged on the next. */
   private readerGeneration = 0;
+  /** When the reader last read a packet of any kind (see the keepalive in openConnections). */
+  private readerLastPacketAt = 0;
   private draining = false;
   private connecting: Promise<void> | undefined;
   private heldSinceLastLog = 0;
@@ -130,9 +132,16 @@ export class MqttAdapter implements OnApplicationShutdown {
     reader.handleMessage = (packet, callback) => this.admit(packet, callback);
     // mqtt.js counts only acknowledgements and PINGRESP as signs of a live broker, and a reader held at the
     // in-flight limit parses nothing, PINGRESP included: under a sustained backlog it timed out every ~45 s and
-    // reconnected with a clean session (retained births and states all over again). Every packet received proves
-    // the connection alive; a stall without any packet for 1.5 keepalives still ends the connection.
-    reader.on('packetreceive', () => reader.reschedulePing(true));
+    // reconnected with a clean session (retained births and states all over again). So any packet read within
+    // the last 1.5 keepalives also proves the broker alive. The PINGREQs still go out on schedule: a reader that
+    // only receives QoS 0 messages sends nothing else, and the broker ends a connection silent for that long.
+    reader.on('packetreceive', () => (this.readerLastPacketAt = Date.now()));
+    const keepaliveTimeout = reader.onKeepaliveTimeout.bind(reader);
+    reader.onKeepaliveTimeout = () => {
+      if (Date.now() - this.readerLastPacketAt < this.config.mqtt.keepaliveSeconds * 1500) {
+        reader.reschedulePing(true);
+      } else keepaliveTimeout();
+    };
     reader.on('close', () => (this.readerGeneration += 1));
     this.watch(reader, 'reader');
     this.writer = await connectAsync(

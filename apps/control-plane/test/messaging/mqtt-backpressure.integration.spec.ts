@@ -196,6 +196,31 @@ describe.each(BROKERS)('MQTT adapter flow control on %s', (_name, startBroker) =
     expect(mqtt.readerConnectionsLost).toBe(0);
   }, 40_000);
 
+  it('keeps pinging while it only receives QoS 0 messages, which it never answers', async () => {
+    // Keepalive 2 s: the broker ends a connection it heard nothing from for 3 s. A reader receiving QoS 0
+    // messages sends no PUBACK, so its PINGREQs are all the broker hears from it.
+    const mqtt = await adapter(10, 2);
+    const topic = `${prefix}/qos0`;
+    const handled: string[] = [];
+    await mqtt.subscribe(topic, (_topic, payload) => void handled.push(payload.toString()), {
+      shared: false,
+    });
+    const client = await publisher();
+    const sent: string[] = [];
+    for (let index = 0; index < 20; index += 1) {
+      sent.push(`m${index}`);
+      await client.publishAsync(topic, `m${index}`, { qos: 0 });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+    await eventually(
+      () => Promise.resolve(handled.length),
+      (count) => count >= sent.length,
+      { what: 'every QoS 0 message handled' },
+    );
+    expect(handled).toEqual(sent);
+    expect(mqtt.readerConnectionsLost).toBe(0);
+  }, 30_000);
+
   it('keeps going when every slot is taken by handlers that publish at QoS 1', async () => {
     const subscriber = await adapter(2);
     const handled: string[] = [];
