@@ -8,13 +8,6 @@ namespace {
 
 typedef float Vec __attribute__((vector_size(kGemmVectorFloats * sizeof(float))));
 
-// Rows (columns of X) per micro-kernel call: 8 x 2 accumulators fit the 32 vector registers of AVX-512 and
-// NEON; with 16 registers (AVX2, SSE) 4 x 2 accumulators + 2 weight vectors + 1 broadcast leave no spills.
-#if defined(__AVX512F__) || defined(__aarch64__)
-constexpr int kMaxRows = 8;
-#else
-constexpr int kMaxRows = 4;
-#endif
 // Depth per pass over the filter panel: the panel's slice (kDepthBlock x kPanelFilters) stays in L1/L2 while
 // it meets every column panel, and the column panels' slices stay in L2 across filter panels.
 constexpr size_t kDepthBlock = 256;
@@ -61,32 +54,17 @@ inline void microKernel(size_t kc, const float* x, const float* w, float* c, siz
   }
 }
 
-inline void rowsKernel(int rows, size_t kc, const float* x, const float* w, float* c, size_t ldc, bool accumulate) {
-  while (rows > 0) {
-    const int now = std::min(rows, kMaxRows);
-    switch (now) {
-      case 1: microKernel<1>(kc, x, w, c, ldc, accumulate); break;
-      case 2: microKernel<2>(kc, x, w, c, ldc, accumulate); break;
-      case 3: microKernel<3>(kc, x, w, c, ldc, accumulate); break;
-      case 4: microKernel<4>(kc, x, w, c, ldc, accumulate); break;
-#if defined(__AVX512F__) || defined(__aarch64__)
-      case 5: microKernel<5>(kc, x, w, c, ldc, accumulate); break;
-      case 6: microKernel<6>(kc, x, w, c, ldc, accumulate); break;
-      case 7: microKernel<7>(kc, x, w, c, ldc, accumulate); break;
-      default: microKernel<8>(kc, x, w, c, ldc, accumulate); break;
-#else
-      default: break;
-#endif
-    }
-    rows -= now;
-    x += now;
-    c += static_cast<size_t>(now) * ldc;
+// One column panel (rows <= kPanelColumns) against one filter panel, with the micro-kernel for exactly `rows`.
+template <int R>
+inline void panelKernel(int rows, size_t kc, const float* x, const float* w, float* c, size_t ldc, bool accumulate) {
+  if (rows == R) {
+    microKernel<R>(kc, x, w, c, ldc, accumulate);
+  } else if (R > 1) {
+    panelKernel<(R > 1 ? R - 1 : 1)>(rows, kc, x, w, c, ldc, accumulate);
   }
 }
 
 }  // namespace
-
-static_assert(kPanelColumns % static_cast<size_t>(kMaxRows) == 0, "a column panel splits into whole row groups");
 
 PackedWeights::PackedWeights(const float* w, size_t filters, size_t depth, size_t ld)
     : PackedWeights(w, filters, depth, ld, 1) {}
@@ -123,7 +101,7 @@ void packedGemm(const PackedWeights& w, size_t firstPanel, size_t panels, const 
       const size_t kc = std::min(kDepthBlock, depth - k0);
       for (size_t first = 0; first < columns; first += kPanelColumns) {
         const int rows = static_cast<int>(std::min(kPanelColumns, columns - first));
-        rowsKernel(rows, kc, x + first * depth + k0 * kPanelColumns, weights + k0 * kPanelFilters,
+        panelKernel<static_cast<int>(kPanelColumns)>(rows, kc, x + first * depth + k0 * kPanelColumns, weights + k0 * kPanelFilters,
                    c + first * ldc + p * kPanelFilters, ldc, k0 > 0);
       }
     }

@@ -23,8 +23,17 @@ constexpr int kGemmVectorFloats = 4;  // SSE, NEON, or the compiler's generic lo
 
 /** Filters per packed weight panel (two vectors). */
 constexpr size_t kPanelFilters = 2 * static_cast<size_t>(kGemmVectorFloats);
-/** Columns per packed input panel (the Winograd input transform writes this layout directly). */
+/**
+ * Columns per packed input panel, which is also the rows of one micro-kernel call: its accumulators (columns x
+ * two vectors of filters), the two weight vectors and one broadcast must fit the vector registers. 32 of them on
+ * AVX-512 and NEON: 8 x 2. 16 on AVX2 and SSE: 6 x 2, so 12 independent FMA chains keep two FMA units of 4-cycle
+ * latency busy (4 x 2 left them a third idle). The Winograd input transform writes this layout directly.
+ */
+#if defined(__AVX512F__) || defined(__aarch64__)
 constexpr size_t kPanelColumns = 8;
+#else
+constexpr size_t kPanelColumns = 6;
+#endif
 
 inline size_t roundUp(size_t value, size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
 

@@ -188,14 +188,14 @@ size_t WinogradConvolution::scratchFloats() const {
                         blockTiles_ * roundUp(static_cast<size_t>(output_.channels), kPanelFilters));
 }
 
-// Tiles are transformed kLanes at a time: every value of a transform is an array over kLanes tiles, so the
-// arithmetic is element-wise over lanes and the compiler vectorises it (SSE/AVX/NEON) without intrinsics.
+// Tiles (input transform) and filters (output transform) are transformed kLanes at a time: every value of a
+// transform is an array over kLanes tiles or filters, so the arithmetic is element-wise over lanes and the
+// compiler vectorises it (SSE/AVX/NEON) without intrinsics.
 constexpr int kLanes = 8;
-static_assert(static_cast<size_t>(kLanes) == kPanelColumns, "the input transform writes whole packedGemm panels");
 static_assert(kPanelFilters % static_cast<size_t>(kLanes) == 0, "the output transform takes whole weight panels");
 
 // V[xi] for the tiles [firstTile, firstTile + tiles) of one input channel, in packInput's layout: per
-// coordinate, panels of kLanes tiles, each [channel][lane] (padding lanes get zeros).
+// coordinate, panels of kPanelColumns tiles, each [channel][tile] (the padding tiles of the last panel get zeros).
 template <int M>
 void WinogradConvolution::transformInput(const float* input, size_t firstTile, size_t tiles, size_t channel,
                                          float* v) const {
@@ -205,12 +205,12 @@ void WinogradConvolution::transformInput(const float* input, size_t firstTile, s
   const int height = input_.height;
   const int width = input_.width;
   const float* plane = input + channel * input_.plane();
-  float* row = v + channel * kPanelColumns;
+  const size_t paddedTiles = roundUp(tiles, kPanelColumns);
   float d[A * A][kLanes];
   float t[A * A][kLanes];
   float r[A * A][kLanes];
-  for (size_t j = 0; j < tiles; j += kLanes) {
-    const int lanes = static_cast<int>(std::min<size_t>(kLanes, tiles - j));
+  for (size_t j = 0; j < paddedTiles; j += kLanes) {
+    const int lanes = j < tiles ? static_cast<int>(std::min<size_t>(kLanes, tiles - j)) : 0;
     for (int lane = 0; lane < kLanes; ++lane) {
       if (lane >= lanes) {
         for (int xy = 0; xy < A * A; ++xy) d[xy][lane] = 0.f;
@@ -246,9 +246,16 @@ void WinogradConvolution::transformInput(const float* input, size_t firstTile, s
         Transforms<M>::input(&t[y * A][lane], kLanes, &r[y * A][lane], kLanes);
       }
     }
+    // Lanes past `tiles` hold zeros (transforms of zeros): they fill the last panel's padding.
+    const int written = static_cast<int>(std::min<size_t>(kLanes, paddedTiles - j));
+    size_t offset[kLanes];
+    for (int lane = 0; lane < written; ++lane) {
+      const size_t tile = j + static_cast<size_t>(lane);
+      offset[lane] = tile / kPanelColumns * kPanelColumns * channels + channel * kPanelColumns + tile % kPanelColumns;
+    }
     for (int xi = 0; xi < A * A; ++xi) {
-      float* dst = row + j * channels + static_cast<size_t>(xi) * coordinateStride;
-      for (int lane = 0; lane < kLanes; ++lane) dst[lane] = r[xi][lane];
+      float* dst = v + static_cast<size_t>(xi) * coordinateStride;
+      for (int lane = 0; lane < written; ++lane) dst[offset[lane]] = r[xi][lane];
     }
   }
 }
