@@ -26,6 +26,7 @@
         "native/core/weights_loader.cpp",
         "native/core/kernels/convolution.cpp",
         "native/core/kernels/depthwise_convolution.cpp",
+        "native/core/kernels/direct_convolution.cpp",
         "native/core/kernels/dense.cpp",
         "native/core/kernels/im2col.cpp",
         "native/core/kernels/int8_gemm.cpp",

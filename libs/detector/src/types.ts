@@ -170,6 +170,8 @@ export interface DetectorInfo {
   readonly int8Kernel?: string;
   /** cpu: the convolutions that run as Winograd F(tile x tile, 3x3), tile 2 or 4. */
   readonly winogradLayers: readonly { readonly layer: number; readonly tile: 2 | 4 }[];
+  /** cpu: the convolutions that run on the direct kernel (wide layers with few input channels, e.g. the first). */
+  readonly directLayers: readonly number[];
   /** The second stage, when there is one. */
   readonly classifier?: ClassifierInfo;
 }

@@ -140,6 +140,9 @@ Napi::Value DetectorWrap::info(const Napi::CallbackInfo& info) {
     winogradLayers.Set(static_cast<uint32_t>(i), item);
   }
   result.Set("winogradLayers", winogradLayers);
+  Napi::Array directLayers = Napi::Array::New(env, d.directLayers.size());
+  for (size_t i = 0; i < d.directLayers.size(); ++i) directLayers.Set(static_cast<uint32_t>(i), d.directLayers[i]);
+  result.Set("directLayers", directLayers);
   Napi::Object header = Napi::Object::New(env);
   header.Set("major", d.weightsHeader.major);
   header.Set("minor", d.weightsHeader.minor);

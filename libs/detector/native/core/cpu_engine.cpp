@@ -63,17 +63,26 @@ CpuEngine::CpuEngine(NetworkSpec spec, LoadedWeights weights, const EngineOption
     int8Scratch = std::max(int8Scratch, quantized_[index]->scratchBytes(pool_.size()));
   }
   int8Scratch_.assign(int8Scratch, 0);
-  // Winograd: kernels transformed once here; the layer's im2col weights are then dropped (it never runs them).
-  // Only in fused runs: `fuse: false` is the darknet-style reference and keeps darknet's im2col algorithm.
+  // Winograd, or the direct kernel for wide layers with few channels: kernels transformed or re-blocked once
+  // here; the layer's im2col weights are then dropped (it never runs them). Only in fused runs: `fuse: false`
+  // is the darknet-style reference and keeps darknet's im2col algorithm; `winograd: off` keeps im2col too (the
+  // bench's im2col row).
   winograd_.resize(spec_.layers.size());
+  direct_.resize(spec_.layers.size());
   if (options_.fuse) {
     for (size_t i = 0; i < executed_; ++i) {
       if (quantized_[i]) continue;
       const int tile = winogradTileFor(spec_.layers[i], options_.winograd);
-      if (tile == 0) continue;
-      winograd_[i] = std::make_unique<WinogradConvolution>(spec_.layers[i], weights_.layers[i], tile, &pool_);
+      if (tile != 0) {
+        winograd_[i] = std::make_unique<WinogradConvolution>(spec_.layers[i], weights_.layers[i], tile, &pool_);
+        scratch = std::max(scratch, winograd_[i]->scratchFloats());
+      } else if (options_.winograd == WinogradMode::Auto && directConvolutionFor(spec_.layers[i])) {
+        direct_[i] = std::make_unique<DirectConvolution>(spec_.layers[i], weights_.layers[i]);
+        scratch = std::max(scratch, direct_[i]->scratchFloats(pool_.size()));
+      } else {
+        continue;
+      }
       weights_.layers[i].weights = std::vector<float>();
-      scratch = std::max(scratch, winograd_[i]->scratchFloats());
     }
   }
   scratch_.assign(scratch, 0.f);
@@ -83,6 +92,14 @@ std::vector<std::pair<int, int>> CpuEngine::winogradLayers() const {
   std::vector<std::pair<int, int>> layers;
   for (size_t i = 0; i < winograd_.size(); ++i) {
     if (winograd_[i]) layers.emplace_back(static_cast<int>(i), winograd_[i]->tile());
+  }
+  return layers;
+}
+
+std::vector<int> CpuEngine::directLayers() const {
+  std::vector<int> layers;
+  for (size_t i = 0; i < direct_.size(); ++i) {
+    if (direct_[i]) layers.push_back(static_cast<int>(i));
   }
   return layers;
 }
@@ -123,6 +140,10 @@ void CpuEngine::runLayer(size_t index, const float* networkInput) {
       }
       if (winograd_[index]) {
         winograd_[index]->run(input, output, scratch_.data(), pool_);
+        return;
+      }
+      if (direct_[index]) {
+        direct_[index]->run(input, output, scratch_.data(), pool_);
         return;
       }
       runConvolution(layer, weights_.layers[index], input, output, scratch_.data(), pool_, options_.fuse);

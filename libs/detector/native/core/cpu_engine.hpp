@@ -8,6 +8,7 @@
 #include "activation_plan.hpp"
 #include "inference_backend.hpp"
 #include "kernels/quantized_convolution.hpp"
+#include "kernels/direct_convolution.hpp"
 #include "kernels/winograd_convolution.hpp"
 #include "network_spec.hpp"
 #include "thread_pool.hpp"
@@ -47,6 +48,8 @@ class CpuEngine : public InferenceBackend {
   const char* int8KernelName() const;
   /** Layers that run as Winograd convolutions and their output tile (2 or 4), in layer order. */
   std::vector<std::pair<int, int>> winogradLayers() const;
+  /** Layers that run on the direct convolution kernel, in layer order. */
+  std::vector<int> directLayers() const;
 
  private:
   const float* layerOutput(size_t layer) const;
@@ -63,7 +66,8 @@ class CpuEngine : public InferenceBackend {
   std::vector<float> scratch_;
   std::vector<std::unique_ptr<QuantizedConvolution>> quantized_;  // per layer; null where FP32
   std::vector<uint8_t> int8Scratch_;
-  std::vector<std::unique_ptr<WinogradConvolution>> winograd_;  // per layer; null where im2col / direct
+  std::vector<std::unique_ptr<WinogradConvolution>> winograd_;  // per layer; null where not Winograd
+  std::vector<std::unique_ptr<DirectConvolution>> direct_;      // per layer; null where not the direct kernel
   ThreadPool pool_;
 };
 

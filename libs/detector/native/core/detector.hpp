@@ -70,6 +70,7 @@ struct DetectorInfo {
   std::vector<int> int8CapableLayers;  // cpu backend: layers that could (dense convolutions)
   std::string int8Kernel;       // "avx512-vnni" | "portable"; empty when no layer is INT8
   std::vector<std::pair<int, int>> winogradLayers;  // cpu backend: (layer, output tile 2 or 4) run as Winograd
+  std::vector<int> directLayers;  // cpu backend: layers run on the direct convolution kernel
   WeightsHeader weightsHeader;
   InputFit inputFit;
 };
