@@ -8,12 +8,13 @@
 #include "../detector_error.hpp"
 #include "activation.hpp"
 #include "packed_gemm.hpp"
+#include "vector_ops.hpp"
 
 namespace emofleet {
 namespace {
 
 constexpr size_t kVector = static_cast<size_t>(kGemmVectorFloats);
-typedef float Vec __attribute__((vector_size(kGemmVectorFloats * sizeof(float))));
+using namespace vector_ops;
 typedef int32_t Mask __attribute__((vector_size(kGemmVectorFloats * sizeof(int32_t))));
 
 constexpr int kFilterBlock = 4;
@@ -32,17 +33,6 @@ constexpr int kRowVectors = 3;
 // on 1x1 layers (no overlap between neighbouring patches to reuse) im2col + OpenBLAS wins (0.5-0.7x).
 constexpr int kMaxDirectChannels = 15;
 constexpr int kMinDirectWidth = 52;
-
-inline Vec load(const float* p) {
-  Vec v;
-  std::memcpy(&v, p, sizeof(Vec));
-  return v;
-}
-
-inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof(Vec)); }
-
-// s - 0 is s for every s (also -0), so this folds to a plain broadcast.
-inline Vec broadcast(float s) { return s - Vec{}; }
 
 // Lanes of `a` where `pick` is set (all ones), else of `b`: bitwise, so GCC 7's vector extensions take it too.
 inline Vec select(Mask pick, Vec a, Vec b) {

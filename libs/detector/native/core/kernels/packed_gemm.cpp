@@ -1,4 +1,5 @@
 #include "packed_gemm.hpp"
+#include "vector_ops.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -6,22 +7,11 @@
 namespace emofleet {
 namespace {
 
-typedef float Vec __attribute__((vector_size(kGemmVectorFloats * sizeof(float))));
+using namespace vector_ops;
 
 // Depth per pass over the filter panel: the panel's slice (kDepthBlock x kPanelFilters) stays in L1/L2 while
 // it meets every column panel, and the column panels' slices stay in L2 across filter panels.
 constexpr size_t kDepthBlock = 256;
-
-inline Vec load(const float* p) {
-  Vec v;
-  std::memcpy(&v, p, sizeof(Vec));
-  return v;
-}
-
-inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof(Vec)); }
-
-// s - 0 is s for every s (also -0), so this folds to a plain broadcast.
-inline Vec broadcast(float s) { return s - Vec{}; }
 
 // c[r][0 .. kPanelFilters) (+)= sum over kc of x[k][r] * w[k][...]: R rows, two vectors of filters per row.
 template <int R>
