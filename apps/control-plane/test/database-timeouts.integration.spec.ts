@@ -1,17 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { Client } from 'pg';
 import { type DatabaseTimeouts } from '../src/config/app-config';
-import { DatabaseAdapter } from '../src/database/database.adapter';
-import { type DatabaseConnection, openDatabase } from '../src/database/database-connection';
+import { type DatabaseConnection } from '../src/database/database-connection';
 import { findDatabaseTimeout } from '../src/database/database-timeouts';
 import { EventBatchWriter, FLUSH_TIMEOUT_ATTEMPTS } from '../src/events/event-batch-writer';
 import { EventsRepository } from '../src/events/events.repository';
-import { type Infrastructure } from '../src/infra/infrastructure';
 import { event, range } from './support/event-device';
-import { createTestDatabase, uniqueSuffix } from './support/test-environment';
+import { openTestDatabase, type PostgresTestDatabaseConnection } from './support/test-database-connection';
+import { uniqueSuffix } from './support/test-environment';
 
 jest.setTimeout(60_000);
 
@@ -20,21 +16,24 @@ jest.setTimeout(60_000);
  * do not depend on how busy the machine is: a statement either ends far beyond its limit or far within it.
  */
 describe('PostgreSQL time limits', () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
-  let url: string;
-  let dataDir: string;
+  const cleanups: Array<() => Promise<void>> = [];
 
-  const open = async (timeouts: Partial<DatabaseTimeouts>): Promise<DatabaseConnection> => {
-    const connection = await openDatabase(url, dataDir, {
-      statementMs: 300,
-      queryMs: 10_000,
-      connectMs: 5000,
-      maintenanceStatementMs: 20_000,
-      ...timeouts,
+  /** A fresh database behind a pool with these limits. */
+  const openWith = async (timeouts: Partial<DatabaseTimeouts>): Promise<PostgresTestDatabaseConnection> => {
+    const database = await openTestDatabase('postgres', {
+      timeouts: {
+        statementMs: 300,
+        queryMs: 10_000,
+        connectMs: 5000,
+        maintenanceStatementMs: 20_000,
+        ...timeouts,
+      },
     });
-    cleanups.push(() => connection.close());
-    return connection;
+    cleanups.push(() => database.close());
+    return database;
   };
+  const open = async (timeouts: Partial<DatabaseTimeouts>): Promise<DatabaseConnection> =>
+    (await openWith(timeouts)).connection;
   const scalar = async (connection: DatabaseConnection | DatabaseConnection['db'], query: string) => {
     const db = 'db' in connection ? connection.db : connection;
     const result: unknown = await db.execute(sql.raw(query));
@@ -47,14 +46,6 @@ describe('PostgreSQL time limits', () => {
       },
       (error: unknown) => error,
     );
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'emofleet-db-timeouts-'));
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const database = await createTestDatabase();
-    cleanups.push(() => database.drop());
-    url = database.url;
-  });
 
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -113,19 +104,18 @@ describe('PostgreSQL time limits', () => {
   });
 
   describe('event flushes', () => {
+    let database: PostgresTestDatabaseConnection;
     let connection: DatabaseConnection;
     let writer: EventBatchWriter;
     let blocker: Client;
 
     beforeAll(async () => {
-      connection = await open({ statementMs: 300 });
-      const infrastructure: Pick<Infrastructure, 'database'> = { database: connection };
-      writer = new EventBatchWriter(
-        new EventsRepository(new DatabaseAdapter(infrastructure as Infrastructure)),
-      );
+      database = await openWith({ statementMs: 300 });
+      connection = database.connection;
+      writer = new EventBatchWriter(new EventsRepository(database.adapter));
     });
     beforeEach(async () => {
-      blocker = new Client({ connectionString: url });
+      blocker = new Client({ connectionString: database.url });
       await blocker.connect();
     });
     afterEach(async () => {
@@ -154,9 +144,7 @@ describe('PostgreSQL time limits', () => {
       const other = `cam-${uniqueSuffix()}`;
       await block(deviceId);
       // The blocking session ends as the first attempt's time-out comes back, before the writer sees it.
-      const repository = new EventsRepository(
-        new DatabaseAdapter({ database: connection } as Infrastructure),
-      );
+      const repository = new EventsRepository(database.adapter);
       const storeBatches = repository.storeBatches.bind(repository);
       let released = false;
       jest.spyOn(repository, 'storeBatches').mockImplementation(async (batches) => {

@@ -1,14 +1,13 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { DatabaseAdapter } from '../src/database/database.adapter';
-import { type DatabaseConnection, openDatabase } from '../src/database/database-connection';
+import { type DatabaseConnection } from '../src/database/database-connection';
 import { models, modelVersions, rollouts, rolloutTargets } from '../src/database/schema';
-import { type Infrastructure } from '../src/infra/infrastructure';
 import {
   ACTION_CLAIM_RENEW_MS,
   ACTION_CLAIM_TIMEOUT_MS,
   RolloutTargetsRepository,
 } from '../src/rollouts/rollout-targets.repository';
-import { createTestDatabase, uniqueSuffix } from './support/test-environment';
+import { openTestDatabase, type TestDatabaseConnection } from './support/test-database-connection';
+import { uniqueSuffix } from './support/test-environment';
 
 /**
  * Claims on a target's start (PostgreSQL): a replica that died between claiming a device and issuing its install
@@ -16,7 +15,7 @@ import { createTestDatabase, uniqueSuffix } from './support/test-environment';
  * never let happen. Time is moved by back-dating the claim in the database, not by waiting.
  */
 describe('rollout target claims', () => {
-  let database: { url: string; drop(): Promise<void> };
+  let database: TestDatabaseConnection;
   let connection: DatabaseConnection;
   let targets: RolloutTargetsRepository;
   const rolloutId = `rollout-${uniqueSuffix()}`;
@@ -40,10 +39,9 @@ describe('rollout target claims', () => {
   };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    connection = await openDatabase(database.url, '/nonexistent-unused');
-    const infrastructure: Pick<Infrastructure, 'database'> = { database: connection };
-    targets = new RolloutTargetsRepository(new DatabaseAdapter(infrastructure as Infrastructure));
+    database = await openTestDatabase('postgres');
+    connection = database.connection;
+    targets = new RolloutTargetsRepository(database.adapter);
     const model = { modelId: 'fer', version: '1', modelVersionId: 'fer-v1' };
     await connection.db.insert(models).values({ name: 'fer' });
     await connection.db.insert(modelVersions).values({
@@ -78,8 +76,7 @@ describe('rollout target claims', () => {
   });
 
   afterAll(async () => {
-    await connection?.close();
-    await database?.drop();
+    await database?.close();
   });
 
   it('keeps a renewed claim and hands a lapsed one over to the next replica', async () => {
