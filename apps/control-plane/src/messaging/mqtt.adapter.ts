@@ -12,6 +12,7 @@ import {
 import { INFRASTRUCTURE, type Infrastructure } from '../infra/infrastructure';
 import { APP_CONFIG } from '../config/config.module';
 import { type AppConfig } from '../config/app-config';
+import { describeDatabaseError } from '../database/describe-database-error';
 import { InFlightLimit } from './in-flight-limit';
 import { TopicRouter } from './topic-router';
 
@@ -262,7 +263,8 @@ export class MqttAdapter implements OnApplicationShutdown {
   }
 
   private handlerFailed(subscription: Subscription, error: unknown): void {
-    this.logger.error(`handler for ${subscription.filter} failed: ${describe(error)}`);
+    // Most handlers store what they received: a failed batch's drizzle error carries every parameter.
+    this.logger.error(`handler for ${subscription.filter} failed: ${describeDatabaseError(error)}`);
   }
 
   private noteHeld(): void {
@@ -285,7 +287,7 @@ export class MqttAdapter implements OnApplicationShutdown {
 
 export { topicMatches } from './topic-router';
 
-/** The error's message, and its cause's (drizzle's "Failed query" wraps the driver's error). */
+/** An MQTT client's error: its message, and its cause's. */
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   return error.cause === undefined ? error.message : `${error.message} (cause: ${describe(error.cause)})`;

@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { loadAppConfig } from '../../src/config/app-config';
+import { models } from '../../src/database/schema';
 import { startEmbeddedBroker } from '../../src/infra/embedded-broker';
 import { type BrokerAccount } from '../../src/infra/embedded-broker-access';
 import { ephemeralPort } from '../../src/infra/free-port';
 import { type Infrastructure } from '../../src/infra/infrastructure';
 import { MqttAdapter } from '../../src/messaging/mqtt.adapter';
+import { range } from '../support/event-device';
 import { eventually } from '../support/eventually';
+import { openTestDatabase } from '../support/test-database-connection';
 import { testServices } from '../support/test-environment';
 
 jest.setTimeout(30_000);
@@ -280,6 +284,44 @@ describe.each(BROKERS)('MQTT adapter flow control on %s', (_name, startBroker) =
       (now) => now === 0,
       { what: 'every slot released' },
     );
+  });
+
+  it("logs a handler's failed database batch by its cause, without drizzle's statement parameters", async () => {
+    const database = await openTestDatabase('postgres');
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const subscriber = await adapter(1);
+      const topic = `${prefix}/ingest`;
+      // An ingest batch as the writers store them: one multi-row insert, here failing on its last row.
+      const names = range(1, 2000).map((n) => `model-${n.toString().padStart(6, '0')}`);
+      await subscriber.subscribe(
+        topic,
+        async () => {
+          await database.connection.db
+            .insert(models)
+            .values([...names, names[0] ?? ''].map((name) => ({ name })));
+        },
+        { shared: false },
+      );
+      await (await publisher()).publishAsync(topic, 'batch', { qos: 1 });
+      const failures = () =>
+        Promise.resolve(
+          logged.mock.calls.map(([message]) => String(message)).filter((message) => message.includes(topic)),
+        );
+      const [line] = await eventually(failures, (lines) => lines.length > 0, {
+        what: 'the failed handler logged',
+      });
+      expect(line).toContain(`handler for ${topic} failed`);
+      expect(line).toContain('duplicate key value violates unique constraint');
+      expect(line).toContain('SQLSTATE 23505');
+      expect(line).toContain('insert into "models"');
+      expect(line).not.toContain('params:');
+      expect(line).not.toContain('model-001000');
+      expect(line?.length).toBeLessThan(500);
+    } finally {
+      logged.mockRestore();
+      await database.close();
+    }
   });
 
   it('on shutdown, waits for the admitted handlers and admits nothing more', async () => {
