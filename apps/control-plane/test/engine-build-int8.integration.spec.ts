@@ -1,34 +1,23 @@
 /**
  * @jest-environment ../../libs/darknet/test/support/onnxruntime-environment.js
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import {
-  engineCacheKey,
-  parseCfg,
-  randomWeights,
-  serialiseWeights,
-  tensorRtCalibrationCache,
-} from '@emofleet/darknet';
+import { engineCacheKey, tensorRtCalibrationCache } from '@emofleet/darknet';
 import { ARTIFACT_STORE, type ArtifactStore } from '../src/artifacts/artifact-store';
-import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
 import { ModelsRepository } from '../src/models/models.repository';
-import { apiRequest } from './support/api-request';
 import { TRTEXEC_DOUBLE } from './support/builder-agent';
+import {
+  ENGINE_BUILD_NETWORK as NETWORK,
+  type EngineBuildSetup,
+  startEngineBuildSetup,
+} from './support/engine-build-setup';
 import { type Enrolment, enrolDevice } from './support/enrolment';
 import { eventually } from './support/eventually';
-import { createTestDatabase, testAdminToken, testConfig, uniqueSuffix } from './support/test-environment';
-
-const MODELS = join(__dirname, '../../../libs/darknet/models');
-const CFG = readFileSync(join(MODELS, 'yolov2-tiny-expression.cfg'), 'utf8');
-const NETWORK = parseCfg(CFG, 'yolov2-tiny-expression.cfg');
-const WEIGHTS = Buffer.from(serialiseWeights(NETWORK, randomWeights(NETWORK, 2027)));
-const AGENT_MAIN = resolve(__dirname, '../../../agent/dist/main.js');
+import { testAdminToken, uniqueSuffix } from './support/test-environment';
 
 /**
  * A TensorRT 8.2.1 calibration cache of this network, written by libs/darknet as the quantize job writes it (the
@@ -65,18 +54,6 @@ interface JobView {
   status: string;
   logs: string[];
   failedReason: string | null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /**
@@ -124,101 +101,47 @@ function recordingDouble(directory: string): {
  * `tensorrt-calibration-cache`), so this test does not spend minutes calibrating.
  */
 describe('int8 engine builds with a calibration cache (test double of trtexec)', () => {
-  let controlPlane: RunningControlPlane;
+  let setup: EngineBuildSetup;
   let versionId: string;
   let onnxSha256: string;
   let recorder: ReturnType<typeof recordingDouble>;
-  let builder: { enrolment: Enrolment; process: ChildProcess; dataDir: string } | undefined;
-  const cleanups: Array<() => Promise<void> | void> = [];
 
-  const api = <T>(method: string, path: string, body?: unknown) =>
-    apiRequest<T>(controlPlane.httpUrl, method, path, body === undefined ? {} : { body });
+  const api = <T>(method: string, path: string, body?: unknown) => setup.api<T>(method, path, body);
   const requestEngine = (body: Record<string, unknown>) =>
     api<EngineBuildView & { error?: { message: string } }>('POST', `/models/${versionId}/engines`, body);
   const basic = (enrolment: Enrolment) =>
     `Basic ${Buffer.from(`${enrolment.deviceId}:${enrolment.secret}`).toString('base64')}`;
 
   beforeAll(async () => {
-    const database = await createTestDatabase();
-    cleanups.push(() => database.drop());
-    const test = testConfig('external-services', {
-      DATABASE_URL: database.url,
-      PORT: String(await freePort()),
-      ENGINE_BUILD_TIMEOUT_MS: '60000',
-      ENGINE_BUILD_ATTEMPTS: '1',
-      ENGINE_BUILD_POLL_MS: '250',
+    setup = await startEngineBuildSetup({
+      model: 'tiny-int8',
+      weightsSeed: 2027,
+      engineBuild: {
+        ENGINE_BUILD_TIMEOUT_MS: '60000',
+        ENGINE_BUILD_ATTEMPTS: '1',
+        ENGINE_BUILD_POLL_MS: '250',
+      },
     });
-    cleanups.push(test.cleanup);
-    controlPlane = await startControlPlane(test.config, () => undefined);
+    versionId = setup.versionId;
     const wrapperDir = mkdtempSync(join(tmpdir(), 'emofleet-int8-trtexec-'));
-    cleanups.push(() => rmSync(wrapperDir, { recursive: true, force: true }));
+    setup.onClose(() => rmSync(wrapperDir, { recursive: true, force: true }));
     recorder = recordingDouble(wrapperDir);
-
-    const form = new FormData();
-    form.append('cfg', new Blob([CFG]), 'yolov2-tiny-expression.cfg');
-    form.append('weights', new Blob([WEIGHTS]), 'tiny.weights');
-    form.append('names', new Blob([readFileSync(join(MODELS, 'expressions.names'))]), 'expressions.names');
-    const response = await fetch(`${controlPlane.httpUrl}/models/tiny-int8/versions`, {
-      method: 'POST',
-      body: form,
-      headers: { authorization: `Bearer ${testAdminToken}` },
-    });
-    expect(response.status).toBe(201);
-    versionId = ((await response.json()) as { id: string }).id;
-    const version = await eventually(
-      () => api<{ status: string; statusReason: string | null }>('GET', '/models/tiny-int8/versions/1'),
-      (version) => version.body.status === 'ready' || version.body.status === 'failed',
-      { timeoutMs: 360_000, intervalMs: 500, what: 'model version ready (convert → benchmark)' },
-    );
-    expect(version.body).toMatchObject({ status: 'ready', statusReason: null });
-    const onnx = (await controlPlane.app.get(ModelsRepository).filesOf(versionId)).find(
+    const onnx = (await setup.controlPlane.app.get(ModelsRepository).filesOf(versionId)).find(
       (file) => file.role === 'onnx',
     );
     onnxSha256 = onnx?.sha256 ?? '';
   }, 420_000);
 
   afterAll(async () => {
-    if (builder?.process.pid && builder.process.exitCode === null) {
-      try {
-        process.kill(-builder.process.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    if (builder) rmSync(builder.dataDir, { recursive: true, force: true });
-    await controlPlane?.close();
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    await setup?.close();
   }, 30_000);
 
   /** Runs the real agent claiming a Xavier with JetPack 4.6.1 (TensorRT 8.2.1), the recording double its builder. */
   async function startXavierBuilder(): Promise<Enrolment> {
-    const enrolment = await enrolDevice(controlPlane.httpUrl, `xavier-int8-${uniqueSuffix()}`);
-    const dataDir = mkdtempSync(join(tmpdir(), 'emofleet-int8-builder-'));
-    writeFileSync(
-      join(dataDir, 'enrolment.json'),
-      JSON.stringify({ ...enrolment, server: controlPlane.httpUrl, enrolledAt: Date.now() }),
-      { mode: 0o600 },
-    );
-    const agent = spawn(
-      process.execPath,
-      [
-        ...[AGENT_MAIN, 'run', '--data-dir', dataDir, '--detector', 'synthetic', '--log-level', 'warn'],
-        ...['--engine-builder', recorder.command],
-        ...['--claim-device-class', 'gpuArch=sm_72,tensorrt=8.2.1,jetpack=4.6.1'],
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'], detached: true },
-    );
-    builder = { enrolment, process: agent, dataDir };
-    await eventually(
-      () =>
-        api<{ online: boolean; capabilities: { engineBuilder?: boolean } | null }>(
-          'GET',
-          `/devices/${enrolment.deviceId}`,
-        ),
-      (device) => device.body.online && device.body.capabilities?.engineBuilder === true,
-      { timeoutMs: 15_000, what: 'the Xavier builder online' },
-    );
-    return enrolment;
+    const builder = await setup.startBuilder('xavier-int8', 'gpuArch=sm_72,tensorrt=8.2.1,jetpack=4.6.1', {
+      command: recorder.command,
+    });
+    return builder.enrolment;
   }
 
   it('refuses int8 for a version without a calibration cache, saying to run the quantize job first', async () => {
@@ -248,9 +171,9 @@ describe('int8 engine builds with a calibration cache (test double of trtexec)',
 
   it('builds an int8 engine through a builder agent, which gets the verified cache beside the model', async () => {
     // As the quantize job stores it: the bytes in the artifact store, the file on the version.
-    const store = controlPlane.app.get<ArtifactStore>(ARTIFACT_STORE);
+    const store = setup.controlPlane.app.get<ArtifactStore>(ARTIFACT_STORE);
     const stored = await store.put(Readable.from([CALIBRATION_CACHE]), { maxBytes: 1024 * 1024 });
-    await controlPlane.app.get(ModelsRepository).putFile(versionId, {
+    await setup.controlPlane.app.get(ModelsRepository).putFile(versionId, {
       role: 'tensorrt-calibration-cache',
       fileName: 'calibration.cache',
       sha256: stored.sha256,
@@ -305,7 +228,7 @@ describe('int8 engine builds with a calibration cache (test double of trtexec)',
       'GET',
       `/device-jobs/${building.body.deviceJobId ?? ''}`,
     );
-    const cacheUrl = `${controlPlane.httpUrl}/engine-builds/${key}/calibration-cache`;
+    const cacheUrl = `${setup.controlPlane.httpUrl}/engine-builds/${key}/calibration-cache`;
     expect(deviceJob.body.parameters).toMatchObject({
       target: { precision: 'int8' },
       calibrationCache: {
@@ -318,7 +241,7 @@ describe('int8 engine builds with a calibration cache (test double of trtexec)',
     const asBuilder = await fetch(cacheUrl, { headers: { authorization: basic(xavier) } });
     expect(asBuilder.status).toBe(200);
     expect(Buffer.from(await asBuilder.arrayBuffer()).equals(CALIBRATION_CACHE)).toBe(true);
-    const other = await enrolDevice(controlPlane.httpUrl, `not-the-builder-${uniqueSuffix()}`);
+    const other = await enrolDevice(setup.controlPlane.httpUrl, `not-the-builder-${uniqueSuffix()}`);
     const asOther = await fetch(cacheUrl, { headers: { authorization: basic(other) } });
     expect(asOther.status).toBe(403);
     const asOperator = await fetch(cacheUrl, { headers: { authorization: `Bearer ${testAdminToken}` } });
@@ -337,7 +260,7 @@ describe('int8 engine builds with a calibration cache (test double of trtexec)',
     );
     const built = await api<EngineBuildView>('GET', `/engine-builds/${key}`);
     expect(built.body).toMatchObject({ status: 'succeeded', builderDeviceId: xavier.deviceId });
-    const engine = await fetch(`${controlPlane.httpUrl}/artifacts/${built.body.engine?.sha256 ?? ''}`, {
+    const engine = await fetch(`${setup.controlPlane.httpUrl}/artifacts/${built.body.engine?.sha256 ?? ''}`, {
       headers: { authorization: `Bearer ${testAdminToken}` },
     });
     const engineText = await engine.text();

@@ -2,10 +2,6 @@
  * @jest-environment ../../libs/darknet/test/support/onnxruntime-environment.js
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { parseCfg, randomWeights, serialiseWeights } from '@emofleet/darknet';
 import {
   buildPublication,
   type JobNotifyNextMessage,
@@ -13,19 +9,14 @@ import {
   TopicScheme,
   verifyManifestSignature,
 } from '@emofleet/protocol';
-import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
+import { startControlPlane } from '../src/control-plane';
 import { EngineBuildProcessor } from '../src/engines/engine-build.processor';
 import { EngineBuildsService } from '../src/engines/engine-builds.service';
-import { apiRequest } from './support/api-request';
-import { type BuilderAgent, startBuilderAgent } from './support/builder-agent';
+import { type BuilderAgent } from './support/builder-agent';
+import { type EngineBuildSetup, startEngineBuildSetup } from './support/engine-build-setup';
 import { connectAsDevice, enrolDevice } from './support/enrolment';
 import { eventually } from './support/eventually';
-import { createTestDatabase, testAdminToken, testConfig, uniqueSuffix } from './support/test-environment';
-
-const MODELS = join(__dirname, '../../../libs/darknet/models');
-const CFG = readFileSync(join(MODELS, 'yolov2-tiny-expression.cfg'), 'utf8');
-const NETWORK = parseCfg(CFG, 'yolov2-tiny-expression.cfg');
-const WEIGHTS = Buffer.from(serialiseWeights(NETWORK, randomWeights(NETWORK, 2026)));
+import { testAdminToken, testConfig, uniqueSuffix } from './support/test-environment';
 
 interface EngineBuildView {
   cacheKey: string;
@@ -55,18 +46,6 @@ interface DeviceJobView {
   statusDetails: { buildStage?: string };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
 /**
  * engine-build end to end against real PostgreSQL, Redis and Mosquitto: a model version goes upload → convert →
  * benchmark → ready, then engines are requested per device class and built by real agent processes (agent/dist)
@@ -74,72 +53,33 @@ function freePort(): Promise<number> {
  * their builder command. Attempts, backoff, polling and time-outs are shortened through the configuration.
  */
 describe('engine builds on builder devices (test double of trtexec)', () => {
-  let controlPlane: RunningControlPlane;
-  let worker: RunningControlPlane | undefined;
-  let config: ReturnType<typeof testConfig>['config'];
-  let environment: Record<string, string>;
+  let setup: EngineBuildSetup;
   let versionId: string;
   const agents = new Map<string, BuilderAgent>();
-  const cleanups: Array<() => Promise<void> | void> = [];
 
-  const api = <T>(method: string, path: string, body?: unknown) =>
-    apiRequest<T>(controlPlane.httpUrl, method, path, body === undefined ? {} : { body });
+  const api = <T>(method: string, path: string, body?: unknown) => setup.api<T>(method, path, body);
 
   beforeAll(async () => {
-    const database = await createTestDatabase();
-    cleanups.push(() => database.drop());
-    const test = testConfig('external-services', {
-      DATABASE_URL: database.url,
-      PORT: String(await freePort()),
-      ENGINE_BUILD_TIMEOUT_MS: '20000',
-      ENGINE_BUILD_ATTEMPTS: '2',
-      ENGINE_BUILD_BACKOFF_MS: '300',
-      ENGINE_BUILD_POLL_MS: '250',
+    setup = await startEngineBuildSetup({
+      model: 'tiny-engines',
+      weightsSeed: 2026,
+      engineBuild: {
+        ENGINE_BUILD_TIMEOUT_MS: '20000',
+        ENGINE_BUILD_ATTEMPTS: '2',
+        ENGINE_BUILD_BACKOFF_MS: '300',
+        ENGINE_BUILD_POLL_MS: '250',
+      },
     });
-    cleanups.push(test.cleanup);
-    config = test.config;
-    // What further processes of this control plane share: the database, queues, topics and artifact store.
-    environment = {
-      DATABASE_URL: database.url,
-      QUEUE_PREFIX: config.queuePrefix,
-      MQTT_TOPIC_PREFIX: test.topicPrefix,
-      EMOFLEET_DATA_DIR: test.dataDir,
-      ENGINE_BUILD_TIMEOUT_MS: '20000',
-      ENGINE_BUILD_ATTEMPTS: '2',
-      ENGINE_BUILD_BACKOFF_MS: '300',
-      ENGINE_BUILD_POLL_MS: '250',
-    };
-    controlPlane = await startControlPlane(config, () => undefined);
-
-    const form = new FormData();
-    form.append('cfg', new Blob([CFG]), 'yolov2-tiny-expression.cfg');
-    form.append('weights', new Blob([WEIGHTS]), 'tiny.weights');
-    form.append('names', new Blob([readFileSync(join(MODELS, 'expressions.names'))]), 'expressions.names');
-    const response = await fetch(`${controlPlane.httpUrl}/models/tiny-engines/versions`, {
-      method: 'POST',
-      body: form,
-      headers: { authorization: `Bearer ${testAdminToken}` },
-    });
-    expect(response.status).toBe(201);
-    versionId = ((await response.json()) as { id: string }).id;
-    const version = await eventually(
-      () => api<{ status: string; statusReason: string | null }>('GET', '/models/tiny-engines/versions/1'),
-      (version) => version.body.status === 'ready' || version.body.status === 'failed',
-      { timeoutMs: 360_000, intervalMs: 500, what: 'model version ready (convert → benchmark)' },
-    );
-    expect(version.body).toMatchObject({ status: 'ready', statusReason: null });
+    versionId = setup.versionId;
   }, 420_000);
 
   afterAll(async () => {
-    for (const agent of agents.values()) agent.stop();
-    await worker?.close();
-    await controlPlane?.close();
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    await setup?.close();
   }, 30_000);
 
   /** Runs the real agent as a builder claiming `deviceClass`, with the trtexec double (support/builder-agent). */
   async function startBuilder(name: string, deviceClass: string, environment: Record<string, string> = {}) {
-    const builder = await startBuilderAgent(controlPlane.httpUrl, name, deviceClass, environment);
+    const builder = await setup.startBuilder(name, deviceClass, { environment });
     agents.set(builder.deviceId, builder);
     return builder.deviceId;
   }
@@ -209,7 +149,7 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
 
     // The stored engine is the double's fake, made from this version's ONNX export.
     const engineSha = build.body.engine?.sha256 ?? '';
-    const artifact = await fetch(`${controlPlane.httpUrl}/artifacts/${engineSha}`, {
+    const artifact = await fetch(`${setup.controlPlane.httpUrl}/artifacts/${engineSha}`, {
       headers: { authorization: `Bearer ${testAdminToken}` },
     });
     const engineText = await artifact.text();
@@ -237,7 +177,7 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
     expect(list.body.items.map((item) => [item.cacheKey, item.status])).toEqual([[builtKey, 'succeeded']]);
 
     // What the rollout engine asks: the engine of a device class, with a manifest devices can verify.
-    const engines = controlPlane.app.get(EngineBuildsService, { strict: false });
+    const engines = setup.controlPlane.app.get(EngineBuildsService, { strict: false });
     const forTx1 = await engines.findEngine(versionId, { gpuArch: 'sm_53', tensorrt: '8.2.1-1+cuda10.2' });
     expect(forTx1?.manifest).toMatchObject({ modelId: 'tiny-engines', version: '1', sha256: engineSha });
     const key = await api<{ publicKeyPem: string }>('GET', '/signing-key');
@@ -249,7 +189,7 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
 
   it('takes engine uploads only from the device running the build job', async () => {
     const put = (headers: Record<string, string>) =>
-      fetch(`${controlPlane.httpUrl}/engine-builds/${builtKey}/engine`, {
+      fetch(`${setup.controlPlane.httpUrl}/engine-builds/${builtKey}/engine`, {
         method: 'PUT',
         headers: {
           'content-type': 'application/octet-stream',
@@ -258,7 +198,7 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
         },
         body: 'not an engine',
       });
-    const enrolment = await enrolDevice(controlPlane.httpUrl, `stranger-${uniqueSuffix()}`);
+    const enrolment = await enrolDevice(setup.controlPlane.httpUrl, `stranger-${uniqueSuffix()}`);
     const basic = (id: string, secret: string) =>
       `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
     expect((await put({})).status).toBe(401);
@@ -318,8 +258,7 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
       (jobs) => jobs[0]?.statusDetails.buildStage === 'BUILDING',
       { timeoutMs: 30_000, intervalMs: 100, what: 'the builder building' },
     );
-    await controlPlane.close();
-    controlPlane = await startControlPlane(config, () => undefined);
+    await setup.restart();
 
     const job = await finished(requested.body.jobId);
     expect(job.body.failedReason).toBeNull();
@@ -379,7 +318,7 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
   it('deletes engines uploaded by attempts that failed, keeping artifacts that something else refers to', async () => {
     // A builder at the protocol level (plain MQTT client with the device's credentials), so that it can upload an
     // engine and then fail the job: the real agent only uploads what it reports SUCCEEDED.
-    const enrolment = await enrolDevice(controlPlane.httpUrl, `uploading-failer-${uniqueSuffix()}`);
+    const enrolment = await enrolDevice(setup.controlPlane.httpUrl, `uploading-failer-${uniqueSuffix()}`);
     const topics = new TopicScheme(enrolment.topicPrefix);
     const deviceId = enrolment.deviceId;
     const client = await connectAsDevice(enrolment);
@@ -469,7 +408,7 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
       };
       const artifactStatus = async (sha256: string) =>
         (
-          await fetch(`${controlPlane.httpUrl}/artifacts/${sha256}`, {
+          await fetch(`${setup.controlPlane.httpUrl}/artifacts/${sha256}`, {
             headers: { authorization: `Bearer ${testAdminToken}` },
           })
         ).status;
@@ -503,7 +442,7 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
         (await api<EngineBuildView>('GET', `/engine-builds/${builtKey}`)).body.engine?.sha256 ?? '';
       const builtBytes = Buffer.from(
         await (
-          await fetch(`${controlPlane.httpUrl}/artifacts/${builtSha}`, {
+          await fetch(`${setup.controlPlane.httpUrl}/artifacts/${builtSha}`, {
             headers: { authorization: `Bearer ${testAdminToken}` },
           })
         ).arrayBuffer(),
@@ -553,28 +492,28 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
   });
   it('runs engine builds in a worker-only process beside an api-only one', async () => {
     const builderZ = xavierBuilder;
-    await controlPlane.close();
     // The api on the port the agents know, without processors; the worker on its own port, without the API.
     const apiOnly = testConfig('external-services', {
-      ...environment,
-      PORT: String(config.http.port),
+      ...setup.environment,
+      PORT: String(setup.config.http.port),
       EMOFLEET_ROLE: 'api',
     });
-    cleanups.push(apiOnly.cleanup);
-    controlPlane = await startControlPlane(apiOnly.config, () => undefined);
-    expect(() => controlPlane.app.get(EngineBuildProcessor, { strict: false })).toThrow();
+    setup.onClose(apiOnly.cleanup);
+    await setup.restart(apiOnly.config);
+    expect(() => setup.controlPlane.app.get(EngineBuildProcessor, { strict: false })).toThrow();
 
     const requested = await requestEngine({ gpuArch: 'sm_72', jetpack: '5.1', precision: 'fp16' });
     expect(requested.status).toBe(202);
     expect(requested.body).toMatchObject({ cached: false, status: 'queued' });
 
     const workerOnly = testConfig('external-services', {
-      ...environment,
+      ...setup.environment,
       EMOFLEET_ROLE: 'worker',
-      HTTP_PUBLIC_URL: controlPlane.httpUrl,
+      HTTP_PUBLIC_URL: setup.controlPlane.httpUrl,
     });
-    cleanups.push(workerOnly.cleanup);
-    worker = await startControlPlane(workerOnly.config, () => undefined);
+    setup.onClose(workerOnly.cleanup);
+    const worker = await startControlPlane(workerOnly.config, () => undefined);
+    setup.onClose(() => worker.close());
     expect(worker.app.get(EngineBuildProcessor, { strict: false })).toBeInstanceOf(EngineBuildProcessor);
 
     const job = await finished(requested.body.jobId);
@@ -586,9 +525,12 @@ describe('engine builds on builder devices (test double of trtexec)', () => {
     const build = await api<EngineBuildView>('GET', `/engine-builds/${requested.body.cacheKey}`);
     expect(build.body).toMatchObject({ status: 'succeeded', builderDeviceId: builderZ });
     // The builder downloaded the ONNX export from, and uploaded the engine to, the api (HTTP_PUBLIC_URL).
-    const artifact = await fetch(`${controlPlane.httpUrl}/artifacts/${build.body.engine?.sha256 ?? ''}`, {
-      headers: { authorization: `Bearer ${testAdminToken}` },
-    });
+    const artifact = await fetch(
+      `${setup.controlPlane.httpUrl}/artifacts/${build.body.engine?.sha256 ?? ''}`,
+      {
+        headers: { authorization: `Bearer ${testAdminToken}` },
+      },
+    );
     expect(artifact.status).toBe(200);
   }, 120_000);
 });

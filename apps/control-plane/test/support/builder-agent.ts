@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { apiRequest } from './api-request';
-import { enrolDevice } from './enrolment';
+import { type Enrolment, enrolDevice } from './enrolment';
 import { eventually } from './eventually';
 import { uniqueSuffix } from './test-environment';
 
@@ -13,22 +13,30 @@ export const TRTEXEC_DOUBLE = resolve(__dirname, '../../../../agent/test/support
 
 export interface BuilderAgent {
   deviceId: string;
+  /** The device's enrolment (its secret authenticates it to the API). */
+  enrolment: Enrolment;
   process: ChildProcess;
   /** Kills the agent's process group (a builder still running the double goes with it) and its data. */
   stop(): void;
 }
 
+export interface BuilderAgentOptions {
+  /** Reaches the builder command (the double's EMOFLEET_TRTEXEC_DOUBLE_*). */
+  environment?: Record<string, string>;
+  /** The agent's `--engine-builder` command: the trtexec TEST DOUBLE unless given (e.g. a wrapper around it). */
+  command?: string;
+}
+
 /**
  * Enrols a device and runs the real agent (agent/dist) as an engine builder that claims `deviceClass`
  * (`--claim-device-class`, a test-only override) with the trtexec TEST DOUBLE as its builder command; resolves
- * once the control plane sees it online as a builder. `environment` reaches the double
- * (EMOFLEET_TRTEXEC_DOUBLE_*).
+ * once the control plane sees it online as a builder.
  */
 export async function startBuilderAgent(
   httpUrl: string,
   name: string,
   deviceClass: string,
-  environment: Record<string, string> = {},
+  { environment = {}, command = TRTEXEC_DOUBLE }: BuilderAgentOptions = {},
 ): Promise<BuilderAgent> {
   const enrolment = await enrolDevice(httpUrl, `${name}-${uniqueSuffix()}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'emofleet-builder-'));
@@ -42,7 +50,7 @@ export async function startBuilderAgent(
     process.execPath,
     [
       ...[AGENT_MAIN, 'run', '--data-dir', dataDir, '--detector', 'synthetic', '--log-level', 'warn'],
-      ...['--engine-builder', TRTEXEC_DOUBLE, '--claim-device-class', deviceClass],
+      ...['--engine-builder', command, '--claim-device-class', deviceClass],
     ],
     { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...environment }, detached: true },
   );
@@ -71,5 +79,5 @@ export async function startBuilderAgent(
     stop();
     throw error;
   }
-  return { deviceId: enrolment.deviceId, process: agent, stop };
+  return { deviceId: enrolment.deviceId, enrolment, process: agent, stop };
 }
