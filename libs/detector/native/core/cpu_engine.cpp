@@ -47,7 +47,7 @@ CpuEngine::CpuEngine(NetworkSpec spec, LoadedWeights weights, const EngineOption
   }
   arena_.assign(plan_.arenaFloats, 0.f);
   quantized_.resize(spec_.layers.size());
-  const Int8Kernel kernel = detectInt8Kernel();
+  const Int8Kernel kernel = options_.int8Layers.empty() ? Int8Kernel::Portable : detectInt8Kernel();
   size_t int8Scratch = 0;
   for (const Int8LayerChoice& choice : options_.int8Layers) {
     if (choice.layer < 0 || static_cast<size_t>(choice.layer) >= executed_) {

@@ -68,7 +68,7 @@ struct DetectorInfo {
   bool hasRegion;
   std::vector<int> int8Layers;  // cpu backend: layers the quantisation plan runs in INT8
   std::vector<int> int8CapableLayers;  // cpu backend: layers that could (dense convolutions)
-  std::string int8Kernel;       // "avx512-vnni" | "portable"; empty when no layer is INT8
+  std::string int8Kernel;       // "avx512-vnni" | "avx2" | "neon-dotprod" | "portable"; empty when no INT8 layer
   std::vector<std::pair<int, int>> winogradLayers;  // cpu backend: (layer, output tile 2 or 4) run as Winograd
   std::vector<int> directLayers;  // cpu backend: layers run on the direct convolution kernel
   WeightsHeader weightsHeader;

@@ -23,6 +23,7 @@ namespace {
 std::vector<Int8Kernel> availableKernels() {
   std::vector<Int8Kernel> kernels{Int8Kernel::Portable};
   if (int8KernelAvailable(Int8Kernel::Avx512Vnni)) kernels.push_back(Int8Kernel::Avx512Vnni);
+  if (int8KernelAvailable(Int8Kernel::Avx2)) kernels.push_back(Int8Kernel::Avx2);
   if (int8KernelAvailable(Int8Kernel::NeonDotprod)) kernels.push_back(Int8Kernel::NeonDotprod);
   return kernels;
 }
@@ -167,9 +168,19 @@ TEST(int8_micro_tile_kernels_compute_identical_integers) {
         }
       }
     }
+    const int depth = quads * 4;
+    std::vector<int8_t> rowMajor(static_cast<size_t>(kInt8TileRows) * static_cast<size_t>(depth));
+    for (int q = 0; q < quads; ++q) {
+      for (int r = 0; r < kInt8TileRows; ++r) {
+        for (int i = 0; i < 4; ++i) {
+          rowMajor[static_cast<size_t>(r * depth + q * 4 + i)] = weights[static_cast<size_t>((q * kInt8TileRows + r) * 4 + i)];
+        }
+      }
+    }
     for (Int8Kernel kernel : availableKernels()) {
+      const PackedInt8Weights packed = packInt8Weights(rowMajor.data(), kInt8TileRows, depth, kernel);
       std::vector<int32_t> tile(kInt8TileRows * kInt8TileColumns, -1);
-      int8MicroTile(kernel, weights.data(), strip.data(), quads, tile.data());
+      int8MicroTile(packed, 0, strip.data(), tile.data());
       if (tile != expected) {
         recordFailure(__FILE__, __LINE__, std::string(int8KernelName(kernel)) + " differs at quads=" + std::to_string(quads));
       }
@@ -177,11 +188,16 @@ TEST(int8_micro_tile_kernels_compute_identical_integers) {
   }
 }
 
-TEST(int8_vnni_is_detected_when_the_cpu_has_it) {
-  // Built with -march=native on a VNNI CPU, the compiler's own macro says VNNI: run-time detection must agree.
+TEST(int8_kernel_detection_agrees_with_the_compiler) {
+  // Built with -march=native, the compiler's own macros say what this CPU has: run-time detection must agree.
   std::printf("  int8 kernel on this machine: %s\n", int8KernelName(detectInt8Kernel()));
 #if defined(__x86_64__) && defined(__AVX512VNNI__)
   CHECK(detectInt8Kernel() == Int8Kernel::Avx512Vnni);
+#elif defined(__x86_64__) && defined(__AVX2__)
+  CHECK(detectInt8Kernel() == Int8Kernel::Avx2);
+#endif
+#if defined(__x86_64__) && defined(__AVX2__)
+  CHECK(int8KernelAvailable(Int8Kernel::Avx2));
 #endif
   // aarch64: sdot only in dotprod builds; a default armv8-a build (Cortex-A57) always runs the portable kernel.
 #if defined(__aarch64__) && !defined(__ARM_FEATURE_DOTPROD)
@@ -189,6 +205,18 @@ TEST(int8_vnni_is_detected_when_the_cpu_has_it) {
   CHECK(!int8KernelAvailable(Int8Kernel::NeonDotprod));
 #endif
   CHECK(int8KernelAvailable(Int8Kernel::Portable));
+}
+
+TEST(int8_kernel_can_be_forced_by_name) {
+  for (Int8Kernel kernel : availableKernels()) {
+    setenv("EMOFLEET_INT8_KERNEL", int8KernelName(kernel), 1);
+    CHECK(detectInt8Kernel() == kernel);
+  }
+  setenv("EMOFLEET_INT8_KERNEL", "sse9", 1);
+  CHECK_THROWS_CODE(detectInt8Kernel(), ErrorCode::BadArgument, "EMOFLEET_INT8_KERNEL=sse9 is not a kernel this CPU runs (available: ");
+  unsetenv("EMOFLEET_INT8_KERNEL");
+  // Unforced, the fastest one runs: portable only where nothing else is available.
+  CHECK((detectInt8Kernel() == Int8Kernel::Portable) == (availableKernels().size() == 1));
 }
 
 TEST(int8_convolution_equals_direct_integer_convolution) {

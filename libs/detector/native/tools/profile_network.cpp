@@ -1,6 +1,7 @@
 // Times a darknet cfg on seeded random weights with the CPU engine, per layer and end to end, and measures
 // this machine's single-precision GEMM peak for comparison. Used to tune the compute core.
-//   profile_network <cfg> [threads] [fuse 0|1] [iterations] [winograd auto|off|f2|f4]
+//   profile_network <cfg> [threads] [fuse 0|1] [iterations] [winograd auto|off|f2|f4] [precision fp32|int8]
+// int8 quantises every layer that can run in int8, with one made-up input scale (speed does not depend on it).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "../core/cpu_engine.hpp"
+#include "../core/kernels/quantized_convolution.hpp"
 #include "../core/kernels/sgemm_peak.hpp"
 #include "../test/test_networks.hpp"
 
@@ -27,7 +29,7 @@ double secondsSince(Clock::time_point start) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: profile_network <cfg> [threads] [fuse 0|1] [iterations] [winograd auto|off|f2|f4]\n");
+    std::fprintf(stderr, "usage: profile_network <cfg> [threads] [fuse 0|1] [iterations] [winograd auto|off|f2|f4] [precision fp32|int8]\n");
     return 2;
   }
   std::ifstream file(argv[1]);
@@ -41,9 +43,19 @@ int main(int argc, char** argv) {
                                 : mode == "f2" ? WinogradMode::F2
                                 : mode == "f4" ? WinogradMode::F4
                                                : WinogradMode::Auto;
+  const std::string precision = argc > 6 ? argv[6] : "fp32";
   const NetworkSpec spec = parseNetworkCfg(text.str());
   const std::vector<uint8_t> weights = emofleet_test::randomWeights(spec, 1);
-  CpuEngine engine(spec, loadWeights(spec, weights.data(), weights.size()), EngineOptions{threads, fuse, {}, winograd});
+  std::vector<Int8LayerChoice> int8Layers;
+  if (precision == "int8") {
+    for (int layer : int8CapableLayers(spec, spec.layers.size())) {
+      Int8LayerChoice choice;
+      choice.layer = layer;
+      choice.inputScale = 1.f / 64.f;
+      int8Layers.push_back(choice);
+    }
+  }
+  CpuEngine engine(spec, loadWeights(spec, weights.data(), weights.size()), EngineOptions{threads, fuse, int8Layers, winograd});
   const std::vector<float> input = emofleet_test::randomTensor(spec.input.elements(), 2, 0.f, 1.f);
   engine.infer(input.data());
   std::vector<double> times;
@@ -56,8 +68,8 @@ int main(int argc, char** argv) {
   double flops = 0;
   for (const LayerSpec& layer : spec.layers) flops += layer.flops();
   const double median = times[times.size() / 2];
-  std::printf("%s threads=%d fuse=%d winograd=%s median %.2f ms (%.1f FPS), %.1f GFLOP/s, activations %.1f MB (unplanned %.1f MB)\n",
-              argv[1], engine.threads(), fuse, mode.c_str(), median * 1e3, 1 / median, flops / median / 1e9,
+  std::printf("%s %s threads=%d fuse=%d winograd=%s median %.2f ms (%.1f FPS), %.1f GFLOP/s, activations %.1f MB (unplanned %.1f MB)\n",
+              argv[1], precision.c_str(), engine.threads(), fuse, mode.c_str(), median * 1e3, 1 / median, flops / median / 1e9,
               engine.activationBytes() / 1e6, engine.unplannedActivationBytes() / 1e6);
   std::printf("sgemm peak (%d threads, 512x1024x1024 per thread): %.1f GFLOP/s\n", engine.threads(),
               measureSgemmPeakGflops(engine.threads()));

@@ -6,13 +6,16 @@
 
 #include "../detector_error.hpp"
 
-// The VNNI kernel is compiled with a per-function target attribute (no global -march), so the same object runs
-// on CPUs without AVX-512. GCC learned avx512vnni in version 8; GCC 7 (JetPack 4.6) builds the portable kernel
-// alone, as does every non-x86 target.
-#if defined(__x86_64__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8))
-#define EMOFLEET_INT8_VNNI 1
+// The x86 kernels are compiled with per-function target attributes (no global -march), so the same object runs
+// on every x86-64 CPU and picks its kernel at run time. GCC learned avx512vnni in version 8; GCC 7 (JetPack 4.6)
+// builds AVX2 and portable there, and every non-x86 target builds without them.
+#if defined(__x86_64__)
+#define EMOFLEET_INT8_AVX2 1
 #include <cpuid.h>
 #include <immintrin.h>
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
+#define EMOFLEET_INT8_VNNI 1
+#endif
 #endif
 
 // NEON sdot: only in builds for dotprod CPUs (ARMv8.2+, e.g. -march=armv8.2-a+dotprod). sdot multiplies signed
@@ -95,6 +98,82 @@ void microTileNeonDotprod(const int8_t* weights, const uint8_t* strip, int depth
 
 #endif
 
+#ifdef EMOFLEET_INT8_AVX2
+
+// AVX2 has no exact byte dot product: vpmaddubsw saturates its 16-bit pair sums (255 * 127 * 2 > 32767). Bytes
+// are widened to 16 bits instead and multiplied exactly by vpmaddwd, two k values per 32-bit lane: the strip's
+// 32-bit column lanes k0 k1 k2 k3 split into (k0, k2) by a mask and (k1, k3) by a shift, against the weight
+// pairs (w0, w2) and (w1, w3) packed for this kernel. A pass covers 4 rows x 16 columns (8 accumulators, 4 split
+// strip vectors, 2 weight pairs: 14 of the 16 registers); 6 passes cover the 8 x 48 tile.
+constexpr int kAvx2PassRows = 4;
+constexpr int kAvx2PassColumns = 16;
+
+__attribute__((target("avx2"))) void microTileAvx2(const int16_t* weights, const uint8_t* strip, int depthQuads,
+                                                   int32_t* tile) {
+  const __m256i lowBytes = _mm256_set1_epi16(0x00FF);
+  for (int firstRow = 0; firstRow < kInt8TileRows; firstRow += kAvx2PassRows) {
+    for (int firstColumn = 0; firstColumn < kInt8TileColumns; firstColumn += kAvx2PassColumns) {
+      __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00;
+      __m256i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+      const uint8_t* columns = strip + firstColumn * 4;
+      const int16_t* rows = weights + firstRow * 4;
+      for (int q = 0; q < depthQuads; ++q) {
+        const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(columns));
+        const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(columns + 32));
+        const __m256i even0 = _mm256_and_si256(b0, lowBytes);
+        const __m256i odd0 = _mm256_srli_epi16(b0, 8);
+        const __m256i even1 = _mm256_and_si256(b1, lowBytes);
+        const __m256i odd1 = _mm256_srli_epi16(b1, 8);
+#define EMOFLEET_AVX2_ROW(r)                                                                        \
+  {                                                                                                 \
+    int32_t evenPair = 0;                                                                           \
+    int32_t oddPair = 0;                                                                            \
+    std::memcpy(&evenPair, rows + (r) * 4, sizeof(evenPair));                                       \
+    std::memcpy(&oddPair, rows + (r) * 4 + 2, sizeof(oddPair));                                     \
+    const __m256i evenWeights = _mm256_set1_epi32(evenPair);                                        \
+    const __m256i oddWeights = _mm256_set1_epi32(oddPair);                                          \
+    c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(even0, evenWeights));                     \
+    c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(even1, evenWeights));                     \
+    c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(odd0, oddWeights));                       \
+    c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(odd1, oddWeights));                       \
+  }
+        EMOFLEET_AVX2_ROW(0)
+        EMOFLEET_AVX2_ROW(1)
+        EMOFLEET_AVX2_ROW(2)
+        EMOFLEET_AVX2_ROW(3)
+#undef EMOFLEET_AVX2_ROW
+        columns += kInt8TileColumns * 4;
+        rows += kInt8TileRows * 4;
+      }
+#define EMOFLEET_AVX2_STORE(r)                                                                              \
+  {                                                                                                         \
+    int32_t* out = tile + (firstRow + (r)) * kInt8TileColumns + firstColumn;                                \
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), c##r##0);                                          \
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), c##r##1);                                      \
+  }
+      EMOFLEET_AVX2_STORE(0)
+      EMOFLEET_AVX2_STORE(1)
+      EMOFLEET_AVX2_STORE(2)
+      EMOFLEET_AVX2_STORE(3)
+#undef EMOFLEET_AVX2_STORE
+    }
+  }
+}
+
+// cpuid says what the CPU has, XCR0 what the OS saves on a context switch.
+bool cpuHasAvx2() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+  if ((ecx & (1u << 27)) == 0) return false;  // OSXSAVE
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  if ((ebx & (1u << 5)) == 0) return false;  // AVX2
+  unsigned xcr0Low = 0, xcr0High = 0;
+  __asm__("xgetbv" : "=a"(xcr0Low), "=d"(xcr0High) : "c"(0));
+  return (xcr0Low & 0x6u) == 0x6u;  // SSE and AVX state
+}
+
+#endif
+
 #ifdef EMOFLEET_INT8_VNNI
 
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void microTileVnni(const int8_t* weights,
@@ -168,6 +247,7 @@ const char* int8KernelName(Int8Kernel kernel) {
   switch (kernel) {
     case Int8Kernel::Portable: return "portable";
     case Int8Kernel::Avx512Vnni: return "avx512-vnni";
+    case Int8Kernel::Avx2: return "avx2";
     case Int8Kernel::NeonDotprod: return "neon-dotprod";
   }
   return "portable";
@@ -180,6 +260,14 @@ bool int8KernelAvailable(Int8Kernel kernel) {
 #ifdef EMOFLEET_INT8_VNNI
       static const bool vnni = cpuRunsAvx512Vnni();
       return vnni;
+#else
+      return false;
+#endif
+    }
+    case Int8Kernel::Avx2: {
+#ifdef EMOFLEET_INT8_AVX2
+      static const bool avx2 = cpuHasAvx2();
+      return avx2;
 #else
       return false;
 #endif
@@ -197,32 +285,54 @@ bool int8KernelAvailable(Int8Kernel kernel) {
 }
 
 Int8Kernel detectInt8Kernel() {
-  // EMOFLEET_INT8_KERNEL=portable forces the portable kernel (benchmarks of the VNNI gain).
+  const Int8Kernel fastestFirst[] = {Int8Kernel::Avx512Vnni, Int8Kernel::NeonDotprod, Int8Kernel::Avx2,
+                                     Int8Kernel::Portable};
   const char* forced = std::getenv("EMOFLEET_INT8_KERNEL");
-  if (forced != nullptr && std::string(forced) == "portable") return Int8Kernel::Portable;
-  if (int8KernelAvailable(Int8Kernel::Avx512Vnni)) return Int8Kernel::Avx512Vnni;
-  if (int8KernelAvailable(Int8Kernel::NeonDotprod)) return Int8Kernel::NeonDotprod;
-  return Int8Kernel::Portable;
+  for (Int8Kernel kernel : fastestFirst) {
+    if (!int8KernelAvailable(kernel)) continue;
+    if (forced == nullptr || *forced == '\0' || std::string(forced) == int8KernelName(kernel)) return kernel;
+  }
+  std::string available;
+  for (Int8Kernel kernel : fastestFirst) {
+    if (int8KernelAvailable(kernel)) available += std::string(available.empty() ? "" : ", ") + int8KernelName(kernel);
+  }
+  throw DetectorError(ErrorCode::BadArgument, std::string("EMOFLEET_INT8_KERNEL=") + forced +
+                                                  " is not a kernel this CPU runs (available: " + available + ")");
 }
 
-PackedInt8Weights packInt8Weights(const int8_t* rowMajor, int rows, int depth) {
+PackedInt8Weights packInt8Weights(const int8_t* rowMajor, int rows, int depth, Int8Kernel kernel) {
   PackedInt8Weights packed;
+  packed.kernel = kernel;
   packed.rows = rows;
   packed.depth = depth;
   packed.paddedDepth = static_cast<int>(roundUpTo(static_cast<size_t>(depth), kInt8DepthStep));
   packed.rowBlocks = (rows + kInt8TileRows - 1) / kInt8TileRows;
-  packed.data.assign(static_cast<size_t>(packed.rowBlocks) * static_cast<size_t>(packed.paddedDepth) * kInt8TileRows,
-                     0);
+  const size_t values = static_cast<size_t>(packed.rowBlocks) * packed.blockValues();
+  // Position of k's value inside a row's quad: k0 k1 k2 k3, or k0 k2 k1 k3 for the AVX2 pairs.
+  const bool pairs = kernel == Int8Kernel::Avx2;
+  const int slotOf[kInt8DepthStep] = {0, pairs ? 2 : 1, pairs ? 1 : 2, 3};
+  if (pairs) {
+    packed.pairs.assign(values, 0);
+  } else {
+    packed.bytes.assign(values, 0);
+  }
   const int quads = packed.paddedDepth / kInt8DepthStep;
   for (int b = 0; b < packed.rowBlocks; ++b) {
-    int8_t* block = packed.data.data() + static_cast<size_t>(b) * static_cast<size_t>(packed.paddedDepth) * kInt8TileRows;
+    const size_t blockStart = static_cast<size_t>(b) * packed.blockValues();
     for (int q = 0; q < quads; ++q) {
       for (int r = 0; r < kInt8TileRows; ++r) {
         const int row = b * kInt8TileRows + r;
         if (row >= rows) continue;
         for (int i = 0; i < kInt8DepthStep; ++i) {
           const int k = q * kInt8DepthStep + i;
-          if (k < depth) block[(q * kInt8TileRows + r) * 4 + i] = rowMajor[static_cast<size_t>(row) * static_cast<size_t>(depth) + static_cast<size_t>(k)];
+          if (k >= depth) continue;
+          const int8_t value = rowMajor[static_cast<size_t>(row) * static_cast<size_t>(depth) + static_cast<size_t>(k)];
+          const size_t at = blockStart + static_cast<size_t>((q * kInt8TileRows + r) * kInt8DepthStep + slotOf[i]);
+          if (pairs) {
+            packed.pairs[at] = value;
+          } else {
+            packed.bytes[at] = value;
+          }
         }
       }
     }
@@ -230,26 +340,35 @@ PackedInt8Weights packInt8Weights(const int8_t* rowMajor, int rows, int depth) {
   return packed;
 }
 
-void int8MicroTile(Int8Kernel kernel, const int8_t* weightBlock, const uint8_t* strip, int depthQuads, int32_t* tile) {
-  switch (kernel) {
-    case Int8Kernel::Portable: microTilePortable(weightBlock, strip, depthQuads, tile); return;
+void int8MicroTile(const PackedInt8Weights& weights, int block, const uint8_t* strip, int32_t* tile) {
+  const int quads = weights.paddedDepth / kInt8DepthStep;
+  const size_t offset = static_cast<size_t>(block) * weights.blockValues();
+  switch (weights.kernel) {
+    case Int8Kernel::Portable: microTilePortable(weights.bytes.data() + offset, strip, quads, tile); return;
     case Int8Kernel::Avx512Vnni:
 #ifdef EMOFLEET_INT8_VNNI
-      microTileVnni(weightBlock, strip, depthQuads, tile);
+      microTileVnni(weights.bytes.data() + offset, strip, quads, tile);
+      return;
+#else
+      break;
+#endif
+    case Int8Kernel::Avx2:
+#ifdef EMOFLEET_INT8_AVX2
+      microTileAvx2(weights.pairs.data() + offset, strip, quads, tile);
       return;
 #else
       break;
 #endif
     case Int8Kernel::NeonDotprod:
 #ifdef EMOFLEET_INT8_NEON_DOTPROD
-      microTileNeonDotprod(weightBlock, strip, depthQuads, tile);
+      microTileNeonDotprod(weights.bytes.data() + offset, strip, quads, tile);
       return;
 #else
       break;
 #endif
   }
   throw DetectorError(ErrorCode::Unsupported,
-                      std::string("int8 kernel ") + int8KernelName(kernel) + " is not compiled into this build");
+                      std::string("int8 kernel ") + int8KernelName(weights.kernel) + " is not compiled into this build");
 }
 
 }  // namespace emofleet

@@ -71,7 +71,7 @@ QuantizedConvolution::QuantizedConvolution(const LayerSpec& layer, const LayerPa
     outputScales_[static_cast<size_t>(r)] = choice.inputScale * scale;
     zeroPointTerms_[static_cast<size_t>(r)] = choice.inputZeroPoint * sum;
   }
-  weights_ = packInt8Weights(quantized.data(), rows, depth);
+  weights_ = packInt8Weights(quantized.data(), rows, depth, kernel);
   bias_ = params.bias;
 }
 
@@ -178,14 +178,12 @@ void QuantizedConvolution::computePanel(const uint8_t* panel, size_t firstColumn
                                         int blocks, float* output) const {
   const size_t plane = geometry_.output.plane();
   const size_t stripBytes = static_cast<size_t>(weights_.paddedDepth) * kInt8TileColumns;
-  const int quads = weights_.paddedDepth / kInt8DepthStep;
   const size_t strips = roundUpTo(columns, kInt8TileColumns) / kInt8TileColumns;
   alignas(64) int32_t tile[kInt8TileRows * kInt8TileColumns];
   for (int b = firstBlock; b < firstBlock + blocks; ++b) {
-    const int8_t* block = weights_.block(b);
     const int rows = std::min(kInt8TileRows, weights_.rows - b * kInt8TileRows);
     for (size_t s = 0; s < strips; ++s) {
-      int8MicroTile(kernel_, block, panel + s * stripBytes, quads, tile);
+      int8MicroTile(weights_, b, panel + s * stripBytes, tile);
       const size_t column = firstColumn + s * kInt8TileColumns;
       const size_t valid = std::min<size_t>(kInt8TileColumns, firstColumn + columns - column);
       for (int r = 0; r < rows; ++r) {
