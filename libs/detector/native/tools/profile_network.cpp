@@ -68,8 +68,8 @@ int main(int argc, char** argv) {
   double flops = 0;
   for (const LayerSpec& layer : spec.layers) flops += layer.flops();
   const double median = times[times.size() / 2];
-  std::printf("%s %s threads=%d fuse=%d winograd=%s median %.2f ms (%.1f FPS), %.1f GFLOP/s, activations %.1f MB (unplanned %.1f MB)\n",
-              argv[1], precision.c_str(), engine.threads(), fuse, mode.c_str(), median * 1e3, 1 / median, flops / median / 1e9,
+  std::printf("%s %s threads=%d fuse=%d winograd=%s median %.2f ms (%.1f FPS), fastest %.2f ms, %.1f GFLOP/s, activations %.1f MB (unplanned %.1f MB)\n",
+              argv[1], precision.c_str(), engine.threads(), fuse, mode.c_str(), median * 1e3, 1 / median, times.front() * 1e3, flops / median / 1e9,
               engine.activationBytes() / 1e6, engine.unplannedActivationBytes() / 1e6);
   std::printf("sgemm peak (%d threads, 512x1024x1024 per thread): %.1f GFLOP/s\n", engine.threads(),
               measureSgemmPeakGflops(engine.threads()));
