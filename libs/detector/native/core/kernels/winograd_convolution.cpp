@@ -102,15 +102,16 @@ struct Transforms<4> {
   }
 };
 
-// U = G g G^T for one 3x3 kernel, written with stride `stride` per coordinate.
+// Row `row` of U = G g G^T for one 3x3 kernel (coordinates row * alpha .. row * alpha + alpha - 1), written with
+// stride `stride` per coordinate.
 template <int M>
-void transformKernel(const float* g, float* u, size_t stride) {
+void transformKernelRow(const float* g, int row, float* u, size_t stride) {
   constexpr int A = Transforms<M>::kAlpha;
   float t[A * 3];
-  float r[A * A];
-  for (int x = 0; x < 3; ++x) Transforms<M>::kernel(g + x, 3, t + x, 3);      // columns: G g
-  for (int y = 0; y < A; ++y) Transforms<M>::kernel(t + y * 3, 1, r + y * A, 1);  // rows: (G g) G^T
-  for (int xi = 0; xi < A * A; ++xi) u[static_cast<size_t>(xi) * stride] = r[xi];
+  float r[A];
+  for (int x = 0; x < 3; ++x) Transforms<M>::kernel(g + x, 3, t + x, 3);  // columns: G g
+  Transforms<M>::kernel(t + row * 3, 1, r, 1);                              // one row of (G g) G^T
+  for (int x = 0; x < A; ++x) u[static_cast<size_t>(x) * stride] = r[x];
 }
 
 }  // namespace
@@ -159,30 +160,36 @@ WinogradConvolution::WinogradConvolution(const LayerSpec& layer, const LayerPara
   const size_t tiles = tilesX_ * tilesY_;
   blockTiles_ = blockTiles > 0 ? std::min(tiles, blockTiles)
                                : std::min(tiles, std::max(kMinBlockTiles, kBlockFloats / perTile / 16 * 16));
-  std::vector<float> transformed(coordinates * filters * channels);
+  // Transformed one row of coordinates at a time (alpha of them), then packed once per coordinate into
+  // packedGemm's panel layout (OpenBLAS would re-pack on every call): the unpacked copy never holds more than
+  // alpha of the alpha^2 coordinate matrices, which keeps the load's peak memory near the packed kernels' own.
   const size_t stride = filters * channels;
-  const auto transformFilter = [&](size_t f, int) {
-    for (size_t c = 0; c < channels; ++c) {
-      const float* g = params.weights.data() + (f * channels + c) * 9;
-      float* u = transformed.data() + f * channels + c;
-      if (tile_ == 2) {
-        transformKernel<2>(g, u, stride);
-      } else {
-        transformKernel<4>(g, u, stride);
-      }
-    }
-  };
-  // Then packed once per coordinate into packedGemm's panel layout (OpenBLAS would re-pack on every call).
+  const size_t rowCoordinates = static_cast<size_t>(alpha_);
+  std::vector<float> transformed(rowCoordinates * stride);
   kernels_.resize(coordinates);
-  const auto packCoordinate = [&](size_t xi, int) {
-    kernels_[xi] = PackedWeights(transformed.data() + xi * stride, filters, channels, channels);
-  };
-  if (pool != nullptr) {
-    pool->parallelFor(filters, transformFilter);
-    pool->parallelFor(coordinates, packCoordinate);
-  } else {
-    for (size_t f = 0; f < filters; ++f) transformFilter(f, 0);
-    for (size_t xi = 0; xi < coordinates; ++xi) packCoordinate(xi, 0);
+  for (int row = 0; row < alpha_; ++row) {
+    const auto transformFilter = [&](size_t f, int) {
+      for (size_t c = 0; c < channels; ++c) {
+        const float* g = params.weights.data() + (f * channels + c) * 9;
+        float* u = transformed.data() + f * channels + c;
+        if (tile_ == 2) {
+          transformKernelRow<2>(g, row, u, stride);
+        } else {
+          transformKernelRow<4>(g, row, u, stride);
+        }
+      }
+    };
+    const auto packCoordinate = [&](size_t x, int) {
+      kernels_[static_cast<size_t>(row) * rowCoordinates + x] =
+          PackedWeights(transformed.data() + x * stride, filters, channels, channels);
+    };
+    if (pool != nullptr) {
+      pool->parallelFor(filters, transformFilter);
+      pool->parallelFor(rowCoordinates, packCoordinate);
+    } else {
+      for (size_t f = 0; f < filters; ++f) transformFilter(f, 0);
+      for (size_t x = 0; x < rowCoordinates; ++x) packCoordinate(x, 0);
+    }
   }
 }
 
