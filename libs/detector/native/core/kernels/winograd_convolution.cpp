@@ -18,15 +18,11 @@ constexpr size_t kMinBlockTiles = 64;
 // The per-layer rule (winogradTileFor), from per-layer CPU-time measurements (tools/profile_winograd.cpp, see
 // docs/benchmarks.md). Since the element-wise stage runs on kernels packed once at load (packedGemm), Winograd
 // beats im2col + OpenBLAS from 16 input channels up: F(4x4,3x3) from 24x24 output pixels up (1.8-2.4x), below
-// that F(2x2,3x3) (1.3-1.9x at 13x13, where a 6x6 tile wastes a third of its area on padding), except for the
-// deepest layers: from 1024 input channels the multiplies F(4,3) saves (576 against 784 per channel pair at
-// 13x13) outweigh its padding and transforms (YOLO v2-tiny's 1024 -> 1024 at 13x13: F4 1.09x F2 on a Zen 5
-// AVX-512 VM, 1.19x on 2 threads and 1.77x on 1 thread on a Zen 3 AVX2 one). The first layer (3 channels) stays
-// off Winograd: there the tile transforms cost more than the multiplies saved.
+// that F(2x2,3x3) (1.3-1.9x at 13x13, where a 6x6 tile wastes a third of its area on padding). The first layer
+// (3 channels) stays on im2col: there the tile transforms cost more than the multiplies saved.
 constexpr int kMinChannels = 16;
 constexpr int kMinFilters = 32;
 constexpr size_t kMinF4Pixels = 24 * 24;
-constexpr int kMinF4DeepChannels = 1024;
 // Filters per work item of the SGEMM + output stage (the items are spread over the threads).
 constexpr size_t kMinFilterBlock = 16;
 
@@ -128,7 +124,7 @@ int winogradTileFor(const LayerSpec& layer, WinogradMode mode) {
   if (mode == WinogradMode::F4) return 4;
   const int channels = layer.input.channels;
   if (channels < kMinChannels || layer.output.channels < kMinFilters) return 0;
-  return layer.output.plane() >= kMinF4Pixels || channels >= kMinF4DeepChannels ? 4 : 2;
+  return layer.output.plane() >= kMinF4Pixels ? 4 : 2;
 }
 
 WinogradConvolution::WinogradConvolution(const LayerSpec& layer, const LayerParameters& params, int tile,
