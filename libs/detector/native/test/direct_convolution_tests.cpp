@@ -5,6 +5,7 @@
 
 #include "../core/cpu_engine.hpp"
 #include "../core/kernels/direct_convolution.hpp"
+#include "engine_checks.hpp"
 #include "test_harness.hpp"
 #include "test_networks.hpp"
 
@@ -104,11 +105,7 @@ TEST(engine_runs_wide_few_channel_layers_on_the_direct_kernel) {
   for (WinogradMode mode : {WinogradMode::Auto, WinogradMode::Off}) {
     CpuEngine engine(spec, loadWeights(spec, weights.data(), weights.size()), EngineOptions{2, true, {}, mode});
     CHECK(engine.directLayers() == (mode == WinogradMode::Auto ? std::vector<int>{0, 1} : std::vector<int>{}));
-    for (size_t layer = 0; layer < engine.executedLayers(); ++layer) {
-      std::vector<float> tap;
-      engine.inferWithTap(input.data(), static_cast<int>(layer), tap);
-      CHECK(relativeError(tap.data(), expected[layer]) <= 1e-5);
-    }
+    checkEveryLayer(engine, input, expected, 1e-5, winogradModeLabel(mode));
   }
   // fuse: false is darknet's reference path: never the direct kernel.
   CpuEngine unfused(spec, loadWeights(spec, weights.data(), weights.size()), EngineOptions{2, false, {}, WinogradMode::Auto});

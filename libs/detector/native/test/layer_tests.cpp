@@ -3,6 +3,7 @@
 
 #include "../core/cpu_engine.hpp"
 #include "../core/region_head.hpp"
+#include "engine_checks.hpp"
 #include "test_harness.hpp"
 #include "test_networks.hpp"
 
@@ -19,17 +20,8 @@ void compareAllLayers(const std::string& cfg, uint32_t seed) {
   for (int threads : {1, 3}) {
     for (bool fuse : {true, false}) {
       CpuEngine engine(spec, loadWeights(spec, weights.data(), weights.size()), EngineOptions{threads, fuse});
-      for (size_t layer = 0; layer < engine.executedLayers(); ++layer) {
-        std::vector<float> tap;
-        engine.inferWithTap(input.data(), static_cast<int>(layer), tap);
-        const double error = relativeError(tap.data(), expected[layer]);
-        if (!(error <= 1e-5)) {
-          recordFailure(__FILE__, __LINE__,
-                        "layer " + std::to_string(layer) + " (" + layerKindName(spec.layers[layer].kind) +
-                            ") threads=" + std::to_string(threads) + " fuse=" + std::to_string(fuse) +
-                            " relative error " + std::to_string(error));
-        }
-      }
+      checkEveryLayer(engine, input, expected, 1e-5,
+                      "threads=" + std::to_string(threads) + " fuse=" + std::to_string(fuse));
       // The final output of a full run (no tap) must match too: the planner may reuse buffers differently.
       const float* out = engine.infer(input.data());
       CHECK(relativeError(out, expected[engine.executedLayers() - 1]) <= 1e-5);

@@ -9,6 +9,7 @@
 #include "../core/detector_error.hpp"
 #include "../core/kernels/packed_gemm.hpp"
 #include "../core/kernels/winograd_convolution.hpp"
+#include "engine_checks.hpp"
 #include "test_harness.hpp"
 #include "test_networks.hpp"
 
@@ -139,11 +140,7 @@ TEST(winograd_tile_rule_and_switch) {
     if (mode == WinogradMode::Off) CHECK(chosen.empty());
     if (mode == WinogradMode::Auto) CHECK(chosen == (std::vector<std::pair<int, int>>{{1, 4}, {3, 2}, {5, 2}}));
     if (mode == WinogradMode::F2) CHECK(chosen == (std::vector<std::pair<int, int>>{{0, 2}, {1, 2}, {3, 2}, {5, 2}}));
-    for (size_t layer = 0; layer < engine.executedLayers(); ++layer) {
-      std::vector<float> tap;
-      engine.inferWithTap(input.data(), static_cast<int>(layer), tap);
-      CHECK(relativeError(tap.data(), expected[layer]) <= 1e-5);
-    }
+    checkEveryLayer(engine, input, expected, 1e-5, winogradModeLabel(mode));
   }
   // fuse: false is darknet's reference path: never Winograd.
   CpuEngine unfused(spec, loadWeights(spec, weights.data(), weights.size()), EngineOptions{2, false, {}, WinogradMode::F4});
