@@ -106,42 +106,48 @@ export async function startSimulation(options: SimulatorOptions): Promise<Runnin
         }
       : { source: new SyntheticFrameSource(32, 24, options.fps), width: 32, height: 24 };
   const agents: DeviceAgent[] = [];
-  for (const { deviceId, secret } of identities(options)) {
-    const { source, width, height } = frames();
-    const agent = await startDeviceAgent({
-      agentVersion: options.agentVersion,
-      deviceId,
-      deviceSecret: secret,
-      mqttUrl: options.mqttUrl,
-      topicPrefix: options.topicPrefix,
-      mqttVersion: options.mqttVersion,
-      keepaliveSeconds: 60,
-      reconnect: { initialDelayMs: 1000, maxDelayMs: 60_000 },
-      dataDir: path.join(options.dataDir, deviceId),
-      manifestPublicKey: options.manifestPublicKey,
-      caCertificate: null,
-      capabilities,
-      loader,
-      ...(options.preinstalledModel ? { preinstalledModel: options.preinstalledModel } : {}),
-      source,
-      frameWidth: width,
-      frameHeight: height,
-      tracker: { minScore: options.minScore ?? 0.5, minDurationMs: 500 },
-      spool: {
-        maxBytes: 1024 * 1024,
-        segmentBytes: 64 * 1024,
-        fsync: { mode: 'interval', intervalMs: 1000 },
-      },
-      telemetryIntervalMs: options.telemetryIntervalMs,
-      thermalRoot: null,
-      tegrastats: false,
-      rssBytes: () => Math.round(process.memoryUsage().rss / Math.max(1, agents.length)),
-      logger: options.logger,
-    });
-    agents.push(agent);
-    options.onAgentStarted?.(agent);
-    if ((options.staggerMs ?? 5) > 0)
-      await new Promise((resolve) => setTimeout(resolve, options.staggerMs ?? 5));
+  try {
+    for (const { deviceId, secret } of identities(options)) {
+      const { source, width, height } = frames();
+      const agent = await startDeviceAgent({
+        agentVersion: options.agentVersion,
+        deviceId,
+        deviceSecret: secret,
+        mqttUrl: options.mqttUrl,
+        topicPrefix: options.topicPrefix,
+        mqttVersion: options.mqttVersion,
+        keepaliveSeconds: 60,
+        reconnect: { initialDelayMs: 1000, maxDelayMs: 60_000 },
+        dataDir: path.join(options.dataDir, deviceId),
+        manifestPublicKey: options.manifestPublicKey,
+        caCertificate: null,
+        capabilities,
+        loader,
+        ...(options.preinstalledModel ? { preinstalledModel: options.preinstalledModel } : {}),
+        source,
+        frameWidth: width,
+        frameHeight: height,
+        tracker: { minScore: options.minScore ?? 0.5, minDurationMs: 500 },
+        spool: {
+          maxBytes: 1024 * 1024,
+          segmentBytes: 64 * 1024,
+          fsync: { mode: 'interval', intervalMs: 1000 },
+        },
+        telemetryIntervalMs: options.telemetryIntervalMs,
+        thermalRoot: null,
+        tegrastats: false,
+        rssBytes: () => Math.round(process.memoryUsage().rss / Math.max(1, agents.length)),
+        logger: options.logger,
+      });
+      agents.push(agent);
+      options.onAgentStarted?.(agent);
+      if ((options.staggerMs ?? 5) > 0)
+        await new Promise((resolve) => setTimeout(resolve, options.staggerMs ?? 5));
+    }
+  } catch (error) {
+    // Leave nothing running behind a failed start: the agents already started go offline cleanly.
+    await Promise.allSettled(agents.map((agent) => agent.stop()));
+    throw error;
   }
   return {
     agents,

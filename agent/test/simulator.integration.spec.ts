@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildPublication, TopicScheme } from '@emofleet/protocol';
 import { silentLogger } from '../src/logger';
+import type { DeviceAgent } from '../src/device-agent';
 import { startSimulation, type RunningSimulation } from '../src/simulator';
 import { ArtifactServerDouble } from './support/artifact-server-double';
 import { BrokerObserver, LOCAL_MOSQUITTO_URL, uniqueTopicPrefix } from './support/broker-observer';
@@ -85,6 +86,49 @@ describe('emofleet-agent simulate: N agents in one process against the local Mos
       await simulation?.stop();
       await observer.close();
       await server.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops the agents it already started when a later one fails to start', async () => {
+    const prefix = uniqueTopicPrefix('simulate-fail');
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'emofleet-simulate-'));
+    const observer = await BrokerObserver.watch(LOCAL_MOSQUITTO_URL, prefix);
+    const started: DeviceAgent[] = [];
+    try {
+      const simulation = startSimulation({
+        onAgentStarted: (agent) => started.push(agent),
+        count: 0,
+        idPrefix: 'unused',
+        secret: 'unused',
+        // A NUL byte cannot be in a path: the second agent's spool directory cannot be created.
+        devices: [
+          { deviceId: 'sim-first', secret: 'simulated' },
+          { deviceId: 'sim-\0broken', secret: 'simulated' },
+        ],
+        mqttUrl: LOCAL_MOSQUITTO_URL,
+        topicPrefix: prefix,
+        mqttVersion: 4,
+        dataDir,
+        manifestPublicKey: null,
+        fps: 10,
+        telemetryIntervalMs: 500,
+        agentVersion: '0.1.0',
+        logger: silentLogger,
+        // Long enough for the first agent to come online before the second one is tried.
+        staggerMs: 1500,
+      });
+      await expect(simulation).rejects.toThrow(/null bytes/);
+      expect(started.map((agent) => agent.deviceId)).toEqual(['sim-first']);
+      expect(observer.on('state').some((m) => m.json?.state === 'online')).toBe(true);
+      // The first agent left cleanly: its retained state says offline.
+      expect(await observer.retained(LOCAL_MOSQUITTO_URL, `${prefix}/devices/sim-first/state`)).toMatchObject(
+        { state: 'offline' },
+      );
+    } finally {
+      // Without the clean-up under test the first agent would still run: stop it here (stop is idempotent).
+      await Promise.allSettled(started.map((agent) => agent.stop()));
+      await observer.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
