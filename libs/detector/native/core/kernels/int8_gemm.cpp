@@ -100,6 +100,40 @@ void microTileNeonDotprod(const int8_t* weights, const uint8_t* strip, int depth
 
 #ifdef EMOFLEET_INT8_AVX2
 
+// What cpuid says the CPU has, and XCR0 which register state the OS saves on a context switch; zero bits when
+// the OS saves no extended state (no OSXSAVE) or cpuid has no leaf 7.
+struct X86Features {
+  unsigned leaf7Ebx = 0;
+  unsigned leaf7Ecx = 0;
+  unsigned xcr0 = 0;
+};
+
+X86Features readX86Features() {
+  X86Features features;
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || (ecx & (1u << 27)) == 0) return features;  // OSXSAVE
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return features;
+  unsigned xcr0High = 0;
+  __asm__("xgetbv" : "=a"(features.xcr0), "=d"(xcr0High) : "c"(0));
+  features.leaf7Ebx = ebx;
+  features.leaf7Ecx = ecx;
+  return features;
+}
+
+bool cpuHasAvx2(const X86Features& f) {
+  return (f.leaf7Ebx & (1u << 5)) != 0 && (f.xcr0 & 0x6u) == 0x6u;  // AVX2; SSE and AVX state
+}
+
+#ifdef EMOFLEET_INT8_VNNI
+bool cpuRunsAvx512Vnni(const X86Features& f) {
+  const bool avx512f = (f.leaf7Ebx & (1u << 16)) != 0;
+  const bool avx512bw = (f.leaf7Ebx & (1u << 30)) != 0;
+  const bool avx512vnni = (f.leaf7Ecx & (1u << 11)) != 0;
+  // SSE, AVX, opmask, ZMM0-15 upper halves, ZMM16-31: all enabled by the OS.
+  return avx512f && avx512bw && avx512vnni && (f.xcr0 & 0xE6u) == 0xE6u;
+}
+#endif
+
 // AVX2 has no exact byte dot product: vpmaddubsw saturates its 16-bit pair sums (255 * 127 * 2 > 32767). Bytes
 // are widened to 16 bits instead and multiplied exactly by vpmaddwd, two k values per 32-bit lane: the strip's
 // 32-bit column lanes k0 k1 k2 k3 split into (k0, k2) by a mask and (k1, k3) by a shift, against the weight
@@ -160,17 +194,6 @@ __attribute__((target("avx2"))) void microTileAvx2(const int16_t* weights, const
   }
 }
 
-// cpuid says what the CPU has, XCR0 what the OS saves on a context switch.
-bool cpuHasAvx2() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
-  if ((ecx & (1u << 27)) == 0) return false;  // OSXSAVE
-  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
-  if ((ebx & (1u << 5)) == 0) return false;  // AVX2
-  unsigned xcr0Low = 0, xcr0High = 0;
-  __asm__("xgetbv" : "=a"(xcr0Low), "=d"(xcr0High) : "c"(0));
-  return (xcr0Low & 0x6u) == 0x6u;  // SSE and AVX state
-}
 
 #endif
 
@@ -223,22 +246,6 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void microTileVnni(const 
 #undef EMOFLEET_VNNI_STORE
 }
 
-bool cpuRunsAvx512Vnni() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
-  const bool osSavesState = (ecx & (1u << 27)) != 0;  // OSXSAVE
-  if (!osSavesState) return false;
-  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
-  const bool avx512f = (ebx & (1u << 16)) != 0;
-  const bool avx512bw = (ebx & (1u << 30)) != 0;
-  const bool avx512vnni = (ecx & (1u << 11)) != 0;
-  if (!(avx512f && avx512bw && avx512vnni)) return false;
-  unsigned xcr0Low = 0, xcr0High = 0;
-  __asm__("xgetbv" : "=a"(xcr0Low), "=d"(xcr0High) : "c"(0));
-  // SSE, AVX, opmask, ZMM0-15 upper halves, ZMM16-31: all enabled by the OS.
-  return (xcr0Low & 0xE6u) == 0xE6u;
-}
-
 #endif
 
 }  // namespace
@@ -258,7 +265,7 @@ bool int8KernelAvailable(Int8Kernel kernel) {
     case Int8Kernel::Portable: return true;
     case Int8Kernel::Avx512Vnni: {
 #ifdef EMOFLEET_INT8_VNNI
-      static const bool vnni = cpuRunsAvx512Vnni();
+      static const bool vnni = cpuRunsAvx512Vnni(readX86Features());
       return vnni;
 #else
       return false;
@@ -266,7 +273,7 @@ bool int8KernelAvailable(Int8Kernel kernel) {
     }
     case Int8Kernel::Avx2: {
 #ifdef EMOFLEET_INT8_AVX2
-      static const bool avx2 = cpuHasAvx2();
+      static const bool avx2 = cpuHasAvx2(readX86Features());
       return avx2;
 #else
       return false;
