@@ -1,7 +1,8 @@
 import { isValidDeviceId } from './identifiers';
 import type { MessageKind } from './message-kinds';
 import type { MessageOf } from './message-schemas';
-import { MAX_EVENTS_PER_BATCH } from './schemas/events';
+import { MODEL_ID_PATTERN } from './schemas/common';
+import { BOX_EPSILON, MAX_EVENTS_PER_BATCH } from './schemas/events';
 import { PROTOCOL_VERSION } from './version';
 
 /*
@@ -13,9 +14,6 @@ import { PROTOCOL_VERSION } from './version';
  */
 
 type JsonObject = Record<string, unknown>;
-
-const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
-const BOX_EPSILON = 1e-6;
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -50,7 +48,7 @@ function stringOfLength(value: unknown, min: number, max: number): value is stri
 }
 
 function modelId(value: unknown): boolean {
-  return stringOfLength(value, 1, 128) && MODEL_ID.test(value);
+  return stringOfLength(value, 1, 128) && MODEL_ID_PATTERN.test(value);
 }
 
 function header(value: JsonObject): boolean {

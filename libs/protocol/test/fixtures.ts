@@ -151,6 +151,21 @@ export function withField(
   return copy;
 }
 
+/** Replaces the value at a random path of `json` (objects and arrays, any depth) with `replacement`. */
+export function mutateAt(json: unknown, choices: readonly number[], replacement: unknown): unknown {
+  if (typeof json !== 'object' || json === null || choices.length === 0) return replacement;
+  const [choice = 0, ...rest] = choices;
+  if (Array.isArray(json)) {
+    if (json.length === 0) return replacement;
+    const index = choice % json.length;
+    return json.map((item: unknown, i) => (i === index ? mutateAt(item, rest, replacement) : item));
+  }
+  const keys = Object.keys(json);
+  if (keys.length === 0) return replacement;
+  const key = keys[choice % keys.length] as string;
+  return { ...json, [key]: mutateAt((json as Record<string, unknown>)[key], rest, replacement) };
+}
+
 /** `value`, or a thrown error naming what the fixture was expected to contain. */
 export function defined<T>(value: T | undefined | null, what: string): T {
   if (value === undefined || value === null) throw new Error(`fixture has no ${what}`);

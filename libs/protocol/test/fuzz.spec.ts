@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { decodeMessage, MESSAGE_KINDS, MESSAGE_SCHEMAS, TopicScheme, type DecodeResult } from '../src';
-import { addressOf, validJson } from './fixtures';
+import { addressOf, mutateAt, validJson } from './fixtures';
 
 const topics = new TopicScheme('fuzz/emofleet/v1');
 const kindArbitrary = fc.constantFrom(...MESSAGE_KINDS);
@@ -12,21 +12,6 @@ function decodeSafely(topic: string, payload: Uint8Array): DecodeResult {
   if (result.ok) expect(MESSAGE_SCHEMAS[result.kind].safeParse(result.message).success).toBe(true);
   else expect(result.detail.length).toBeGreaterThan(0);
   return result;
-}
-
-/** Replaces the value at a random path of `json` (objects and arrays, any depth) with `replacement`. */
-function mutateAt(json: unknown, choices: number[], replacement: unknown): unknown {
-  if (typeof json !== 'object' || json === null || choices.length === 0) return replacement;
-  const [choice = 0, ...rest] = choices;
-  if (Array.isArray(json)) {
-    if (json.length === 0) return replacement;
-    const index = choice % json.length;
-    return json.map((item: unknown, i) => (i === index ? mutateAt(item, rest, replacement) : item));
-  }
-  const keys = Object.keys(json);
-  if (keys.length === 0) return replacement;
-  const key = keys[choice % keys.length] as string;
-  return { ...json, [key]: mutateAt((json as Record<string, unknown>)[key], rest, replacement) };
 }
 
 describe('decodeMessage never throws', () => {

@@ -13,15 +13,15 @@ export const sequenceNumberSchema = nonNegativeIntegerSchema;
 
 export const byteCountSchema = nonNegativeIntegerSchema;
 
+/** The characters of a model id. */
+export const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
+
 /** A model id as the control plane assigns it (same character rules as device ids). */
 export const modelIdSchema = z
   .string()
   .min(1)
   .max(128)
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/,
-    'model id may contain only letters, digits, ".", "_", ":", "@", "-"',
-  );
+  .regex(MODEL_ID_PATTERN, 'model id may contain only letters, digits, ".", "_", ":", "@", "-"');
 
 /** A software version such as `4.6.1`, `8.2.1-1+cuda10.2` or `10.2.300`. */
 export const versionStringSchema = z

@@ -13,7 +13,7 @@ import {
 export const MAX_EVENTS_PER_BATCH = 500;
 
 /** Tolerance for rounding when checking that a box stays inside the frame. */
-const BOX_EPSILON = 1e-6;
+export const BOX_EPSILON = 1e-6;
 
 /** Face box in frame-relative coordinates: (0,0) is the top-left corner, (1,1) the bottom-right. */
 export const boundingBoxSchema = z
