@@ -1,6 +1,7 @@
 #include "cpu_engine.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <thread>
 
@@ -176,6 +177,17 @@ void CpuEngine::runLayer(size_t index, const float* networkInput) {
 
 float* CpuEngine::infer(const float* input) {
   for (size_t i = 0; i < executed_; ++i) runLayer(i, input);
+  return layerOutput(executed_ - 1);
+}
+
+float* CpuEngine::inferTimed(const float* input, std::vector<double>& layerSeconds) {
+  using Clock = std::chrono::steady_clock;
+  layerSeconds.assign(executed_, 0.);
+  for (size_t i = 0; i < executed_; ++i) {
+    const auto start = Clock::now();
+    runLayer(i, input);
+    layerSeconds[i] = std::chrono::duration<double>(Clock::now() - start).count();
+  }
   return layerOutput(executed_ - 1);
 }
 

@@ -35,6 +35,8 @@ class CpuEngine : public InferenceBackend {
   float* inferWithTap(const float* input, int layer, std::vector<float>& tap);
   /** One run; taps[i] is a copy of layer layers[i]'s output (each < executedLayers()). */
   void inferWithTaps(const float* input, const std::vector<int>& layers, std::vector<std::vector<float>>& taps);
+  /** Runs like infer(); layerSeconds[i] is layer i's wall time (for profiling tools). */
+  float* inferTimed(const float* input, std::vector<double>& layerSeconds);
 
   const NetworkSpec& spec() const { return spec_; }
   size_t executedLayers() const { return executed_; }

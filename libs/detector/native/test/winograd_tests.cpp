@@ -1,6 +1,6 @@
 // Winograd F(2x2,3x3) and F(4x4,3x3) against the naive direct convolution: odd sizes (partial output tiles),
 // padding 0/1/2, channel counts that are not multiples of 4 or 8 (partial SIMD lane groups), several tile
-// blocks, every activation, 1 and 3 threads; and the engine's per-layer choice.
+// blocks, tile chunks and steps, every activation, 1 and 3 threads; and the engine's per-layer choice.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -75,6 +75,7 @@ TEST(winograd_matches_direct_convolution_on_odd_shapes) {
       {6, 9, 10, 10, 2, "leaky", false},    // padding 2: output larger than the input
       {20, 23, 19, 33, 1, "leaky", true},   // several lane groups, interior and border tiles
       {300, 6, 7, 70, 1, "leaky", true},    // depth > packedGemm's depth block: accumulated passes; 3 panels
+      {16, 46, 50, 32, 1, "leaky", true},   // one filter block: tiles split into chunks, each run in L2 steps
   };
   uint32_t seed = 40;
   for (const Case& c : cases) checkCase(c, seed += 2);

@@ -59,10 +59,14 @@ int main(int argc, char** argv) {
   const std::vector<float> input = emofleet_test::randomTensor(spec.input.elements(), 2, 0.f, 1.f);
   engine.infer(input.data());
   std::vector<double> times;
+  std::vector<std::vector<double>> perLayer(engine.executedLayers());
+  std::vector<double> layerSeconds;
   for (int i = 0; i < iterations; ++i) {
     const auto start = Clock::now();
     engine.infer(input.data());
     times.push_back(secondsSince(start));
+    engine.inferTimed(input.data(), layerSeconds);
+    for (size_t layer = 0; layer < layerSeconds.size(); ++layer) perLayer[layer].push_back(layerSeconds[layer]);
   }
   std::sort(times.begin(), times.end());
   double flops = 0;
@@ -71,6 +75,24 @@ int main(int argc, char** argv) {
   std::printf("%s %s threads=%d fuse=%d winograd=%s median %.2f ms (%.1f FPS), fastest %.2f ms, %.1f GFLOP/s, activations %.1f MB (unplanned %.1f MB)\n",
               argv[1], precision.c_str(), engine.threads(), fuse, mode.c_str(), median * 1e3, 1 / median, times.front() * 1e3, flops / median / 1e9,
               engine.activationBytes() / 1e6, engine.unplannedActivationBytes() / 1e6);
+  const std::vector<std::pair<int, int>> winogradLayers = engine.winogradLayers();
+  const std::vector<int> directLayers = engine.directLayers();
+  std::printf("layer  kind           output           GFLOP   median ms  GFLOP/s  kernel\n");
+  for (size_t layer = 0; layer < perLayer.size(); ++layer) {
+    std::vector<double>& samples = perLayer[layer];
+    std::sort(samples.begin(), samples.end());
+    const double seconds = samples[samples.size() / 2];
+    const LayerSpec& layerSpec = spec.layers[layer];
+    std::string kernel = "";
+    for (const auto& entry : winogradLayers) {
+      if (entry.first == static_cast<int>(layer)) kernel = "F" + std::to_string(entry.second);
+    }
+    if (std::find(directLayers.begin(), directLayers.end(), static_cast<int>(layer)) != directLayers.end()) kernel = "direct";
+    if (kernel.empty() && layerSpec.kind == LayerKind::Convolutional) kernel = "im2col";
+    std::printf("%5zu  %-13s  %4dx%4dx%4d  %6.3f  %9.3f  %7.1f  %s\n", layer, layerKindName(layerSpec.kind),
+                layerSpec.output.channels, layerSpec.output.height, layerSpec.output.width, layerSpec.flops() / 1e9,
+                seconds * 1e3, layerSpec.flops() / seconds / 1e9, kernel.c_str());
+  }
   std::printf("sgemm peak (%d threads, 512x1024x1024 per thread): %.1f GFLOP/s\n", engine.threads(),
               measureSgemmPeakGflops(engine.threads()));
   return 0;

@@ -12,9 +12,10 @@ using namespace vector_ops;
 // Depth per pass over the filter panel: the panel's slice (kDepthBlock x kPanelFilters) stays in L1/L2 while
 // it meets every column panel, and the column panels' slices stay in L2 across filter panels.
 constexpr size_t kDepthBlock = 256;
+constexpr size_t kPrefetchFloats = kDepthBlock * kPanelFilters;
 
 // c[r][0 .. kPanelFilters) (+)= sum over kc of x[k][r] * w[k][...]: R rows, two vectors of filters per row.
-template <int R>
+template <int R, bool Prefetch>
 inline void microKernel(size_t kc, const float* x, const float* w, float* c, size_t ldc, bool accumulate) {
   Vec acc0[R];
   Vec acc1[R];
@@ -28,6 +29,10 @@ inline void microKernel(size_t kc, const float* x, const float* w, float* c, siz
     }
   }
   for (size_t k = 0; k < kc; ++k) {
+    if (Prefetch) {
+      __builtin_prefetch(w + kPrefetchFloats);
+      __builtin_prefetch(w + kPrefetchFloats + 16);
+    }
     const Vec w0 = load(w);
     const Vec w1 = load(w + kGemmVectorFloats);
     for (int r = 0; r < R; ++r) {
@@ -45,12 +50,12 @@ inline void microKernel(size_t kc, const float* x, const float* w, float* c, siz
 }
 
 // One column panel (rows <= kPanelColumns) against one filter panel, with the micro-kernel for exactly `rows`.
-template <int R>
+template <int R, bool Prefetch>
 inline void panelKernel(int rows, size_t kc, const float* x, const float* w, float* c, size_t ldc, bool accumulate) {
   if (rows == R) {
-    microKernel<R>(kc, x, w, c, ldc, accumulate);
+    microKernel<R, Prefetch>(kc, x, w, c, ldc, accumulate);
   } else if (R > 1) {
-    panelKernel<(R > 1 ? R - 1 : 1)>(rows, kc, x, w, c, ldc, accumulate);
+    panelKernel<(R > 1 ? R - 1 : 1), Prefetch>(rows, kc, x, w, c, ldc, accumulate);
   }
 }
 
@@ -91,8 +96,14 @@ void packedGemm(const PackedWeights& w, size_t firstPanel, size_t panels, const 
       const size_t kc = std::min(kDepthBlock, depth - k0);
       for (size_t first = 0; first < columns; first += kPanelColumns) {
         const int rows = static_cast<int>(std::min(kPanelColumns, columns - first));
-        panelKernel<static_cast<int>(kPanelColumns)>(rows, kc, x + first * depth + k0 * kPanelColumns, weights + k0 * kPanelFilters,
-                   c + first * ldc + p * kPanelFilters, ldc, k0 > 0);
+        const float* xs = x + first * depth + k0 * kPanelColumns;
+        const float* ws = weights + k0 * kPanelFilters;
+        float* cs = c + first * ldc + p * kPanelFilters;
+        if (first == 0) {
+          panelKernel<static_cast<int>(kPanelColumns), true>(rows, kc, xs, ws, cs, ldc, k0 > 0);
+        } else {
+          panelKernel<static_cast<int>(kPanelColumns), false>(rows, kc, xs, ws, cs, ldc, k0 > 0);
+        }
       }
     }
   }

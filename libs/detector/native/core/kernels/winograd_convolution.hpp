@@ -52,7 +52,8 @@ class WinogradConvolution {
   template <int M>
   void transformInput(const float* input, size_t firstTile, size_t tiles, size_t channel, float* v) const;
   template <int M>
-  void transformOutput(const float* m, size_t firstTile, size_t tiles, size_t firstFilter, float* output) const;
+  void transformOutput(const float* m, size_t coordinateStride, size_t firstTile, size_t tiles, size_t firstFilter,
+                       float* output) const;
 
   Shape input_;
   Shape output_;
