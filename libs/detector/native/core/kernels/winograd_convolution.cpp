@@ -26,6 +26,8 @@ constexpr size_t kMinF4Pixels = 24 * 24;
 // Filters per work item of the SGEMM + output stage (the items are spread over the threads).
 constexpr size_t kMinFilterBlock = 16;
 // Kernel bytes per work item up to which the item is run in L2-sized steps of tiles, and the products (M) per step.
+// Input channels per work item of the input transform (see run()).
+constexpr size_t kChannelGroup = 8;
 constexpr size_t kStepKernelBytes = size_t{256} << 10;
 constexpr size_t kStepProductBytes = size_t{128} << 10;
 
@@ -353,11 +355,17 @@ void WinogradConvolution::run(const float* input, float* output, float* scratch,
     const size_t chunks = (tilePanels + panelsPerChunk - 1) / panelsPerChunk;
     float* v = scratch;
     float* m = scratch + coordinates * vStride;
-    pool.parallelFor(channels, [&](size_t c, int) {
-      if (tile_ == 2) {
-        transformInput<2>(input, firstTile, tiles, c, v);
-      } else {
-        transformInput<4>(input, firstTile, tiles, c, v);
+    // Channels in groups: neighbouring channels' tiles share cache lines in V (kPanelColumns floats each), so
+    // one channel per item would have the threads writing the same lines (false sharing).
+    const size_t channelGroups = (channels + kChannelGroup - 1) / kChannelGroup;
+    pool.parallelFor(channelGroups, [&](size_t group, int) {
+      const size_t end = std::min(channels, (group + 1) * kChannelGroup);
+      for (size_t c = group * kChannelGroup; c < end; ++c) {
+        if (tile_ == 2) {
+          transformInput<2>(input, firstTile, tiles, c, v);
+        } else {
+          transformInput<4>(input, firstTile, tiles, c, v);
+        }
       }
     });
     pool.parallelFor(blocks * chunks, [&](size_t item, int) {
