@@ -1,4 +1,7 @@
-// A fixed set of worker threads that run parallel loops; the calling thread takes part as worker 0.
+// A fixed set of worker threads that run parallel loops; the calling thread takes part as worker 0. Between
+// loops the workers spin briefly before they sleep, and the caller spins briefly before it blocks on the last
+// worker: a network runs a few loops per layer, microseconds apart, and a futex wake-up per loop (slow on VMs,
+// where it goes through the hypervisor) cost more than the loops of the small layers.
 #pragma once
 
 #include <atomic>
@@ -35,8 +38,9 @@ class ThreadPool {
   const std::function<void(size_t, int)>* task_ = nullptr;
   size_t count_ = 0;
   std::atomic<size_t> next_{0};
-  size_t generation_ = 0;
-  int busy_ = 0;
+  std::atomic<size_t> generation_{0};  // written under mutex_; read by spinning workers without it
+  std::atomic<int> busy_{0};           // workers still in the current loop
+  int sleeping_ = 0;                   // workers blocked on wake_ (under mutex_)
   bool stopping_ = false;
 };
 
