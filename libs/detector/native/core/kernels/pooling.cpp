@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 namespace emofleet {
 
@@ -32,11 +33,53 @@ void runTwoByTwo(const LayerSpec& layer, const float* input, float* output, Thre
   });
 }
 
+// Stride 1 (YOLO v2-tiny's 2x2 pool at 13x13): separable, so each output row is the max over the window's rows
+// (a contiguous loop over the row), then over the window's columns (one contiguous pass per column offset);
+// windows are clipped to the input like the general path. Channels go in groups, so the work items are not
+// tiny planes.
+void runStrideOne(const LayerSpec& layer, const float* input, float* output, ThreadPool& pool) {
+  const MaxPoolParams& p = layer.maxPool;
+  const Shape in = layer.input;
+  const Shape out = layer.output;
+  const int offset = -p.padding / 2;
+  const size_t outWidth = static_cast<size_t>(out.width);
+  constexpr size_t kChannelGroup = 8;
+  const size_t channels = static_cast<size_t>(out.channels);
+  pool.parallelFor((channels + kChannelGroup - 1) / kChannelGroup, [&](size_t group, int) {
+    std::vector<float> columnMax(static_cast<size_t>(in.width));
+    const size_t end = std::min(channels, (group + 1) * kChannelGroup);
+    for (size_t c = group * kChannelGroup; c < end; ++c) {
+      const float* plane = input + c * in.plane();
+      for (int oy = 0; oy < out.height; ++oy) {
+        const int y0 = std::max(0, offset + oy);
+        const int y1 = std::min(in.height, offset + oy + p.size);
+        std::fill(columnMax.begin(), columnMax.end(), -std::numeric_limits<float>::max());
+        for (int y = y0; y < y1; ++y) {
+          const float* row = plane + static_cast<size_t>(y) * static_cast<size_t>(in.width);
+          for (size_t x = 0; x < columnMax.size(); ++x) columnMax[x] = std::max(columnMax[x], row[x]);
+        }
+        float* dst = output + c * out.plane() + static_cast<size_t>(oy) * outWidth;
+        std::fill(dst, dst + outWidth, -std::numeric_limits<float>::max());
+        for (int dx = 0; dx < p.size; ++dx) {
+          const int shift = offset + dx;  // output ox reads column ox + shift
+          const int first = std::max(0, -shift);
+          const int last = std::min(out.width, in.width - shift);
+          for (int ox = first; ox < last; ++ox) dst[ox] = std::max(dst[ox], columnMax[static_cast<size_t>(ox + shift)]);
+        }
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void runMaxPool(const LayerSpec& layer, const float* input, float* output, ThreadPool& pool) {
   if (isPlainTwoByTwo(layer)) {
     runTwoByTwo(layer, input, output, pool);
+    return;
+  }
+  if (layer.maxPool.stride == 1) {
+    runStrideOne(layer, input, output, pool);
     return;
   }
   const MaxPoolParams& p = layer.maxPool;
