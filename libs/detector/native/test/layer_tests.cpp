@@ -209,3 +209,19 @@ TEST(region_activation_matches_naive_reference) {
   activateRegion(spec.layers.back().region, spec.layers.back().input, raw);
   CHECK(relativeError(raw, expected.back()) <= 1e-5);
 }
+
+// The profiling entry point runs the same network: same output as infer(), one non-negative time per layer.
+TEST(infer_timed_matches_infer_and_times_every_layer) {
+  const NetworkSpec spec = parseNetworkCfg(kPassthrough);
+  const std::vector<uint8_t> weights = randomWeights(spec, 17);
+  const std::vector<float> input = randomTensor(spec.input.elements(), 18, 0.f, 1.f);
+  CpuEngine engine(spec, loadWeights(spec, weights.data(), weights.size()), EngineOptions{2, true});
+  const size_t outputs = spec.layers[engine.executedLayers() - 1].output.elements();
+  const float* plain = engine.infer(input.data());
+  const std::vector<float> expected(plain, plain + outputs);
+  std::vector<double> seconds{-1.};
+  const float* timed = engine.inferTimed(input.data(), seconds);
+  CHECK_EQ(seconds.size(), engine.executedLayers());
+  for (double s : seconds) CHECK(s >= 0.);
+  CHECK(relativeError(timed, expected) == 0.);
+}
