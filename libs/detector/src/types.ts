@@ -172,6 +172,11 @@ export interface DetectorInfo {
   readonly winogradLayers: readonly { readonly layer: number; readonly tile: 2 | 4 }[];
   /** cpu: the convolutions that run on the direct kernel (wide layers with few input channels, e.g. the first). */
   readonly directLayers: readonly number[];
+  /**
+   * cpu: direct-kernel layers that run fused with the 2x2 max pool after them (their own output is never
+   * written; `forwardRaw` with `layer` still returns it).
+   */
+  readonly pooledDirectLayers: readonly number[];
   /** The second stage, when there is one. */
   readonly classifier?: ClassifierInfo;
 }

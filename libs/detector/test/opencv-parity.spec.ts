@@ -44,8 +44,11 @@ describe.each(networks)(
       if (winograd === 'f4') expect(new Set(tiles)).toEqual(new Set([4]));
       if (winograd === 'auto' && cfg.startsWith(PAPER_MODELS)) expect(tiles).toContain(4);
       // The first layer (3 channels, 416 wide) runs on the direct kernel, except where a mode forces im2col or a tile.
-      if (cfg.startsWith(PAPER_MODELS))
+      // It is followed by a 2x2 pool, which runs fused with it.
+      if (cfg.startsWith(PAPER_MODELS)) {
         expect(detector.info.directLayers).toEqual(winograd === 'auto' ? [0] : []);
+        expect(detector.info.pooledDirectLayers).toEqual(winograd === 'auto' ? [0] : []);
+      }
     });
 
     it('within 1e-4 relative on a random input', async () => {

@@ -143,6 +143,11 @@ Napi::Value DetectorWrap::info(const Napi::CallbackInfo& info) {
   Napi::Array directLayers = Napi::Array::New(env, d.directLayers.size());
   for (size_t i = 0; i < d.directLayers.size(); ++i) directLayers.Set(static_cast<uint32_t>(i), d.directLayers[i]);
   result.Set("directLayers", directLayers);
+  Napi::Array pooledDirectLayers = Napi::Array::New(env, d.pooledDirectLayers.size());
+  for (size_t i = 0; i < d.pooledDirectLayers.size(); ++i) {
+    pooledDirectLayers.Set(static_cast<uint32_t>(i), d.pooledDirectLayers[i]);
+  }
+  result.Set("pooledDirectLayers", pooledDirectLayers);
   Napi::Object header = Napi::Object::New(env);
   header.Set("major", d.weightsHeader.major);
   header.Set("minor", d.weightsHeader.minor);

@@ -86,7 +86,38 @@ CpuEngine::CpuEngine(NetworkSpec spec, LoadedWeights weights, const EngineOption
       weights_.layers[i].weights = std::vector<float>();
     }
   }
+  poolFused_.assign(spec_.layers.size(), false);
+  for (size_t i = 0; i + 1 < executed_; ++i) poolFused_[i] = direct_[i] && canFusePool(i);
   scratch_.assign(scratch, 0.f);
+}
+
+// A direct convolution whose only consumer is the next layer, a plain 2x2 max pool, runs pooled: its output
+// is never written. Not when the pool's output overlaps the convolution's input in the arena (the planner
+// may reuse the input's memory once the convolution is done, which the fused run is not).
+bool CpuEngine::canFusePool(size_t index) const {
+  const LayerSpec& next = spec_.layers[index + 1];
+  if (!isPlainTwoByTwoMaxPool(next) || next.inputs.front() != static_cast<int>(index)) return false;
+  for (size_t j = 0; j < executed_; ++j) {
+    if (j == index + 1) continue;
+    for (int producer : spec_.layers[j].inputs) {
+      if (producer == static_cast<int>(index)) return false;
+    }
+  }
+  const int producer = spec_.layers[index].inputs.front();
+  if (producer < 0) return true;  // the network input is not in the arena
+  const size_t inputBegin = plan_.outputOffset[static_cast<size_t>(producer)];
+  const size_t inputEnd = inputBegin + spec_.layers[static_cast<size_t>(producer)].output.elements();
+  const size_t outputBegin = plan_.outputOffset[index + 1];
+  const size_t outputEnd = outputBegin + next.output.elements();
+  return inputEnd <= outputBegin || outputEnd <= inputBegin;
+}
+
+std::vector<int> CpuEngine::pooledDirectLayers() const {
+  std::vector<int> layers;
+  for (size_t i = 0; i < poolFused_.size(); ++i) {
+    if (poolFused_[i]) layers.push_back(static_cast<int>(i));
+  }
+  return layers;
 }
 
 std::vector<std::pair<int, int>> CpuEngine::winogradLayers() const {
@@ -129,10 +160,15 @@ const float* CpuEngine::layerInput(const float* networkInput, int producer) cons
   return producer < 0 ? networkInput : layerOutput(static_cast<size_t>(producer));
 }
 
-void CpuEngine::runLayer(size_t index, const float* networkInput) {
+void CpuEngine::runLayer(size_t index, const float* networkInput, bool fusePools) {
   const LayerSpec& layer = spec_.layers[index];
   const float* input = layerInput(networkInput, layer.inputs.front());
   float* output = layerOutput(index);
+  if (fusePools && poolFused_[index]) {
+    direct_[index]->runPooled(input, layerOutput(index + 1), scratch_.data(), pool_);
+    return;
+  }
+  if (fusePools && index > 0 && poolFused_[index - 1]) return;  // written by the convolution before it
   switch (layer.kind) {
     case LayerKind::Convolutional:
       if (quantized_[index]) {
@@ -176,7 +212,7 @@ void CpuEngine::runLayer(size_t index, const float* networkInput) {
 }
 
 float* CpuEngine::infer(const float* input) {
-  for (size_t i = 0; i < executed_; ++i) runLayer(i, input);
+  for (size_t i = 0; i < executed_; ++i) runLayer(i, input, true);
   return layerOutput(executed_ - 1);
 }
 
@@ -185,7 +221,7 @@ float* CpuEngine::inferTimed(const float* input, std::vector<double>& layerSecon
   layerSeconds.assign(executed_, 0.);
   for (size_t i = 0; i < executed_; ++i) {
     const auto start = Clock::now();
-    runLayer(i, input);
+    runLayer(i, input, true);
     layerSeconds[i] = std::chrono::duration<double>(Clock::now() - start).count();
   }
   return layerOutput(executed_ - 1);
@@ -198,7 +234,7 @@ float* CpuEngine::inferWithTap(const float* input, int layer, std::vector<float>
   }
   const size_t tapped = static_cast<size_t>(layer);
   for (size_t i = 0; i < executed_; ++i) {
-    runLayer(i, input);
+    runLayer(i, input, false);  // every layer's own output, as a tap expects
     if (i == tapped) {
       const float* out = layerOutput(i);
       tap.assign(out, out + spec_.layers[i].output.elements());
@@ -216,7 +252,7 @@ void CpuEngine::inferWithTaps(const float* input, const std::vector<int>& layers
   }
   taps.assign(layers.size(), std::vector<float>());
   for (size_t i = 0; i < executed_; ++i) {
-    runLayer(i, input);
+    runLayer(i, input, false);
     for (size_t t = 0; t < layers.size(); ++t) {
       if (static_cast<size_t>(layers[t]) != i) continue;
       const float* out = layerOutput(i);

@@ -52,12 +52,19 @@ class CpuEngine : public InferenceBackend {
   std::vector<std::pair<int, int>> winogradLayers() const;
   /** Layers that run on the direct convolution kernel, in layer order. */
   std::vector<int> directLayers() const;
+  /**
+   * Direct-kernel layers that infer() runs fused with the 2x2 max pool after them (their own output is never
+   * written; runs with taps still write it).
+   */
+  std::vector<int> pooledDirectLayers() const;
 
  private:
   const float* layerOutput(size_t layer) const;
   float* layerOutput(size_t layer);
   const float* layerInput(const float* networkInput, int producer) const;
-  void runLayer(size_t index, const float* networkInput);
+  /** fusePools: run a pool-fused convolution pooled and skip its pool (false: every layer writes its output). */
+  void runLayer(size_t index, const float* networkInput, bool fusePools);
+  bool canFusePool(size_t index) const;
 
   NetworkSpec spec_;
   LoadedWeights weights_;
@@ -70,6 +77,7 @@ class CpuEngine : public InferenceBackend {
   std::vector<uint8_t> int8Scratch_;
   std::vector<std::unique_ptr<WinogradConvolution>> winograd_;  // per layer; null where not Winograd
   std::vector<std::unique_ptr<DirectConvolution>> direct_;      // per layer; null where not the direct kernel
+  std::vector<bool> poolFused_;  // per layer: a direct convolution infer() runs fused with the pool after it
   ThreadPool pool_;
 };
 

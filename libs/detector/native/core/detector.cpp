@@ -46,6 +46,7 @@ std::unique_ptr<Detector> Detector::createCpu(const std::string& cfgText, const 
   detector->info_.int8Kernel = cpu.int8KernelName();
   detector->info_.winogradLayers = cpu.winogradLayers();
   detector->info_.directLayers = cpu.directLayers();
+  detector->info_.pooledDirectLayers = cpu.pooledDirectLayers();
   detector->info_.int8CapableLayers = int8CapableLayers(cpu.spec(), cpu.executedLayers());
   return detector;
 }

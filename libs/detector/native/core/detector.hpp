@@ -71,6 +71,7 @@ struct DetectorInfo {
   std::string int8Kernel;       // "avx512-vnni" | "avx2" | "neon-dotprod" | "portable"; empty when no INT8 layer
   std::vector<std::pair<int, int>> winogradLayers;  // cpu backend: (layer, output tile 2 or 4) run as Winograd
   std::vector<int> directLayers;  // cpu backend: layers run on the direct convolution kernel
+  std::vector<int> pooledDirectLayers;  // cpu backend: direct layers run fused with the 2x2 pool after them
   WeightsHeader weightsHeader;
   InputFit inputFit;
 };

@@ -111,3 +111,53 @@ TEST(engine_runs_wide_few_channel_layers_on_the_direct_kernel) {
   CpuEngine unfused(spec, loadWeights(spec, weights.data(), weights.size()), EngineOptions{2, false, {}, WinogradMode::Auto});
   CHECK(unfused.directLayers().empty());
 }
+
+// infer() runs a direct layer and the plain 2x2 pool after it as one pass (the convolution's output is never
+// written); taps still see every layer's own output. Not fused when something else reads the convolution's
+// output, or when the pool is not a plain 2x2.
+TEST(engine_fuses_a_direct_layer_with_the_pool_after_it) {
+  struct FusionCase {
+    const char* cfg;
+    std::vector<int> pooled;
+  };
+  const std::string head = "[net]\nwidth=64\nheight=58\nchannels=3\n";
+  const std::string direct = "[convolutional]\nbatch_normalize=1\nfilters=9\nsize=3\nstride=1\npad=1\nactivation=leaky\n";
+  const std::string logistic = "[convolutional]\nfilters=5\nsize=3\nstride=1\npad=1\nactivation=logistic\n";
+  const std::string pool = "[maxpool]\nsize=2\nstride=2\n";
+  const std::string tail = "[convolutional]\nfilters=6\nsize=1\nstride=1\npad=1\nactivation=linear\n";
+  const FusionCase cases[] = {
+      {"", {0}},                                                        // direct -> pool -> 1x1
+      {"logistic", {0}},                                                // logistic: applied after the store
+      {"route", {}},                                                    // a route also reads the convolution
+      {"odd", {}},                                                      // 57 tall: the pool is not a plain 2x2
+  };
+  uint32_t seed = 170;
+  for (const FusionCase& c : cases) {
+    const std::string kind = c.cfg;
+    std::string cfg;
+    if (kind == "odd") {
+      cfg = "[net]\nwidth=64\nheight=57\nchannels=3\n" + direct + pool + tail;
+    } else if (kind == "route") {
+      cfg = head + direct + pool + "[route]\nlayers=-2\n" + pool + tail;
+    } else {
+      cfg = head + (kind == "logistic" ? logistic : direct) + pool + tail;
+    }
+    const NetworkSpec spec = parseNetworkCfg(cfg);
+    const std::vector<uint8_t> weights = randomWeights(spec, seed += 2);
+    const std::vector<float> input = randomTensor(spec.input.elements(), seed + 1, 0.f, 1.f);
+    const std::vector<std::vector<float>> expected = naiveForward(spec, weights, input);
+    CpuEngine engine(spec, loadWeights(spec, weights.data(), weights.size()), EngineOptions{2, true});
+    CHECK(engine.directLayers() == std::vector<int>{0});
+    if (engine.pooledDirectLayers() != c.pooled) {
+      recordFailure(__FILE__, __LINE__, "case '" + kind + "': pooledDirectLayers() is not as expected");
+    }
+    for (int run = 0; run < 2; ++run) {  // the second after the taps' unfused run
+      const double error = relativeError(engine.infer(input.data()), expected.back());
+      if (!(error <= 1e-5)) {
+        recordFailure(__FILE__, __LINE__, "case '" + kind + "' run " + std::to_string(run) + ": relative error " +
+                                              std::to_string(error));
+      }
+      if (run == 0) checkEveryLayer(engine, input, expected, 1e-5, "pool fusion " + kind);
+    }
+  }
+}

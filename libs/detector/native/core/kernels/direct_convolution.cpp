@@ -138,7 +138,9 @@ DirectConvolution::DirectConvolution(const LayerSpec& layer, const LayerParamete
 }
 
 size_t DirectConvolution::scratchFloats(int workers) const {
-  return static_cast<size_t>(workers) * static_cast<size_t>(input_.channels) * static_cast<size_t>(size_) * rowStride_;
+  const size_t paddedRows = static_cast<size_t>(input_.channels) * static_cast<size_t>(size_) * rowStride_;
+  const size_t outputRows = 2 * static_cast<size_t>(output_.channels) * static_cast<size_t>(output_.width);
+  return static_cast<size_t>(workers) * (paddedRows + outputRows);
 }
 
 // rows[(channel * size + ky) * rowStride + j] = input[channel][outputRow - padding + ky][j - padding], 0 outside.
@@ -162,7 +164,7 @@ void DirectConvolution::padRows(const float* input, int outputRow, float* rows) 
   }
 }
 
-void DirectConvolution::computeRow(const float* rows, int outputRow, float* output) const {
+void DirectConvolution::computeRow(const float* rows, int outputRow, float* output, size_t planeStride) const {
   const size_t width = static_cast<size_t>(output_.width);
   const size_t filters = static_cast<size_t>(output_.channels);
   const size_t taps = static_cast<size_t>(input_.channels) * static_cast<size_t>(size_);
@@ -175,9 +177,8 @@ void DirectConvolution::computeRow(const float* rows, int outputRow, float* outp
       const size_t pixels = std::min(groupPixels, width - x0);
       float* dst[kFilterBlock];
       for (size_t f = 0; f < kFilterBlock; ++f) {
-        dst[f] = first + f < filters
-                     ? output + (first + f) * output_.plane() + static_cast<size_t>(outputRow) * width + x0
-                     : nullptr;
+        dst[f] = first + f < filters ? output + (first + f) * planeStride + static_cast<size_t>(outputRow) * width + x0
+                                     : nullptr;
       }
       const int vectors = static_cast<int>((pixels + kVector - 1) / kVector);
       registerBlockFor<kRowVectors>(vectors, rows + x0, rowStride_, taps, size_, w, bias, activation_, dst, pixels);
@@ -186,11 +187,40 @@ void DirectConvolution::computeRow(const float* rows, int outputRow, float* outp
 }
 
 void DirectConvolution::run(const float* input, float* output, float* scratch, ThreadPool& pool) const {
-  const size_t perWorker = static_cast<size_t>(input_.channels) * static_cast<size_t>(size_) * rowStride_;
+  const size_t perWorker = scratchFloats(1);
   pool.parallelFor(static_cast<size_t>(output_.height), [&](size_t y, int worker) {
     float* rows = scratch + static_cast<size_t>(worker) * perWorker;
     padRows(input, static_cast<int>(y), rows);
-    computeRow(rows, static_cast<int>(y), output);
+    computeRow(rows, static_cast<int>(y), output, output_.plane());
+  });
+}
+
+void DirectConvolution::runPooled(const float* input, float* pooled, float* scratch, ThreadPool& pool) const {
+  if (output_.height % 2 != 0 || output_.width % 2 != 0) {
+    throw DetectorError(ErrorCode::Internal, "direct convolution: a pooled run needs an even output, got " +
+                                                 std::to_string(output_.height) + "x" + std::to_string(output_.width));
+  }
+  const size_t perWorker = scratchFloats(1);
+  const size_t paddedRows = static_cast<size_t>(input_.channels) * static_cast<size_t>(size_) * rowStride_;
+  const size_t width = static_cast<size_t>(output_.width);
+  const size_t pooledWidth = width / 2;
+  const size_t pooledPlane = pooledWidth * static_cast<size_t>(output_.height / 2);
+  const size_t filters = static_cast<size_t>(output_.channels);
+  pool.parallelFor(static_cast<size_t>(output_.height / 2), [&](size_t py, int worker) {
+    float* rows = scratch + static_cast<size_t>(worker) * perWorker;
+    float* pair = rows + paddedRows;  // [filter][2][width]
+    for (int r = 0; r < 2; ++r) {
+      padRows(input, static_cast<int>(2 * py) + r, rows);
+      computeRow(rows, r, pair, 2 * width);
+    }
+    for (size_t f = 0; f < filters; ++f) {
+      const float* top = pair + f * 2 * width;
+      const float* bottom = top + width;
+      float* dst = pooled + f * pooledPlane + py * pooledWidth;
+      for (size_t x = 0; x < pooledWidth; ++x) {
+        dst[x] = std::max(std::max(top[2 * x], top[2 * x + 1]), std::max(bottom[2 * x], bottom[2 * x + 1]));
+      }
+    }
   });
 }
 

@@ -28,15 +28,27 @@ class DirectConvolution {
   /** Packs the (batch-norm folded) weights in blocks of four filters. Needs groups = 1 and stride 1. */
   DirectConvolution(const LayerSpec& layer, const LayerParameters& params);
 
-  /** Scratch floats run() needs for `workers` threads (each: the padded input rows of one output row). */
+  /**
+   * Scratch floats run() and runPooled() need for `workers` threads (each: the padded input rows of one output
+   * row, and for runPooled two output rows of every filter).
+   */
   size_t scratchFloats(int workers) const;
 
   /** output = activation(conv(input) + bias), NCHW. */
   void run(const float* input, float* output, float* scratch, ThreadPool& pool) const;
 
+  /**
+   * pooled = 2x2 stride-2 max pool of activation(conv(input) + bias), without writing the convolution's output:
+   * each pair of output rows is computed into scratch and pooled from there (needs an even output height and
+   * width). The first layers are wide with few channels, so their outputs are large: writing them and reading
+   * them back for the pool was most of those two layers' time.
+   */
+  void runPooled(const float* input, float* pooled, float* scratch, ThreadPool& pool) const;
+
  private:
   void padRows(const float* input, int outputRow, float* rows) const;
-  void computeRow(const float* rows, int outputRow, float* output) const;
+  /** One output row into output[filter * planeStride + row * width + x]. */
+  void computeRow(const float* rows, int outputRow, float* output, size_t planeStride) const;
 
   Shape input_;
   Shape output_;

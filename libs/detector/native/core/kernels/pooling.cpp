@@ -8,14 +8,6 @@ namespace emofleet {
 
 namespace {
 
-// The common YOLO case: 2x2 windows, stride 2, even input, every window inside the input.
-bool isPlainTwoByTwo(const LayerSpec& layer) {
-  const MaxPoolParams& p = layer.maxPool;
-  return p.size == 2 && p.stride == 2 && p.padding / 2 == 0 && layer.input.width % 2 == 0 &&
-         layer.input.height % 2 == 0 && layer.output.width * 2 == layer.input.width &&
-         layer.output.height * 2 == layer.input.height;
-}
-
 void runTwoByTwo(const LayerSpec& layer, const float* input, float* output, ThreadPool& pool) {
   const Shape in = layer.input;
   const Shape out = layer.output;
@@ -73,8 +65,15 @@ void runStrideOne(const LayerSpec& layer, const float* input, float* output, Thr
 
 }  // namespace
 
+bool isPlainTwoByTwoMaxPool(const LayerSpec& layer) {
+  const MaxPoolParams& p = layer.maxPool;
+  return layer.kind == LayerKind::MaxPool && p.size == 2 && p.stride == 2 && p.padding / 2 == 0 &&
+         layer.input.width % 2 == 0 && layer.input.height % 2 == 0 && layer.output.width * 2 == layer.input.width &&
+         layer.output.height * 2 == layer.input.height;
+}
+
 void runMaxPool(const LayerSpec& layer, const float* input, float* output, ThreadPool& pool) {
-  if (isPlainTwoByTwo(layer)) {
+  if (isPlainTwoByTwoMaxPool(layer)) {
     runTwoByTwo(layer, input, output, pool);
     return;
   }
