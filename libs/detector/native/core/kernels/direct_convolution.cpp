@@ -8,6 +8,7 @@
 #include "../detector_error.hpp"
 #include "activation.hpp"
 #include "packed_gemm.hpp"
+#include "pooling.hpp"
 #include "vector_ops.hpp"
 
 namespace emofleet {
@@ -216,10 +217,7 @@ void DirectConvolution::runPooled(const float* input, float* pooled, float* scra
     for (size_t f = 0; f < filters; ++f) {
       const float* top = pair + f * 2 * width;
       const float* bottom = top + width;
-      float* dst = pooled + f * pooledPlane + py * pooledWidth;
-      for (size_t x = 0; x < pooledWidth; ++x) {
-        dst[x] = std::max(std::max(top[2 * x], top[2 * x + 1]), std::max(bottom[2 * x], bottom[2 * x + 1]));
-      }
+      maxPoolTwoByTwoRow(top, bottom, pooled + f * pooledPlane + py * pooledWidth, pooledWidth);
     }
   });
 }

@@ -17,10 +17,7 @@ void runTwoByTwo(const LayerSpec& layer, const float* input, float* output, Thre
     for (size_t oy = 0; oy < static_cast<size_t>(out.height); ++oy) {
       const float* top = input + c * in.plane() + 2 * oy * inWidth;
       const float* bottom = top + inWidth;
-      float* dst = output + c * out.plane() + oy * outWidth;
-      for (size_t ox = 0; ox < outWidth; ++ox) {
-        dst[ox] = std::max(std::max(top[2 * ox], top[2 * ox + 1]), std::max(bottom[2 * ox], bottom[2 * ox + 1]));
-      }
+      maxPoolTwoByTwoRow(top, bottom, output + c * out.plane() + oy * outWidth, outWidth);
     }
   });
 }

@@ -25,9 +25,9 @@ constexpr int kMinFilters = 32;
 constexpr size_t kMinF4Pixels = 24 * 24;
 // Filters per work item of the SGEMM + output stage (the items are spread over the threads).
 constexpr size_t kMinFilterBlock = 16;
-// Kernel bytes per work item up to which the item is run in L2-sized steps of tiles, and the products (M) per step.
 // Input channels per work item of the input transform (see run()).
 constexpr size_t kChannelGroup = 8;
+// Kernel bytes per work item up to which the item is run in L2-sized steps of tiles, and the products (M) per step.
 constexpr size_t kStepKernelBytes = size_t{256} << 10;
 constexpr size_t kStepProductBytes = size_t{128} << 10;
 
