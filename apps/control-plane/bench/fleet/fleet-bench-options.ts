@@ -1,3 +1,5 @@
+import { parseBenchArguments } from '../support/bench-arguments';
+
 /** What `npm run bench:fleet` runs; every field has a command-line option. */
 export interface FleetBenchOptions {
   /** Connected devices per stage, ascending (each stage adds devices to the previous one's). */
@@ -47,48 +49,27 @@ export const FLEET_BENCH_USAGE = `npm run bench:fleet -- [options]
 /** A bad command line; the message names the option and what it needs. */
 export class FleetBenchUsageError extends Error {}
 
-type NumberKey = Exclude<keyof FleetBenchOptions, 'json' | 'profile' | 'stages'>;
-
-const NUMBER_OPTIONS: Record<string, { key: NumberKey; integer: boolean; min: number; max: number }> = {
-  '--stage-duration': { key: 'stageDurationSeconds', integer: false, min: 5, max: 3600 },
-  '--event-rate': { key: 'eventRate', integer: false, min: 0.001, max: 1 },
-  '--fps': { key: 'fps', integer: false, min: 0.5, max: 30 },
-  '--latency-sample': { key: 'latencySample', integer: true, min: 1, max: 500 },
-  '--devices-per-process': { key: 'devicesPerProcess', integer: true, min: 10, max: 10_000 },
-  '--connect-timeout': { key: 'connectTimeoutSeconds', integer: false, min: 10, max: 3600 },
-};
-
 const MAX_DEVICES = 50_000;
 
 /** Parses `--name value` / `--name=value` arguments over the defaults. */
 export function parseFleetBenchOptions(argv: readonly string[]): FleetBenchOptions {
-  const options: FleetBenchOptions = { ...DEFAULT_FLEET_BENCH_OPTIONS };
-  for (let index = 0; index < argv.length; index += 1) {
-    const argument = argv[index] ?? '';
-    if (argument === '--json' || argument === '--profile') {
-      options[argument === '--json' ? 'json' : 'profile'] = true;
-      continue;
-    }
-    const [name = '', inline] = argument.split(/=(.*)/s, 2);
-    if (name !== '--stages' && NUMBER_OPTIONS[name] === undefined)
-      throw new FleetBenchUsageError(`unknown option ${JSON.stringify(argument)}`);
-    const text = inline ?? argv[(index += 1)];
-    if (text === undefined) throw new FleetBenchUsageError(`${name}: needs a value`);
-    if (name === '--stages') {
-      options.stages = parseStages(text);
-      continue;
-    }
-    const rule = NUMBER_OPTIONS[name];
-    if (rule === undefined) throw new FleetBenchUsageError(`unknown option ${JSON.stringify(argument)}`);
-    const value = Number(text);
-    if (!Number.isFinite(value) || (rule.integer && !Number.isInteger(value)))
-      throw new FleetBenchUsageError(
-        `${name}: must be a ${rule.integer ? 'whole number' : 'number'}, got ${JSON.stringify(text)}`,
-      );
-    if (value < rule.min || value > rule.max)
-      throw new FleetBenchUsageError(`${name}: must be from ${rule.min} to ${rule.max}, got ${text}`);
-    options[rule.key] = value;
-  }
+  const options = parseBenchArguments(argv, DEFAULT_FLEET_BENCH_OPTIONS, {
+    flags: { '--json': 'json', '--profile': 'profile' },
+    numbers: {
+      '--stage-duration': { key: 'stageDurationSeconds', integer: false, min: 5, max: 3600 },
+      '--event-rate': { key: 'eventRate', integer: false, min: 0.001, max: 1 },
+      '--fps': { key: 'fps', integer: false, min: 0.5, max: 30 },
+      '--latency-sample': { key: 'latencySample', integer: true, min: 1, max: 500 },
+      '--devices-per-process': { key: 'devicesPerProcess', integer: true, min: 10, max: 10_000 },
+      '--connect-timeout': { key: 'connectTimeoutSeconds', integer: false, min: 10, max: 3600 },
+    },
+    custom: {
+      '--stages': (text, parsed) => {
+        parsed.stages = parseStages(text);
+      },
+    },
+    usageError: FleetBenchUsageError,
+  });
   if (Math.round(options.fps / options.eventRate) < 2)
     throw new FleetBenchUsageError(
       `--event-rate ${options.eventRate} at --fps ${options.fps}: each event is one synthetic expression, ` +

@@ -1,5 +1,5 @@
 import { type LatencySummary } from '../support/latency-summary';
-import { type ProfileSummary } from './cpu-profile-summary';
+import { type ProfileSummary } from '../support/cpu-profile-summary';
 import { type FleetBenchOptions } from './fleet-bench-options';
 
 /** Per second over a stage's measured window. */

@@ -1,3 +1,4 @@
+import { formatProfileSummary } from '../support/cpu-profile-summary';
 import { type LatencySummary } from '../support/latency-summary';
 import { fixed, textTable } from '../support/text-table';
 import { LATENCY_LIMIT_MS, type FleetBenchResult, type StageRate } from './fleet-bench-result';
@@ -80,22 +81,6 @@ export function formatFleetReport(result: FleetBenchResult): string {
         : '') +
       `; agent warnings: ${result.agentWarnings}`,
   );
-  if (result.profile !== undefined) {
-    const profile = result.profile;
-    lines.push(
-      '',
-      `control plane CPU profile: ${fixed(profile.busyMs / 1000, 1)} s busy, ${fixed(profile.idleMs / 1000, 1)} s ` +
-        `idle (${profile.file})`,
-      textTable(
-        ['self time by area', 'ms', '%'],
-        profile.byArea.map((entry) => [entry.name, fixed(entry.selfMs, 0), fixed(entry.percent, 1)]),
-      ),
-      '',
-      textTable(
-        ['top functions by self time', 'ms', '%'],
-        profile.top.map((entry) => [entry.name, fixed(entry.selfMs, 0), fixed(entry.percent, 1)]),
-      ),
-    );
-  }
+  if (result.profile !== undefined) lines.push('', ...formatProfileSummary(result.profile));
   return `${lines.join('\n')}\n`;
 }

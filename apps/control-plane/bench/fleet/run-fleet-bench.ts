@@ -8,19 +8,18 @@
  * `node --cpu-prof` and summarises its top functions. Needs `npx nx run control-plane:build`. Options: `--help`.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
 import { TopicScheme } from '@emofleet/protocol';
-import { BenchDatabase } from '../support/bench-database';
-import { CleanupStack } from '../support/cleanup-stack';
-import { ControlPlaneApi } from '../support/control-plane-api';
+import { type BenchDatabase } from '../support/bench-database';
+import { type CleanupStack } from '../support/cleanup-stack';
+import { type ControlPlaneApi } from '../support/control-plane-api';
 import { benchProgress, describeError, runBenchMain } from '../support/bench-main';
-import { ControlPlaneProcess } from '../support/control-plane-process';
+import { startBenchStack } from '../support/bench-stack';
+import { type ControlPlaneProcess } from '../support/control-plane-process';
 import { type DeviceCounters, type FleetSnapshot } from '../support/fleet-simulator-messages';
-import { FleetSimulator } from '../support/fleet-simulator';
 import { summariseLatencies } from '../support/latency-summary';
+import { type PrivateBroker } from '../support/private-broker';
 import {
   cpuSecondsBetween,
   machineCpuTicks,
@@ -28,9 +27,9 @@ import {
   processCpuSeconds,
 } from '../support/process-cpu';
 import { QueryableLatencySampler } from '../support/queryable-latency-sampler';
-import { deleteQueueKeys } from '../support/shared-services-cleanup';
-import { FLEET_ID_PREFIX, LATENCY_SAMPLE_SELECTOR, simulatedFleet } from '../support/simulated-fleet';
-import { summariseCpuProfile, type ProfileSummary } from './cpu-profile-summary';
+import { LATENCY_SAMPLE_SELECTOR, simulatedFleet } from '../support/simulated-fleet';
+import { onlineDevices, SimulatorFleet, sumCounters, unacknowledgedEvents } from '../support/simulator-fleet';
+import { summariseCpuProfile, type ProfileSummary } from '../support/cpu-profile-summary';
 import {
   FLEET_BENCH_USAGE,
   FleetBenchUsageError,
@@ -39,15 +38,9 @@ import {
 } from './fleet-bench-options';
 import { stageFailures, type FleetBenchResult, type StageResult } from './fleet-bench-result';
 import { formatFleetReport } from './fleet-report';
-import { PrivateBroker } from './private-broker';
 
-const SERVICES = {
-  postgresUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-  redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
-};
 const REPOSITORY_ROOT = resolve(__dirname, '../../../..');
 const TELEMETRY_INTERVAL_MS = 1000;
-const SHARED_MEMORY = '/dev/shm';
 const LATENCY_POLL_INTERVAL_MS = 50;
 /** How long a stage waits, before measuring, for the control plane to work off what connecting sent. */
 const CATCH_UP_TIMEOUT_MS = 60_000;
@@ -57,47 +50,6 @@ const TELEMETRY_SETTLE_QUIET_MS = 3000;
 
 const progress = benchProgress('fleet');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The simulator processes of the run, read as one fleet. */
-class Fleet {
-  readonly processes: FleetSimulator[] = [];
-
-  get size(): number {
-    return this.processes.length;
-  }
-
-  async snapshot(): Promise<FleetSnapshot> {
-    return mergeSnapshots(await Promise.all(this.processes.map((process) => process.snapshot())));
-  }
-
-  async stop(): Promise<FleetSnapshot> {
-    return mergeSnapshots(await Promise.all(this.processes.map((process) => process.stop())));
-  }
-
-  kill(): void {
-    for (const process of this.processes) process.kill();
-  }
-}
-
-function mergeSnapshots(snapshots: readonly FleetSnapshot[]): FleetSnapshot {
-  return {
-    at: Math.max(0, ...snapshots.map((snapshot) => snapshot.at)),
-    devices: snapshots.flatMap((snapshot) => snapshot.devices),
-    cpuSeconds: snapshots.reduce((total, snapshot) => total + snapshot.cpuSeconds, 0),
-    rssBytes: snapshots.reduce((total, snapshot) => total + snapshot.rssBytes, 0),
-    agentWarnings: snapshots.reduce((total, snapshot) => total + snapshot.agentWarnings, 0),
-    eventLoopDelayMs: {
-      p99: Math.max(0, ...snapshots.map((snapshot) => snapshot.eventLoopDelayMs.p99)),
-      max: Math.max(0, ...snapshots.map((snapshot) => snapshot.eventLoopDelayMs.max)),
-    },
-  };
-}
-
-const sum = (snapshot: FleetSnapshot, counter: (device: DeviceCounters) => number) =>
-  snapshot.devices.reduce((total, device) => total + counter(device), 0);
-const backlog = (snapshot: FleetSnapshot): number =>
-  sum(snapshot, (device) => Math.max(0, device.appendedSeq - device.acknowledgedSeq));
-const online = (snapshot: FleetSnapshot): number => snapshot.devices.filter((device) => device.online).length;
 
 interface MeasurePoint {
   fleet: FleetSnapshot;
@@ -113,7 +65,7 @@ interface MeasurePoint {
 }
 
 interface Stack {
-  fleet: Fleet;
+  fleet: SimulatorFleet;
   api: ControlPlaneApi;
   database: BenchDatabase;
   controlPlane: ControlPlaneProcess;
@@ -141,66 +93,14 @@ async function measurePoint({ fleet, api, database, controlPlane, broker }: Stac
   };
 }
 
-/** Starts simulator processes for devices `from`..`to` (numbers), `perProcess` devices each, in parallel. */
-async function addDevices(
-  fleet: Fleet,
-  from: number,
-  to: number,
-  options: FleetBenchOptions,
-  settings: { mqttUrl: string; topicPrefix: string; dataDir: string; logDirectory: string },
-): Promise<void> {
-  const starts: Promise<{ fleet: FleetSimulator }>[] = [];
-  for (let first = from; first <= to; first += options.devicesPerProcess) {
-    const count = Math.min(options.devicesPerProcess, to - first + 1);
-    starts.push(
-      FleetSimulator.start(
-        {
-          count,
-          idPrefix: FLEET_ID_PREFIX,
-          firstNumber: first,
-          secret: 'simulated',
-          mqttUrl: settings.mqttUrl,
-          topicPrefix: settings.topicPrefix,
-          dataDir: settings.dataDir,
-          fps: options.fps,
-          expressionSeconds: 1 / options.eventRate,
-          telemetryIntervalMs: TELEMETRY_INTERVAL_MS,
-          logFile: join(settings.logDirectory, `agents-${first}.log`),
-          staggerMs: 2,
-        },
-        // Registered at once, so cleanup ends it even when the run is interrupted while it starts.
-        (process) => fleet.processes.push(process),
-      ),
-    );
-  }
-  await Promise.all(starts);
-}
-
-/** Waits until `target` devices are online; answers the seconds it took, or undefined at the time-out. */
-async function waitUntilConnected(
-  fleet: Fleet,
-  target: number,
-  since: number,
-  timeoutSeconds: number,
-): Promise<{ connected: number; seconds: number | undefined; elapsedSeconds: number }> {
-  let lastReport = Date.now();
-  for (;;) {
-    const connected = online(await fleet.snapshot());
-    const seconds = (Date.now() - since) / 1000;
-    if (connected >= target) return { connected, seconds, elapsedSeconds: seconds };
-    if (seconds > timeoutSeconds) return { connected, seconds: undefined, elapsedSeconds: seconds };
-    if (Date.now() - lastReport > 15_000) {
-      progress(`${connected} of ${target} devices connected after ${seconds.toFixed(0)} s`);
-      lastReport = Date.now();
-    }
-    await sleep(1000);
-  }
-}
-
-async function waitForBacklogBelow(fleet: Fleet, limit: number, timeoutMs: number): Promise<boolean> {
+async function waitForBacklogBelow(
+  fleet: SimulatorFleet,
+  limit: number,
+  timeoutMs: number,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (backlog(await fleet.snapshot()) <= limit) return true;
+    if (unacknowledgedEvents(await fleet.snapshot()) <= limit) return true;
     await sleep(1000);
   }
   return false;
@@ -214,7 +114,12 @@ async function runStage(
   sampler: { topics: TopicScheme; sampleDeviceIds: string[]; mqttUrl: string },
 ): Promise<StageResult> {
   const { fleet, database, controlPlane } = stack;
-  const connection = await waitUntilConnected(fleet, target, connectStarted, options.connectTimeoutSeconds);
+  const connection = await fleet.waitUntilConnected(
+    target,
+    connectStarted,
+    options.connectTimeoutSeconds,
+    progress,
+  );
   progress(
     connection.seconds === undefined
       ? // The simulators start their agents one by one before the first count: this can be past the timeout.
@@ -268,11 +173,11 @@ async function runStage(
   const metricsSeconds = (end.metricsAt - start.metricsAt) / 1000;
   const cpuSeconds = (end.cpuAt - start.cpuAt) / 1000;
   const offered = (counter: (device: DeviceCounters) => number) =>
-    (sum(end.fleet, counter) - sum(start.fleet, counter)) / fleetSeconds;
+    (sumCounters(end.fleet, counter) - sumCounters(start.fleet, counter)) / fleetSeconds;
   const stored = (name: string) =>
     ((end.metrics.get(name) ?? 0) - (start.metrics.get(name) ?? 0)) / metricsSeconds;
   const machineTicks = end.machine.total - start.machine.total;
-  const connected = online(end.fleet);
+  const connected = onlineDevices(end.fleet);
   const stage: Omit<StageResult, 'failures'> = {
     targetDevices: target,
     connectedDevices: Math.min(connection.connected, connected),
@@ -299,13 +204,17 @@ async function runStage(
       apiErrors: latencies.apiErrors,
       firstApiError: latencies.firstApiError,
     },
-    unacknowledgedEvents: { atStart: backlog(start.fleet), atEnd: backlog(end.fleet) },
+    unacknowledgedEvents: {
+      atStart: unacknowledgedEvents(start.fleet),
+      atEnd: unacknowledgedEvents(end.fleet),
+    },
     lostAfterAcknowledgement: storage.lostAfterAcknowledgement,
     duplicateRows: storage.duplicateRows,
     unexpectedRows: storage.unexpectedRows,
     unexpectedSample: storage.unexpectedSample,
     declaredLost:
-      sum(end.fleet, (device) => device.droppedEvents) - sum(start.fleet, (device) => device.droppedEvents),
+      sumCounters(end.fleet, (device) => device.droppedEvents) -
+      sumCounters(start.fleet, (device) => device.droppedEvents),
     cpuPercent: {
       controlPlane: ((end.controlPlaneCpu - start.controlPlaneCpu) / cpuSeconds) * 100,
       postgres: (cpuSecondsBetween(start.postgresCpu, end.postgresCpu) / cpuSeconds) * 100,
@@ -339,49 +248,9 @@ async function run(
   cleanup: CleanupStack,
   workDirectory: string,
 ): Promise<FleetBenchResult> {
-  const suffix = randomBytes(4).toString('hex');
   const maxDevices = options.stages.at(-1) ?? 0;
-  const fleetDirectory = mkdtempSync(
-    join(existsSync(SHARED_MEMORY) ? SHARED_MEMORY : tmpdir(), 'emofleet-fleet-'),
-  );
-  cleanup.add('removing the fleet directory', () => rmSync(fleetDirectory, { recursive: true, force: true }));
-  const topicPrefix = `emofleet-bench-${suffix}/v1`;
-  const queuePrefix = `bench-${suffix}`;
-  const adminToken = `emf_bench_${randomBytes(24).toString('base64url')}`;
-
-  const broker = await PrivateBroker.start();
-  cleanup.add('stopping the private mosquitto', () => broker.stop());
-  const database = await BenchDatabase.create(SERVICES.postgresUrl);
-  cleanup.add('dropping the database', () => database.drop());
-  cleanup.add('deleting the queue keys', () => deleteQueueKeys(SERVICES.redisUrl, queuePrefix));
-  progress(
-    `database ${new URL(database.url).pathname.slice(1)}, private mosquitto ${broker.url} (pid ${broker.pid})`,
-  );
-
-  const profileDirectory = join(workDirectory, 'cpu-profile');
-  if (options.profile) mkdirSync(profileDirectory);
-  const controlPlane = await ControlPlaneProcess.start(
-    {
-      EMOFLEET_ROLE: 'all',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATABASE_URL: database.url,
-      REDIS_URL: SERVICES.redisUrl,
-      MQTT_URL: broker.url,
-      MQTT_TOPIC_PREFIX: topicPrefix,
-      MQTT_SHARED_GROUP: `bench-${suffix}`,
-      QUEUE_PREFIX: queuePrefix,
-      EMOFLEET_DATA_DIR: join(workDirectory, 'control-plane'),
-      EMOFLEET_ADMIN_TOKEN: adminToken,
-      EMOFLEET_DEMO: '0',
-      LOG_LEVEL: 'warn',
-    },
-    join(workDirectory, 'control-plane.log'),
-    options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`] : [],
-  );
-  cleanup.add('stopping the control plane', () => controlPlane.stop());
-  const api = new ControlPlaneApi(controlPlane.httpUrl, adminToken);
-  progress(`control plane ready at ${controlPlane.httpUrl} (pid ${controlPlane.pid ?? '?'})`);
+  const { broker, database, controlPlane, api, topicPrefix, fleetDirectory, profileDirectory } =
+    await startBenchStack(cleanup, workDirectory, { profile: options.profile, progress });
 
   // The latency sample is spread over the first stage's devices, which stay connected through every stage.
   const firstStage = options.stages[0] ?? 0;
@@ -392,7 +261,7 @@ async function run(
   await database.provisionDevices(devices);
   const sampleDeviceIds = devices.filter((device) => 'latency-sample' in device.tags).map((d) => d.id);
 
-  const fleet = new Fleet();
+  const fleet = new SimulatorFleet();
   cleanup.add('ending the simulator processes', () => fleet.kill());
   const stages: StageResult[] = [];
   const stageErrors: string[] = [];
@@ -400,11 +269,17 @@ async function run(
   for (const target of options.stages) {
     progress(`stage ${target}: starting devices ${connectedSoFar + 1}..${target}`);
     const connectStarted = Date.now();
-    await addDevices(fleet, connectedSoFar + 1, target, options, {
+    await fleet.add(connectedSoFar + 1, target, {
       mqttUrl: broker.url,
       topicPrefix,
       dataDir: fleetDirectory,
       logDirectory: workDirectory,
+      secret: 'simulated',
+      manifestPublicKey: null,
+      fps: options.fps,
+      expressionSeconds: 1 / options.eventRate,
+      telemetryIntervalMs: TELEMETRY_INTERVAL_MS,
+      devicesPerProcess: options.devicesPerProcess,
     });
     let stage: StageResult;
     try {
@@ -449,10 +324,11 @@ async function run(
   const telemetryStorage = await database.checkTelemetryStorage(published);
   const controlPlaneProblems = controlPlane.loggedProblems();
   let profile: ProfileSummary | undefined;
-  if (options.profile) {
+  if (profileDirectory !== undefined) {
     progress('stopping the control plane to write its CPU profile');
+    const pid = controlPlane.pid ?? 0;
     await controlPlane.stop();
-    profile = summariseCpuProfile(profileDirectory, REPOSITORY_ROOT);
+    profile = summariseCpuProfile(profileDirectory, pid, REPOSITORY_ROOT);
   }
   const sustained = stages.filter((stage) => stage.failures.length === 0).map((stage) => stage.targetDevices);
   return {

@@ -1,3 +1,5 @@
+import { parseBenchArguments } from '../support/bench-arguments';
+
 /** What `npm run bench:ingest` runs; every field has a command-line option. */
 export interface IngestBenchOptions {
   /** Simulated devices. */
@@ -46,47 +48,22 @@ export const INGEST_BENCH_USAGE = `npm run bench:ingest -- [options]
 /** A bad command line; the message names the option and what it needs. */
 export class IngestBenchUsageError extends Error {}
 
-interface NumberRule {
-  key: Exclude<keyof IngestBenchOptions, 'json'>;
-  integer: boolean;
-  min: number;
-  max: number;
-}
-
-const NUMBER_OPTIONS: Record<string, NumberRule> = {
-  '--devices': { key: 'devices', integer: true, min: 1, max: 20_000 },
-  '--duration': { key: 'durationSeconds', integer: false, min: 1, max: 3600 },
-  '--event-rate': { key: 'eventRate', integer: false, min: 0.001, max: 1 },
-  '--events-fill': { key: 'eventsFill', integer: true, min: 0, max: 100_000_000 },
-  '--fps': { key: 'fps', integer: false, min: 0.5, max: 30 },
-  '--latency-sample': { key: 'latencySample', integer: true, min: 1, max: 500 },
-  '--queries': { key: 'queriesPerShape', integer: true, min: 1, max: 10_000 },
-  '--drain-timeout': { key: 'drainTimeoutSeconds', integer: false, min: 1, max: 3600 },
-};
-
 /** Parses `--name value` / `--name=value` arguments over the defaults. */
 export function parseIngestBenchOptions(argv: readonly string[]): IngestBenchOptions {
-  const options: IngestBenchOptions = { ...DEFAULT_INGEST_BENCH_OPTIONS };
-  for (let index = 0; index < argv.length; index += 1) {
-    const argument = argv[index] ?? '';
-    if (argument === '--json') {
-      options.json = true;
-      continue;
-    }
-    const [name = '', inline] = argument.split(/=(.*)/s, 2);
-    const rule = NUMBER_OPTIONS[name];
-    if (rule === undefined) throw new IngestBenchUsageError(`unknown option ${JSON.stringify(argument)}`);
-    const text = inline ?? argv[(index += 1)];
-    if (text === undefined) throw new IngestBenchUsageError(`${name}: needs a value`);
-    const value = Number(text);
-    if (!Number.isFinite(value) || (rule.integer && !Number.isInteger(value)))
-      throw new IngestBenchUsageError(
-        `${name}: must be a ${rule.integer ? 'whole number' : 'number'}, got ${JSON.stringify(text)}`,
-      );
-    if (value < rule.min || value > rule.max)
-      throw new IngestBenchUsageError(`${name}: must be from ${rule.min} to ${rule.max}, got ${text}`);
-    options[rule.key] = value;
-  }
+  const options = parseBenchArguments(argv, DEFAULT_INGEST_BENCH_OPTIONS, {
+    flags: { '--json': 'json' },
+    numbers: {
+      '--devices': { key: 'devices', integer: true, min: 1, max: 20_000 },
+      '--duration': { key: 'durationSeconds', integer: false, min: 1, max: 3600 },
+      '--event-rate': { key: 'eventRate', integer: false, min: 0.001, max: 1 },
+      '--events-fill': { key: 'eventsFill', integer: true, min: 0, max: 100_000_000 },
+      '--fps': { key: 'fps', integer: false, min: 0.5, max: 30 },
+      '--latency-sample': { key: 'latencySample', integer: true, min: 1, max: 500 },
+      '--queries': { key: 'queriesPerShape', integer: true, min: 1, max: 10_000 },
+      '--drain-timeout': { key: 'drainTimeoutSeconds', integer: false, min: 1, max: 3600 },
+    },
+    usageError: IngestBenchUsageError,
+  });
   if (framesPerExpression(options) < 2)
     throw new IngestBenchUsageError(
       `--event-rate ${options.eventRate} at --fps ${options.fps}: each event is one synthetic expression, ` +

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { SYNTHETIC_LABELS } from '@emofleet/agent';
+import { hashSecret } from '../../src/auth/token-secret';
 import { type ProvisionedDevice } from './simulated-fleet';
 
 /**
@@ -108,15 +109,25 @@ export class BenchDatabase {
   }
 
   /**
-   * Registers the devices (simulated, with tags) directly, as enrolment would minus the per-device secret: the
-   * broker is the local Mosquitto, whose accounts the control plane does not manage (`unmanaged`).
+   * Registers the devices (simulated, with tags) directly, as enrolment would. With `secret`, every device gets it
+   * as its credential (stored as enrolment stores it), which artifact downloads need; the broker is the private
+   * Mosquitto, whose accounts the control plane does not manage, so it checks none.
    */
-  async provisionDevices(devices: readonly ProvisionedDevice[]): Promise<void> {
+  async provisionDevices(
+    devices: readonly ProvisionedDevice[],
+    options: { secret?: string } = {},
+  ): Promise<void> {
+    const ids = devices.map((device) => device.id);
     await this.pool.query(
       `insert into devices (id, name, tags, simulated)
        select id, id, tags::jsonb, true from unnest($1::text[], $2::text[]) as provisioned(id, tags)`,
-      [devices.map((device) => device.id), devices.map((device) => JSON.stringify(device.tags))],
+      [ids, devices.map((device) => JSON.stringify(device.tags))],
     );
+    if (options.secret !== undefined)
+      await this.pool.query(
+        `insert into device_credentials (device_id, secret_hash) select id, $2 from unnest($1::text[]) as ids(id)`,
+        [ids, hashSecret(options.secret)],
+      );
   }
 
   /**
@@ -333,7 +344,8 @@ export class BenchDatabase {
     };
   }
 
-  private async rows<T>(text: string, values: unknown[] = []): Promise<T[]> {
+  /** The rows of one statement on the bench's pool (for checks that live beside their bench). */
+  async rows<T>(text: string, values: unknown[] = []): Promise<T[]> {
     return (await this.pool.query(text, values)).rows as T[];
   }
 }

@@ -12,6 +12,9 @@ import {
 } from './rollout-targets.repository';
 import { RolloutsRepository } from './rollouts.repository';
 
+/** Starts and rollbacks issued at once by one engine step (each holds a pool connection while it runs). */
+const ISSUE_CONCURRENCY = 8;
+
 /** The device-jobs actor of everything a rollout does. */
 export const rolloutActor = (rolloutId: string): string => `rollout:${rolloutId}`;
 
@@ -59,30 +62,51 @@ export class RolloutActions {
     if (rollout === undefined) return false;
     let refused = false;
     let transient: Error | undefined;
-    for (const { deviceId, action } of due) {
-      const target = await this.targets.claim(rolloutId, deviceId, action);
-      if (target === undefined) continue;
-      const heartbeat = this.renewWhileIssuing(rolloutId, deviceId);
-      try {
-        if (action === 'start') await this.start(rollout, target);
-        else await this.rollBack(rollout, target);
-      } catch (error) {
-        if (error instanceof HttpException && error.getStatus() < 500) {
-          await this.targets.recordActionError(rolloutId, deviceId, error.message);
-          refused = true;
-        } else {
-          this.logger.warn(
-            `${action} of ${deviceId} in rollout ${rolloutId} failed, retrying: ${String(error)}`,
-          );
-          await this.targets.release(rolloutId, deviceId);
-          transient ??= error instanceof Error ? error : new Error(String(error));
-        }
-      } finally {
-        clearInterval(heartbeat);
+    // Each action is one device's own claim, job and desired state: independent of the others, so several are
+    // issued at once. One at a time, a 1,000-device phase took 46 s to issue on two cores (the round trips of
+    // eight statements per device, not CPU); ISSUE_CONCURRENCY keeps most of the pool for ingest meanwhile.
+    let next = 0;
+    const issueNext = async (): Promise<void> => {
+      for (let item = due[next++]; item !== undefined; item = due[next++]) {
+        const outcome = await this.issue(rollout, item.deviceId, item.action);
+        if (outcome === 'refused') refused = true;
+        else if (outcome instanceof Error) transient ??= outcome;
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(ISSUE_CONCURRENCY, due.length) }, issueNext));
     if (transient !== undefined) throw transient;
     return refused;
+  }
+
+  /**
+   * Claims and issues one action. A refusal (4xx) is recorded on the target; another error releases the claim
+   * and is returned, so the caller fails the engine's job (retried) after the other actions were issued.
+   */
+  private async issue(
+    rollout: RolloutRow,
+    deviceId: string,
+    action: TargetAction,
+  ): Promise<'issued' | 'refused' | 'not-due' | Error> {
+    const target = await this.targets.claim(rollout.id, deviceId, action);
+    if (target === undefined) return 'not-due';
+    const heartbeat = this.renewWhileIssuing(rollout.id, deviceId);
+    try {
+      if (action === 'start') await this.start(rollout, target);
+      else await this.rollBack(rollout, target);
+      return 'issued';
+    } catch (error) {
+      if (error instanceof HttpException && error.getStatus() < 500) {
+        await this.targets.recordActionError(rollout.id, deviceId, error.message);
+        return 'refused';
+      }
+      this.logger.warn(
+        `${action} of ${deviceId} in rollout ${rollout.id} failed, retrying: ${String(error)}`,
+      );
+      await this.targets.release(rollout.id, deviceId);
+      return error instanceof Error ? error : new Error(String(error));
+    } finally {
+      clearInterval(heartbeat);
+    }
   }
 
   /** Renews the claim every `ACTION_CLAIM_RENEW_MS` (stopped by the caller once the action is issued). */

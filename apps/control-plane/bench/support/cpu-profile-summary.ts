@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { fixed, textTable } from './text-table';
 
 interface ProfileNode {
   id: number;
@@ -30,11 +31,24 @@ export interface ProfileSummary {
   byArea: ProfileEntry[];
 }
 
-/** Summarises the newest `.cpuprofile` in `directory` (what `node --cpu-prof --cpu-prof-dir` wrote at exit). */
-export function summariseCpuProfile(directory: string, repositoryRoot: string, topN = 20): ProfileSummary {
+/**
+ * Summarises the main thread's `.cpuprofile` that process `pid` wrote to `directory` at exit (`node --cpu-prof
+ * --cpu-prof-dir` names them `CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile`; worker threads, such as the
+ * pipeline's, and forked processes write their own beside it).
+ */
+export function summariseCpuProfile(
+  directory: string,
+  pid: number,
+  repositoryRoot: string,
+  topN = 20,
+): ProfileSummary {
   const files = readdirSync(directory).filter((name) => name.endsWith('.cpuprofile'));
-  const newest = files.sort().at(-1);
-  if (newest === undefined) throw new Error(`no .cpuprofile in ${directory}: did the process exit normally?`);
+  const newest = files
+    .filter((name) => name.split('.')[3] === String(pid) && name.split('.')[4] === '0')
+    .sort()
+    .at(-1);
+  if (newest === undefined)
+    throw new Error(`no .cpuprofile of process ${pid} in ${directory}: did it exit normally?`);
   const file = join(directory, newest);
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -90,4 +104,21 @@ function areaOf(url: string, functionName: string, repositoryRoot: string): stri
   if (inLibrary) return inLibrary[0];
   const scoped = /^(@[^/]+\/[^/]+|[^/]+)/.exec(where);
   return scoped?.[1] ?? where;
+}
+
+/** The profile as the benches print it: busy and idle time, self time by area, and the top functions. */
+export function formatProfileSummary(profile: ProfileSummary): string[] {
+  return [
+    `control plane CPU profile: ${fixed(profile.busyMs / 1000, 1)} s busy, ${fixed(profile.idleMs / 1000, 1)} s ` +
+      `idle (${profile.file})`,
+    textTable(
+      ['self time by area', 'ms', '%'],
+      profile.byArea.map((entry) => [entry.name, fixed(entry.selfMs, 0), fixed(entry.percent, 1)]),
+    ),
+    '',
+    textTable(
+      ['top functions by self time', 'ms', '%'],
+      profile.top.map((entry) => [entry.name, fixed(entry.selfMs, 0), fixed(entry.percent, 1)]),
+    ),
+  ];
 }
