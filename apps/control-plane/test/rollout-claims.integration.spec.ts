@@ -12,7 +12,8 @@ import { uniqueSuffix } from './support/test-environment';
 /**
  * Claims on a target's start (PostgreSQL): a replica that died between claiming a device and issuing its install
  * (the fault suite's api kill mid-rollout) holds the claim only until it lapses, which a live replica's renewals
- * never let happen. Time is moved by back-dating the claim in the database, not by waiting.
+ * never let happen. Time is moved by back-dating the claim in the database, not by waiting. Also which actions are
+ * due: the engine issues them in batches, in the rollout's order.
  */
 describe('rollout target claims', () => {
   let database: TestDatabaseConnection;
@@ -38,23 +39,10 @@ describe('rollout target claims', () => {
     return row?.ageMs;
   };
 
-  beforeAll(async () => {
-    database = await openTestDatabase('postgres');
-    connection = database.connection;
-    targets = new RolloutTargetsRepository(database.adapter);
-    const model = { modelId: 'fer', version: '1', modelVersionId: 'fer-v1' };
-    await connection.db.insert(models).values({ name: 'fer' });
-    await connection.db.insert(modelVersions).values({
-      id: model.modelVersionId,
-      modelName: 'fer',
-      version: 1,
-      uploadedBy: 'test',
-      analysis: {},
-      classes: 4,
-      inputShape: [3, 96, 96],
-    });
+  const model = { modelId: 'fer', version: '1', modelVersionId: 'fer-v1' };
+  const insertRollout = async (id: string) => {
     await connection.db.insert(rollouts).values({
-      id: rolloutId,
+      id,
       name: 'claims',
       state: 'running',
       model,
@@ -70,6 +58,23 @@ describe('rollout target claims', () => {
       orderSeed: 'seed',
       createdBy: 'test',
     });
+  };
+
+  beforeAll(async () => {
+    database = await openTestDatabase('postgres');
+    connection = database.connection;
+    targets = new RolloutTargetsRepository(database.adapter);
+    await connection.db.insert(models).values({ name: 'fer' });
+    await connection.db.insert(modelVersions).values({
+      id: model.modelVersionId,
+      modelName: 'fer',
+      version: 1,
+      uploadedBy: 'test',
+      analysis: {},
+      classes: 4,
+      inputShape: [3, 96, 96],
+    });
+    await insertRollout(rolloutId);
     await connection.db
       .insert(rolloutTargets)
       .values({ rolloutId, deviceId, position: 0, state: 'installing', model, phaseIndex: 0 });
@@ -80,7 +85,7 @@ describe('rollout target claims', () => {
   });
 
   it('keeps a renewed claim and hands a lapsed one over to the next replica', async () => {
-    expect((await targets.dueActions(rolloutId)).map((due) => due.deviceId)).toEqual([deviceId]);
+    expect((await targets.dueActions(rolloutId, 10)).map((due) => due.deviceId)).toEqual([deviceId]);
     expect(await targets.claim(rolloutId, deviceId, 'start')).toMatchObject({ deviceId });
     // Another replica (or the same after a restart) finds the start claimed.
     expect(await targets.claim(rolloutId, deviceId, 'start')).toBeUndefined();
@@ -100,5 +105,34 @@ describe('rollout target claims', () => {
     await targets.release(rolloutId, deviceId);
     expect(await targets.renewClaim(rolloutId, deviceId)).toBe(false);
     expect(await targets.claim(rolloutId, deviceId, 'start')).toMatchObject({ deviceId });
+  });
+
+  it('hands out due starts and rollbacks in the rollout order, at most as many as asked for', async () => {
+    const id = `rollout-${uniqueSuffix()}`;
+    await insertRollout(id);
+    const target = (position: number, state: 'pending' | 'installing' | 'rolling-back' | 'healthy') => ({
+      rolloutId: id,
+      deviceId: `${id}-device-${position}`,
+      position,
+      state,
+      model,
+      phaseIndex: state === 'pending' ? null : 0,
+    });
+    // Inserted out of order; positions 1 and 4 are not due (pending, healthy), 5 has its job already.
+    await connection.db
+      .insert(rolloutTargets)
+      .values([
+        target(3, 'rolling-back'),
+        target(0, 'installing'),
+        target(4, 'healthy'),
+        target(1, 'pending'),
+        { ...target(5, 'installing'), jobId: 'issued-before' },
+        target(2, 'installing'),
+        target(6, 'installing'),
+      ]);
+    const due = async (limit: number) =>
+      (await targets.dueActions(id, limit)).map((action) => `${action.deviceId.slice(-1)} ${action.action}`);
+    expect(await due(2)).toEqual(['0 start', '2 start']);
+    expect(await due(10)).toEqual(['0 start', '2 start', '3 rollback', '6 start']);
   });
 });

@@ -14,6 +14,12 @@ import { RolloutsRepository } from './rollouts.repository';
 
 /** Starts and rollbacks issued at once by one engine step (each holds a pool connection while it runs). */
 const ISSUE_CONCURRENCY = 8;
+/**
+ * Starts and rollbacks issued by one engine step; the rest wait for the next step, which the executor asks for.
+ * Between the two, the engine counts the devices already done (a 10,000-device phase takes minutes to issue) and
+ * other rollouts get their steps.
+ */
+const ISSUE_BATCH = 400;
 
 /** The device-jobs actor of everything a rollout does. */
 export const rolloutActor = (rolloutId: string): string => `rollout:${rolloutId}`;
@@ -46,7 +52,10 @@ export class RolloutActions {
     private readonly facts: DeviceGateFacts,
   ) {}
 
-  /** Returns whether a refusal was recorded (the rollout needs another step). */
+  /**
+   * Returns whether the rollout needs another step: a refusal was recorded (a failure to decide on), or more
+   * actions are due than one step issues.
+   */
   async execute(
     rolloutId: string,
     cancelJobs: ReadonlyArray<{ jobId: string; reason: string }>,
@@ -56,8 +65,9 @@ export class RolloutActions {
         if (!(error instanceof HttpException)) throw error;
       });
     }
-    const due = await this.targets.dueActions(rolloutId);
-    if (due.length === 0) return false;
+    const found = await this.targets.dueActions(rolloutId, ISSUE_BATCH + 1);
+    if (found.length === 0) return false;
+    const due = found.slice(0, ISSUE_BATCH);
     const rollout = await this.rollouts.find(rolloutId);
     if (rollout === undefined) return false;
     let refused = false;
@@ -75,7 +85,7 @@ export class RolloutActions {
     };
     await Promise.all(Array.from({ length: Math.min(ISSUE_CONCURRENCY, due.length) }, issueNext));
     if (transient !== undefined) throw transient;
-    return refused;
+    return refused || found.length > due.length;
   }
 
   /**

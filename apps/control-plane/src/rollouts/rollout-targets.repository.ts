@@ -41,8 +41,11 @@ export type TargetAction = 'start' | 'rollback';
 export class RolloutTargetsRepository {
   constructor(private readonly database: DatabaseAdapter) {}
 
-  /** Device ids of the rollout whose start or rollback is due and not issued yet. */
-  async dueActions(rolloutId: string): Promise<Array<{ deviceId: string; action: TargetAction }>> {
+  /** The first `limit` devices of the rollout (in its order) whose start or rollback is due and not issued yet. */
+  async dueActions(
+    rolloutId: string,
+    limit: number,
+  ): Promise<Array<{ deviceId: string; action: TargetAction }>> {
     const rows = await this.database.db
       .select({ deviceId: rolloutTargets.deviceId, state: rolloutTargets.state })
       .from(rolloutTargets)
@@ -56,7 +59,8 @@ export class RolloutTargetsRepository {
           ),
         ),
       )
-      .orderBy(asc(rolloutTargets.position));
+      .orderBy(asc(rolloutTargets.position))
+      .limit(limit);
     return rows.map((row) => ({
       deviceId: row.deviceId,
       action: row.state === 'installing' ? 'start' : 'rollback',
