@@ -73,8 +73,9 @@ export class RolloutActions {
     let refused = false;
     let transient: Error | undefined;
     // Each action is one device's own claim, job and desired state: independent of the others, so several are
-    // issued at once. One at a time, a 1,000-device phase took 46 s to issue on two cores (the round trips of
-    // eight statements per device, not CPU); ISSUE_CONCURRENCY keeps most of the pool for ingest meanwhile.
+    // issued at once. One at a time, 1,000 devices took 42-48 s to issue on two cores, mostly waiting on the
+    // round trips of about fifteen statements each; eight at a time, 33-35 s (docs/benchmarks.md, bench:rollout).
+    // ISSUE_CONCURRENCY keeps most of the pool for ingest meanwhile.
     let next = 0;
     const issueNext = async (): Promise<void> => {
       for (let item = due[next++]; item !== undefined; item = due[next++]) {
@@ -83,7 +84,12 @@ export class RolloutActions {
         else if (outcome instanceof Error) transient ??= outcome;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(ISSUE_CONCURRENCY, due.length) }, issueNext));
+    // Every issuer ends before the step does, even when one fails (a database gone while recording a refusal).
+    const issuers = await Promise.allSettled(
+      Array.from({ length: Math.min(ISSUE_CONCURRENCY, due.length) }, issueNext),
+    );
+    const broken = issuers.find((issuer) => issuer.status === 'rejected');
+    if (broken !== undefined) throw broken.reason;
     if (transient !== undefined) throw transient;
     return refused || found.length > due.length;
   }
