@@ -1,4 +1,4 @@
-import { parseBenchArguments } from '../support/bench-arguments';
+import { checkFramesPerExpression, parseBenchArguments } from '../support/bench-arguments';
 
 /** What `npm run bench:fleet` runs; every field has a command-line option. */
 export interface FleetBenchOptions {
@@ -70,11 +70,7 @@ export function parseFleetBenchOptions(argv: readonly string[]): FleetBenchOptio
     },
     usageError: FleetBenchUsageError,
   });
-  if (Math.round(options.fps / options.eventRate) < 2)
-    throw new FleetBenchUsageError(
-      `--event-rate ${options.eventRate} at --fps ${options.fps}: each event is one synthetic expression, ` +
-        'which needs at least 2 frames; raise --fps or lower --event-rate',
-    );
+  checkFramesPerExpression(options, FleetBenchUsageError);
   options.latencySample = Math.min(options.latencySample, options.stages[0] ?? 1);
   return options;
 }

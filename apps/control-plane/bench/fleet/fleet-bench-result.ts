@@ -1,3 +1,4 @@
+import { type BenchMachine } from '../support/bench-machine';
 import { type LatencySummary } from '../support/latency-summary';
 import { type ProfileSummary } from '../support/cpu-profile-summary';
 import { type FleetBenchOptions } from './fleet-bench-options';
@@ -58,7 +59,7 @@ export interface StageResult {
 
 export interface FleetBenchResult {
   options: FleetBenchOptions;
-  machine: { cpuModel: string; cores: number; node: string; postgres: string; openFilesLimit: string };
+  machine: BenchMachine & { openFilesLimit: string };
   stages: StageResult[];
   /** The highest stage with every device connected, p99 ingest-to-queryable under 2 s and nothing lost. */
   highestSustainedDevices: number | undefined;

@@ -14,6 +14,7 @@ import { TopicScheme } from '@emofleet/protocol';
 import { type BenchDatabase } from '../support/bench-database';
 import { type CleanupStack } from '../support/cleanup-stack';
 import { type ControlPlaneApi } from '../support/control-plane-api';
+import { describeBenchMachine } from '../support/bench-machine';
 import { benchProgress, describeError, runBenchMain } from '../support/bench-main';
 import { startBenchStack } from '../support/bench-stack';
 import { type ControlPlaneProcess } from '../support/control-plane-process';
@@ -333,13 +334,7 @@ async function run(
   const sustained = stages.filter((stage) => stage.failures.length === 0).map((stage) => stage.targetDevices);
   return {
     options,
-    machine: {
-      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
-      cores: cpus().length,
-      node: process.version,
-      postgres: await database.serverVersion(),
-      openFilesLimit: openFilesLimit(),
-    },
+    machine: { ...(await describeBenchMachine(database)), openFilesLimit: openFilesLimit() },
     stages,
     highestSustainedDevices: sustained.length > 0 ? Math.max(...sustained) : undefined,
     telemetryStorage,

@@ -1,4 +1,4 @@
-import { parseBenchArguments } from '../support/bench-arguments';
+import { checkFramesPerExpression, parseBenchArguments } from '../support/bench-arguments';
 
 /** What `npm run bench:ingest` runs; every field has a command-line option. */
 export interface IngestBenchOptions {
@@ -64,16 +64,7 @@ export function parseIngestBenchOptions(argv: readonly string[]): IngestBenchOpt
     },
     usageError: IngestBenchUsageError,
   });
-  if (framesPerExpression(options) < 2)
-    throw new IngestBenchUsageError(
-      `--event-rate ${options.eventRate} at --fps ${options.fps}: each event is one synthetic expression, ` +
-        'which needs at least 2 frames; raise --fps or lower --event-rate',
-    );
+  checkFramesPerExpression(options, IngestBenchUsageError);
   options.latencySample = Math.min(options.latencySample, options.devices);
   return options;
-}
-
-/** Frames each synthetic expression (one event) lasts. */
-function framesPerExpression(options: Pick<IngestBenchOptions, 'fps' | 'eventRate'>): number {
-  return Math.round(options.fps / options.eventRate);
 }

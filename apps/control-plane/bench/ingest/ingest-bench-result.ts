@@ -1,3 +1,4 @@
+import { type BenchMachine } from '../support/bench-machine';
 import { type EventStorageCheck, type TelemetryStorageCheck } from '../support/bench-database';
 import { type QueryBenchmarkResult } from './event-query-benchmark';
 import { type IngestBenchOptions } from './ingest-bench-options';
@@ -15,7 +16,7 @@ export interface IngestRate {
 /** Everything one run measured and checked. */
 export interface IngestBenchResult {
   options: IngestBenchOptions;
-  machine: { cpuModel: string; cores: number; node: string; postgres: string };
+  machine: BenchMachine;
   fleetStartupSeconds: number;
   measuredSeconds: number;
   rates: {

@@ -16,6 +16,8 @@ import { TopicScheme } from '@emofleet/protocol';
 import { BenchDatabase } from '../support/bench-database';
 import { CleanupStack } from '../support/cleanup-stack';
 import { ControlPlaneApi } from '../support/control-plane-api';
+import { describeBenchMachine } from '../support/bench-machine';
+import { sumCounters } from '../support/simulator-fleet';
 import { benchProgress, runBenchMain } from '../support/bench-main';
 import { ControlPlaneProcess } from '../support/control-plane-process';
 import { benchmarkEventQueries, type QueryUniverse } from './event-query-benchmark';
@@ -107,9 +109,6 @@ async function measurePoint(
   };
 }
 
-const sum = (snapshot: FleetSnapshot, counter: (device: FleetSnapshot['devices'][number]) => number) =>
-  snapshot.devices.reduce((total, device) => total + counter(device), 0);
-
 async function waitUntilOnline(fleet: FleetSimulator, devices: number): Promise<void> {
   const deadline = Date.now() + 60_000 + devices * 20;
   for (;;) {
@@ -122,7 +121,7 @@ async function waitUntilOnline(fleet: FleetSimulator, devices: number): Promise<
 
 /** Events created and not yet acknowledged, over the fleet. */
 const backlog = (snapshot: FleetSnapshot): number =>
-  sum(snapshot, (device) => Math.max(0, device.appendedSeq - device.acknowledgedSeq));
+  sumCounters(snapshot, (device) => Math.max(0, device.appendedSeq - device.acknowledgedSeq));
 
 /** Waits until the fleet's unacknowledged events are at most `limit`; false after `timeoutMs`. */
 async function waitForBacklogBelow(
@@ -316,18 +315,13 @@ async function run(
   const metricsSeconds = (end.metricsAt - start.metricsAt) / 1000;
   const cpuSeconds = (end.cpuAt - start.cpuAt) / 1000;
   const offered = (counter: (device: FleetSnapshot['devices'][number]) => number) =>
-    (sum(end.fleet, counter) - sum(start.fleet, counter)) / fleetSeconds;
+    (sumCounters(end.fleet, counter) - sumCounters(start.fleet, counter)) / fleetSeconds;
   const stored = (name: string) =>
     ((end.metrics.get(name) ?? 0) - (start.metrics.get(name) ?? 0)) / metricsSeconds;
   const machineTicks = end.machine.total - start.machine.total;
   return {
     options,
-    machine: {
-      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
-      cores: cpus().length,
-      node: process.version,
-      postgres: await database.serverVersion(),
-    },
+    machine: await describeBenchMachine(database),
     fleetStartupSeconds: startupMs / 1000,
     measuredSeconds: fleetSeconds,
     rates: {

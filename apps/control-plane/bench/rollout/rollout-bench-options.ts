@@ -1,4 +1,4 @@
-import { parseBenchArguments } from '../support/bench-arguments';
+import { checkFramesPerExpression, parseBenchArguments } from '../support/bench-arguments';
 
 /** What `npm run bench:rollout` runs; every field has a command-line option. */
 export interface RolloutBenchOptions {
@@ -72,10 +72,6 @@ export function parseRolloutBenchOptions(argv: readonly string[]): RolloutBenchO
     },
     usageError: RolloutBenchUsageError,
   });
-  if (Math.round(options.fps / options.eventRate) < 2)
-    throw new RolloutBenchUsageError(
-      `--event-rate ${options.eventRate} at --fps ${options.fps}: each event is one synthetic expression, ` +
-        'which needs at least 2 frames; raise --fps or lower --event-rate',
-    );
+  checkFramesPerExpression(options, RolloutBenchUsageError);
   return options;
 }

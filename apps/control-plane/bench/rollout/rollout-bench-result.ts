@@ -1,3 +1,4 @@
+import { type BenchMachine } from '../support/bench-machine';
 import { type ProfileSummary } from '../support/cpu-profile-summary';
 import { type RolloutBenchOptions } from './rollout-bench-options';
 import { type RolloutTimeline } from './rollout-timeline';
@@ -5,7 +6,7 @@ import { type RolloutTimeline } from './rollout-timeline';
 /** Everything `npm run bench:rollout` measured (`--json` prints it as is). */
 export interface RolloutBenchResult {
   options: RolloutBenchOptions;
-  machine: { cpuModel: string; cores: number; node: string; postgres: string };
+  machine: BenchMachine;
   fleet: {
     devices: number;
     connected: number;

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { smallExpressionModel } from '@emofleet/darknet';
+import { describeBenchMachine } from '../support/bench-machine';
 import { benchProgress, runBenchMain } from '../support/bench-main';
 import { type BenchStack, startBenchStack } from '../support/bench-stack';
 import { type CleanupStack } from '../support/cleanup-stack';
@@ -182,12 +183,7 @@ async function run(
   const machineTicks = end.machine.total - start.machine.total;
   const measured = {
     options,
-    machine: {
-      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
-      cores: cpus().length,
-      node: process.version,
-      postgres: await database.serverVersion(),
-    },
+    machine: await describeBenchMachine(database),
     fleet: {
       devices: options.devices,
       connected: connection.connected,

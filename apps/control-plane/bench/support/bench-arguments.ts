@@ -57,3 +57,18 @@ export function parseBenchArguments<TOptions extends object>(
   }
   return options;
 }
+
+/**
+ * Each emotion event of a simulated device is one synthetic expression of `fps / eventRate` frames, which needs
+ * at least 2; throws the bench's usage error naming both options otherwise.
+ */
+export function checkFramesPerExpression(
+  options: { fps: number; eventRate: number },
+  usageError: new (message: string) => Error,
+): void {
+  if (Math.round(options.fps / options.eventRate) < 2)
+    throw new usageError(
+      `--event-rate ${options.eventRate} at --fps ${options.fps}: each event is one synthetic expression, ` +
+        'which needs at least 2 frames; raise --fps or lower --event-rate',
+    );
+}
