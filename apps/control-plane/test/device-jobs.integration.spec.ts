@@ -1,6 +1,11 @@
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
 import { DeviceJobTimeoutProcessor } from '../src/device-jobs/device-job-timeout.processor';
-import { type DeviceJobChange, DeviceJobChanges } from '../src/device-jobs/device-jobs.service';
+import {
+  type DeviceJobChange,
+  DeviceJobChanges,
+  DeviceJobsService,
+  DeviceJobStatus,
+} from '../src/device-jobs/device-jobs.service';
 import { ProtocolRejections } from '../src/messaging/protocol-rejections';
 import { apiRequest, type ApiErrorResponseBody } from './support/api-request';
 import { runCli as emofleet } from './support/cli-runner';
@@ -310,6 +315,69 @@ describe.each<TestMode>(['external-services', 'embedded'])('device jobs over MQT
       'version 2 with its health check',
     );
     await device.nextJobBecomes((m) => m.execution?.jobId === second.jobId, 'the second apply job');
+  }, 30_000);
+
+  it('assigns a batch of devices at once (as a rollout does): jobs, supersedes and messages per device, refusals apart', async () => {
+    const [a, b, c, retired] = [await newDevice(), await newDevice(), await newDevice(), await newDevice()];
+    const earlier = (await api<JobView>('PUT', `/devices/${c.id}/desired-model`, { modelVersionId: null }))
+      .body;
+    expect((await api('DELETE', `/devices/${retired.id}`)).status).toBe(200);
+    const healthCheck = (minFps: number) => ({
+      warmupFrames: 1,
+      measureFrames: 5,
+      minFps,
+      minAccuracy: null,
+    });
+    const input = (deviceId: string, minFps: number, timeoutMs?: number) => ({
+      deviceId,
+      modelVersionId: null,
+      healthCheck: healthCheck(minFps),
+      rolloutId: 'batch-test',
+      timeoutMs,
+      actor: 'test:batch',
+    });
+    const outcomes = await controlPlane.app
+      .get(DeviceJobsService)
+      .assignModels([
+        input(a.id, 3, 60_000),
+        input('no-such-device', 3),
+        input(b.id, 4, 0),
+        input(retired.id, 3),
+        input(c.id, 5, 60_000),
+      ]);
+    const refusal = (index: number) => {
+      const outcome = outcomes[index];
+      return outcome?.ok === false ? `${outcome.error.getStatus()} ${outcome.error.message}` : 'assigned';
+    };
+    expect(refusal(1)).toBe('404 no device with id "no-such-device"');
+    expect(refusal(2)).toMatch(/^400 timeout: 0 ms is not/);
+    expect(refusal(3)).toBe(`409 device ${retired.id} is decommissioned`);
+    const jobOf = (index: number) => {
+      const outcome = outcomes[index];
+      if (outcome?.ok !== true) throw new Error(`outcome ${index} is ${refusal(index)}`);
+      return outcome.job;
+    };
+    expect(jobOf(0)).toMatchObject({ deviceId: a.id, desiredVersion: 1, status: 'QUEUED' });
+    expect(jobOf(4)).toMatchObject({ deviceId: c.id, desiredVersion: 2, status: 'QUEUED' });
+    expect((await jobDetail(jobOf(0).jobId)).timeoutAt).not.toBeNull();
+
+    // The batch's devices get their own desired state and job; the refused ones nothing.
+    await a.desiredBecomes((m) => m.desiredVersion === 1 && m.healthCheck?.minFps === 3, 'version 1, 3 FPS');
+    await a.nextJobBecomes((m) => m.execution?.jobId === jobOf(0).jobId, 'the batch job');
+    await c.desiredBecomes((m) => m.desiredVersion === 2 && m.healthCheck?.minFps === 5, 'version 2, 5 FPS');
+    await c.nextJobBecomes((m) => m.execution?.jobId === jobOf(4).jobId, 'the batch job');
+    expect(b.desired).toEqual([]);
+    expect(await jobDetail(earlier.jobId)).toMatchObject({
+      status: 'CANCELED',
+      statusDetails: { reason: 'superseded by desired version 2' },
+    });
+    expect(
+      changes.some(
+        (change) => change.job.jobId === earlier.jobId && change.job.status === DeviceJobStatus.Canceled,
+      ),
+    ).toBe(true);
+    const jobsOfB = await api<{ items: JobView[] }>('GET', `/devices/${b.id}/jobs`);
+    expect(jobsOfB.body.items).toEqual([]);
   }, 30_000);
 
   it('refuses bad requests with a clear error', async () => {

@@ -86,25 +86,25 @@ describe('rollout target claims', () => {
 
   it('keeps a renewed claim and hands a lapsed one over to the next replica', async () => {
     expect((await targets.dueActions(rolloutId, 10)).map((due) => due.deviceId)).toEqual([deviceId]);
-    expect(await targets.claim(rolloutId, deviceId, 'start')).toMatchObject({ deviceId });
+    expect(await targets.claim(rolloutId, [deviceId], 'start')).toMatchObject([{ deviceId }]);
     // Another replica (or the same after a restart) finds the start claimed.
-    expect(await targets.claim(rolloutId, deviceId, 'start')).toBeUndefined();
+    expect(await targets.claim(rolloutId, [deviceId], 'start')).toEqual([]);
 
     // The claiming replica is alive and still issuing: its heartbeat renews the claim before it lapses.
     await backdateClaim(ACTION_CLAIM_TIMEOUT_MS - ACTION_CLAIM_RENEW_MS);
-    expect(await targets.renewClaim(rolloutId, deviceId)).toBe(true);
+    expect(await targets.renewClaims(rolloutId, [deviceId])).toBe(1);
     expect(await claimAgeMs()).toBeLessThan(ACTION_CLAIM_RENEW_MS);
-    expect(await targets.claim(rolloutId, deviceId, 'start')).toBeUndefined();
+    expect(await targets.claim(rolloutId, [deviceId], 'start')).toEqual([]);
 
     // The replica died (kill -9) before issuing the install: no renewal, the claim lapses and is taken over.
     await backdateClaim(ACTION_CLAIM_TIMEOUT_MS + 1000);
-    expect(await targets.claim(rolloutId, deviceId, 'start')).toMatchObject({ deviceId, jobId: null });
+    expect(await targets.claim(rolloutId, [deviceId], 'start')).toMatchObject([{ deviceId, jobId: null }]);
     expect(await claimAgeMs()).toBeLessThan(ACTION_CLAIM_RENEW_MS);
 
     // Given back after a transient error: claimable at once, and there is nothing left to renew.
-    await targets.release(rolloutId, deviceId);
-    expect(await targets.renewClaim(rolloutId, deviceId)).toBe(false);
-    expect(await targets.claim(rolloutId, deviceId, 'start')).toMatchObject({ deviceId });
+    await targets.release(rolloutId, [deviceId]);
+    expect(await targets.renewClaims(rolloutId, [deviceId])).toBe(0);
+    expect(await targets.claim(rolloutId, [deviceId], 'start')).toMatchObject([{ deviceId }]);
   });
 
   it('hands out due starts and rollbacks in the rollout order, at most as many as asked for', async () => {
@@ -134,5 +134,60 @@ describe('rollout target claims', () => {
       (await targets.dueActions(id, limit)).map((action) => `${action.deviceId.slice(-1)} ${action.action}`);
     expect(await due(2)).toEqual(['0 start', '2 start']);
     expect(await due(10)).toEqual(['0 start', '2 start', '3 rollback', '6 start']);
+  });
+
+  it('claims a batch in one statement, then records its floors and jobs: each only where still unrecorded', async () => {
+    const id = `rollout-${uniqueSuffix()}`;
+    await insertRollout(id);
+    const device = (n: number) => `${id}-device-${n}`;
+    await connection.db.insert(rolloutTargets).values([
+      { rolloutId: id, deviceId: device(0), position: 0, state: 'installing', model, phaseIndex: 0 },
+      { rolloutId: id, deviceId: device(1), position: 1, state: 'installing', model, phaseIndex: 0 },
+      { rolloutId: id, deviceId: device(2), position: 2, state: 'rolling-back', model, phaseIndex: 0 },
+      { rolloutId: id, deviceId: device(3), position: 3, state: 'installing', model, phaseIndex: 0 },
+    ]);
+    // Another replica holds device 3's start.
+    expect(await targets.claim(id, [device(3)], 'start')).toHaveLength(1);
+    const claimed = await targets.claim(id, [device(1), device(3), device(2), device(0), 'unknown'], 'start');
+    // In the order asked for; not the claimed one, nor the rollback, nor a device outside the rollout.
+    expect(claimed.map((target) => target.deviceId)).toEqual([device(1), device(0)]);
+
+    const gate = (minFps: number) => ({ minFps, minAccuracy: null, fpsBasis: 'test', accuracyBasis: null });
+    const previous = { model: { modelId: 'old', version: '3' }, modelVersionId: null };
+    await targets.recordPreviousAndGates(id, [
+      { deviceId: device(0), previous, gate: gate(5) },
+      { deviceId: device(1), previous: { model: null, modelVersionId: null }, gate: gate(6) },
+    ]);
+    // Recorded once: a second record (a retried step) changes nothing.
+    await targets.recordPreviousAndGates(id, [{ deviceId: device(0), previous, gate: gate(99) }]);
+    const job = (jobId: string, desiredVersion: number) => ({
+      jobId,
+      status: 'QUEUED' as const,
+      versionNumber: 1,
+      statusDetails: { reason: 'queued' },
+      desiredVersion,
+    });
+    await targets.recordJobs(id, 'start', [
+      { deviceId: device(0), job: job('job-0', 4) },
+      { deviceId: device(1), job: job('job-1', 1) },
+    ]);
+    await targets.recordJobs(id, 'start', [{ deviceId: device(0), job: job('job-0-again', 5) }]);
+    await targets.recordJobs(id, 'rollback', [{ deviceId: device(2), job: job('rollback-2', 2) }]);
+
+    const rows = await connection.db.select().from(rolloutTargets).where(eq(rolloutTargets.rolloutId, id));
+    const row = (n: number) => rows.find((target) => target.deviceId === device(n));
+    expect(row(0)).toMatchObject({
+      previous,
+      gate: gate(5),
+      jobId: 'job-0',
+      jobStatus: 'QUEUED',
+      jobVersion: 1,
+      jobDetails: { reason: 'queued' },
+      jobDesiredVersion: 4,
+    });
+    expect(row(1)).toMatchObject({ previous: { model: null }, gate: gate(6), jobId: 'job-1' });
+    expect(row(2)).toMatchObject({ jobId: null, rollbackJobId: 'rollback-2', rollbackJobStatus: 'QUEUED' });
+    expect(row(3)).toMatchObject({ previous: null, jobId: null });
+    expect((await targets.dueActions(id, 10)).map((due) => due.deviceId)).toEqual([device(3)]);
   });
 });

@@ -17,19 +17,22 @@ const DEADLINE_GRACE_MS = 250;
 export class DeviceJobTimeoutQueue {
   constructor(@InjectQueue(DeviceJobQueue.Timeouts) private readonly queue: Queue<TimeOutJobData>) {}
 
-  /** Has the worker time out `deviceJobId` in `timeoutMs` unless it finished by then. */
-  async schedule(deviceJobId: string, timeoutMs: number): Promise<void> {
-    await this.queue.add(
-      DeviceJobQueueJob.TimeOut,
-      { jobId: deviceJobId },
-      {
-        jobId: timeOutJobId(deviceJobId),
-        delay: timeoutMs + DEADLINE_GRACE_MS,
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: true,
-        removeOnFail: 1000,
-      },
+  /** Has the worker time out each job in its `timeoutMs` unless it finished by then (one round trip for all). */
+  async schedule(deadlines: ReadonlyArray<{ deviceJobId: string; timeoutMs: number }>): Promise<void> {
+    if (deadlines.length === 0) return;
+    await this.queue.addBulk(
+      deadlines.map(({ deviceJobId, timeoutMs }) => ({
+        name: DeviceJobQueueJob.TimeOut,
+        data: { jobId: deviceJobId },
+        opts: {
+          jobId: timeOutJobId(deviceJobId),
+          delay: timeoutMs + DEADLINE_GRACE_MS,
+          attempts: 5,
+          backoff: { type: 'exponential', delay: 1000 },
+          removeOnComplete: true,
+          removeOnFail: 1000,
+        },
+      })),
     );
   }
 

@@ -3,6 +3,7 @@ import { type HealthCheckSpec, type JobStatusDetails } from '@emofleet/protocol'
 import { and, asc, desc, eq, inArray, lt, lte, sql } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
 import { type Database } from '../database/database-connection';
+import { rowsOf } from '../database/rows-of';
 import {
   type DeviceDesiredStateRow,
   type DeviceJobExecutionRow,
@@ -51,6 +52,8 @@ export interface JobStatusWrite {
 
 /** Writes `change` to the locked job (version + 1, start and finish times) and returns the new row. */
 export type LockedJobWriter = (change: JobStatusWrite) => Promise<DeviceJobExecutionRow>;
+
+export type DeviceState = 'in-service' | 'decommissioned';
 
 /** A superseded job and the status it had. */
 export interface EndedJob {
@@ -117,32 +120,57 @@ export class DeviceJobsRepository {
   }
 
   /**
-   * In one transaction, with the device row locked (so desired versions of one device never collide): bumps the
-   * device's desiredVersion and stores the desired state, mirrors it in `devices.desired_model`, cancels the
-   * device's unfinished apply jobs and queues the new one.
+   * In one transaction, with the devices' rows locked in id order (so desired versions of one device never collide,
+   * and a concurrent telemetry flush, which locks in the same order, never deadlocks with it): per device, bumps
+   * its desiredVersion and stores the desired state, mirrors it in `devices.desired_model`, cancels its
+   * unfinished apply jobs and queues the new one. A few statements for any number of devices; results in the
+   * order of `assignments` (one per device: a device may appear once).
    */
-  async assignDesiredState(assignment: DesiredStateAssignment): Promise<DesiredStateAssignmentResult> {
+  async assignDesiredStates(
+    assignments: readonly DesiredStateAssignment[],
+  ): Promise<DesiredStateAssignmentResult[]> {
+    const deviceIds = assignments.map((assignment) => assignment.deviceId);
+    if (new Set(deviceIds).size !== deviceIds.length) {
+      throw new Error('assignDesiredStates: a device appears more than once in one call');
+    }
+    if (assignments.length === 0) return [];
     return this.database.db.transaction(async (tx) => {
-      const [device] = await tx
-        .select({ id: devices.id, decommissionedAt: devices.decommissionedAt })
-        .from(devices)
-        .where(eq(devices.id, assignment.deviceId))
-        .for('update');
-      if (!device) return { ok: false, reason: 'unknown-device' };
-      if (device.decommissionedAt) return { ok: false, reason: 'decommissioned' };
-      const { desiredVersion, superseded } = await storeDesiredState(tx, assignment);
-      const job = await insertJob(tx, {
-        jobId: assignment.jobId,
-        deviceId: assignment.deviceId,
-        operation: APPLY_DESIRED_STATE,
-        parameters: { desiredVersion },
-        rolloutId: assignment.rolloutId,
-        modelVersionId: assignment.modelVersionId,
-        desiredVersion,
-        createdBy: assignment.issuedBy,
-        timeoutMs: assignment.timeoutMs,
+      const found = rowsOf<{ id: string; decommissioned: boolean }>(
+        await tx.execute(sql`
+          select ${devices.id} as id, ${devices.decommissionedAt} is not null as decommissioned from ${devices}
+          where ${devices.id} = any(${sql.param(deviceIds)}::text[]) order by ${devices.id} for update`),
+      );
+      const decommissioned = new Map(found.map((row) => [row.id, row.decommissioned]));
+      const live = assignments.filter((assignment) => decommissioned.get(assignment.deviceId) === false);
+      const stored = await storeDesiredStates(tx, live);
+      const jobs = await insertJobs(
+        tx,
+        live.map((assignment) => {
+          const { desiredVersion } = stored.get(assignment.deviceId) ?? missing(assignment.deviceId);
+          return {
+            jobId: assignment.jobId,
+            deviceId: assignment.deviceId,
+            operation: APPLY_DESIRED_STATE,
+            parameters: { desiredVersion },
+            rolloutId: assignment.rolloutId,
+            modelVersionId: assignment.modelVersionId,
+            desiredVersion,
+            createdBy: assignment.issuedBy,
+            timeoutMs: assignment.timeoutMs,
+          };
+        }),
+      );
+      const jobById = new Map(jobs.map((row) => [row.jobId, row]));
+      return assignments.map((assignment): DesiredStateAssignmentResult => {
+        const state = decommissioned.get(assignment.deviceId);
+        if (state === undefined) return { ok: false, reason: 'unknown-device' };
+        if (state) return { ok: false, reason: 'decommissioned' };
+        const { desiredVersion, superseded } =
+          stored.get(assignment.deviceId) ?? missing(assignment.deviceId);
+        const job = jobById.get(assignment.jobId);
+        if (job === undefined) throw new Error(`inserting job ${assignment.jobId} returned no row`);
+        return { ok: true, desiredVersion, job, superseded };
       });
-      return { ok: true, desiredVersion, job, superseded };
     });
   }
 
@@ -206,7 +234,8 @@ export class DeviceJobsRepository {
       .from(deviceDesiredStates)
       .where(eq(deviceDesiredStates.deviceId, change.deviceId));
     if ((desired?.desiredVersion ?? 0) !== (change.queuedAtVersion ?? 0)) return undefined;
-    return storeDesiredState(tx, { ...change, healthCheck: null });
+    const stored = await storeDesiredStates(tx, [{ ...change, healthCheck: null }]);
+    return stored.get(change.deviceId);
   }
 
   /** The device's desired version now (0 when none was ever set). */
@@ -220,7 +249,9 @@ export class DeviceJobsRepository {
 
   /** Queues a job with its first history entry. */
   async insertJob(job: NewDeviceJob): Promise<DeviceJobExecutionRow> {
-    return this.database.db.transaction((tx) => insertJob(tx, job));
+    const [row] = await this.database.db.transaction((tx) => insertJobs(tx, [job]));
+    if (!row) throw new Error(`inserting job ${job.jobId} returned no row`);
+    return row;
   }
 
   /**
@@ -254,6 +285,14 @@ export class DeviceJobsRepository {
       };
       return work(row, write, now, tx);
     });
+  }
+
+  async findJobs(jobIds: readonly string[]): Promise<DeviceJobExecutionRow[]> {
+    if (jobIds.length === 0) return [];
+    return this.database.db
+      .select()
+      .from(deviceJobExecutions)
+      .where(inArray(deviceJobExecutions.jobId, [...jobIds]));
   }
 
   async findJob(jobId: string): Promise<DeviceJobExecutionRow | undefined> {
@@ -293,14 +332,51 @@ export class DeviceJobsRepository {
   }
 
   /** The device's oldest unfinished job: what `jobs/notify-next` shows. */
-  async nextPending(deviceId: string): Promise<DeviceJobExecutionRow | undefined> {
-    const [row] = await this.database.db
-      .select()
+  /** Per device, its oldest unfinished job (devices without one are absent). One statement for all. */
+  async nextPendingOf(deviceIds: readonly string[]): Promise<Map<string, DeviceJobExecutionRow>> {
+    if (deviceIds.length === 0) return new Map();
+    const rows = await this.database.db
+      .selectDistinctOn([deviceJobExecutions.deviceId])
       .from(deviceJobExecutions)
-      .where(and(eq(deviceJobExecutions.deviceId, deviceId), pending()))
-      .orderBy(asc(deviceJobExecutions.seq))
-      .limit(1);
-    return row;
+      .where(and(inArray(deviceJobExecutions.deviceId, [...deviceIds]), pending()))
+      .orderBy(asc(deviceJobExecutions.deviceId), asc(deviceJobExecutions.seq));
+    return new Map(rows.map((row) => [row.deviceId, row]));
+  }
+
+  /** Whether each of the known devices among `deviceIds` is in service (unknown ones are absent). */
+  async deviceStates(deviceIds: readonly string[]): Promise<Map<string, DeviceState>> {
+    if (deviceIds.length === 0) return new Map();
+    const rows = await this.database.db
+      .select({ id: devices.id, decommissionedAt: devices.decommissionedAt })
+      .from(devices)
+      .where(inArray(devices.id, [...new Set(deviceIds)]));
+    return new Map(
+      rows.map((row) => [row.id, row.decommissionedAt === null ? 'in-service' : 'decommissioned']),
+    );
+  }
+
+  /**
+   * Per device, its newest SUCCEEDED install of the given model version that measured FPS in its health check
+   * (devices without one are absent). One statement for all.
+   */
+  async lastMeasuredInstalls(
+    installs: ReadonlyArray<{ deviceId: string; modelVersionId: string }>,
+  ): Promise<Map<string, { jobId: string; measuredFps: number }>> {
+    if (installs.length === 0) return new Map();
+    const rows = rowsOf<{ device_id: string; job_id: string; measured_fps: number }>(
+      await this.database.db.execute(sql`
+        select distinct on (j.device_id) j.device_id, j.job_id, (j.status_details->>'measuredFps')::float8 as measured_fps
+        from ${deviceJobExecutions} j
+          join unnest(${sql.param(installs.map((install) => install.deviceId))}::text[],
+            ${sql.param(installs.map((install) => install.modelVersionId))}::text[]) as wanted(device_id, model_version_id)
+            on j.device_id = wanted.device_id and j.model_version_id = wanted.model_version_id
+        where j.operation = ${APPLY_DESIRED_STATE} and j.status = ${DeviceJobStatus.Succeeded}
+          and jsonb_typeof(j.status_details->'measuredFps') = 'number'
+        order by j.device_id, j.seq desc`),
+    );
+    return new Map(
+      rows.map((row) => [row.device_id, { jobId: row.job_id, measuredFps: Number(row.measured_fps) }]),
+    );
   }
 
   /** Unfinished jobs whose time-out has passed by the database's clock, oldest deadline first. */
@@ -314,22 +390,38 @@ export class DeviceJobsRepository {
     return rows.map((row) => row.jobId);
   }
 
-  /** The device's desired state with its model version and darknet bundle manifest; undefined: none set. */
-  async desiredStateSource(
-    deviceId: string,
+  /**
+   * Per device, its desired state with the model version it names and that version's manifest of
+   * `manifestFormat` (devices without a desired state are absent). The versions are read once each.
+   */
+  async desiredStateSources(
+    deviceIds: readonly string[],
     manifestFormat: string,
-  ): Promise<DesiredStateSource | undefined> {
-    const [desired] = await this.database.db
+  ): Promise<Map<string, DesiredStateSource>> {
+    if (deviceIds.length === 0) return new Map();
+    const states = await this.database.db
       .select()
       .from(deviceDesiredStates)
-      .where(eq(deviceDesiredStates.deviceId, deviceId));
-    if (!desired) return undefined;
-    if (desired.modelVersionId === null) return { desired, version: undefined, manifest: undefined };
-    const [version, manifest] = await Promise.all([
-      this.findModelVersion(desired.modelVersionId),
-      this.findManifest(desired.modelVersionId, manifestFormat),
-    ]);
-    return { desired, version, manifest };
+      .where(inArray(deviceDesiredStates.deviceId, [...deviceIds]));
+    const versionIds = [
+      ...new Set(states.map((state) => state.modelVersionId).filter((id): id is string => id !== null)),
+    ];
+    const found = await Promise.all(
+      versionIds.map(async (versionId) => {
+        const [version, manifest] = await Promise.all([
+          this.findModelVersion(versionId),
+          this.findManifest(versionId, manifestFormat),
+        ]);
+        return [versionId, { version, manifest }] as const;
+      }),
+    );
+    const versions = new Map(found);
+    return new Map(
+      states.map((desired) => {
+        const named = desired.modelVersionId === null ? undefined : versions.get(desired.modelVersionId);
+        return [desired.deviceId, { desired, version: named?.version, manifest: named?.manifest }];
+      }),
+    );
   }
 
   /** Devices in service with a desired state or any job: those whose retained topics the control plane owns. */
@@ -351,81 +443,118 @@ export class DeviceJobsRepository {
  * Bumps the device's desiredVersion (its row must be locked), stores the desired state, mirrors it in
  * `devices.desired_model` and cancels the device's unfinished apply jobs.
  */
-async function storeDesiredState(
+type StoredDesiredState = Pick<
+  DesiredStateAssignment,
+  'deviceId' | 'modelVersionId' | 'model' | 'healthCheck' | 'rolloutId' | 'issuedBy' | 'supersededReason'
+>;
+
+/**
+ * Stores the desired states of devices whose rows the transaction holds locked (one per device), mirrors them
+ * in `devices.desired_model` and cancels their unfinished apply jobs; per device, its new desiredVersion and the
+ * jobs it superseded.
+ */
+async function storeDesiredStates(
   tx: Transaction,
-  assignment: Pick<
-    DesiredStateAssignment,
-    'deviceId' | 'modelVersionId' | 'model' | 'healthCheck' | 'rolloutId' | 'issuedBy' | 'supersededReason'
-  >,
-): Promise<{ desiredVersion: number; superseded: EndedJob[] }> {
-  const [previous] = await tx
-    .select({ desiredVersion: deviceDesiredStates.desiredVersion })
+  assignments: readonly StoredDesiredState[],
+): Promise<Map<string, { desiredVersion: number; superseded: EndedJob[] }>> {
+  const stored = new Map<string, { desiredVersion: number; superseded: EndedJob[] }>();
+  if (assignments.length === 0) return stored;
+  const deviceIds = assignments.map((assignment) => assignment.deviceId);
+  const previous = await tx
+    .select({ deviceId: deviceDesiredStates.deviceId, desiredVersion: deviceDesiredStates.desiredVersion })
     .from(deviceDesiredStates)
-    .where(eq(deviceDesiredStates.deviceId, assignment.deviceId));
-  const desiredVersion = (previous?.desiredVersion ?? 0) + 1;
-  const state = {
-    desiredVersion,
-    modelVersionId: assignment.modelVersionId,
-    healthCheck: assignment.healthCheck,
-    rolloutId: assignment.rolloutId,
-    issuedAt: new Date(),
-    issuedBy: assignment.issuedBy,
-  };
+    .where(inArray(deviceDesiredStates.deviceId, deviceIds));
+  const previousVersion = new Map(previous.map((row) => [row.deviceId, row.desiredVersion]));
+  const issuedAt = new Date();
+  const states = assignments.map((assignment) => {
+    const desiredVersion = (previousVersion.get(assignment.deviceId) ?? 0) + 1;
+    stored.set(assignment.deviceId, { desiredVersion, superseded: [] });
+    return {
+      deviceId: assignment.deviceId,
+      desiredVersion,
+      modelVersionId: assignment.modelVersionId,
+      healthCheck: assignment.healthCheck,
+      rolloutId: assignment.rolloutId,
+      issuedAt,
+      issuedBy: assignment.issuedBy,
+    };
+  });
   await tx
     .insert(deviceDesiredStates)
-    .values({ deviceId: assignment.deviceId, ...state })
-    .onConflictDoUpdate({ target: deviceDesiredStates.deviceId, set: state });
-  await tx
-    .update(devices)
-    .set({ desiredModel: assignment.model, updatedAt: sql`now()` })
-    .where(eq(devices.id, assignment.deviceId));
-  const superseded: EndedJob[] = [];
+    .values(states)
+    .onConflictDoUpdate({
+      target: deviceDesiredStates.deviceId,
+      set: {
+        desiredVersion: sql`excluded.desired_version`,
+        modelVersionId: sql`excluded.model_version_id`,
+        healthCheck: sql`excluded.health_check`,
+        rolloutId: sql`excluded.rollout_id`,
+        issuedAt: sql`excluded.issued_at`,
+        issuedBy: sql`excluded.issued_by`,
+      },
+    });
+  await tx.execute(sql`
+    update ${devices} set desired_model = assigned.model, updated_at = now()
+    from unnest(${sql.param(deviceIds)}::text[],
+      ${sql.param(assignments.map(({ model }) => (model === null ? null : JSON.stringify(model))))}::jsonb[])
+      as assigned(device_id, model)
+    where ${devices.id} = assigned.device_id`);
   const unfinished = await tx
     .select()
     .from(deviceJobExecutions)
     .where(
       and(
-        eq(deviceJobExecutions.deviceId, assignment.deviceId),
+        inArray(deviceJobExecutions.deviceId, deviceIds),
         eq(deviceJobExecutions.operation, APPLY_DESIRED_STATE),
         pending(),
       ),
     )
+    .orderBy(asc(deviceJobExecutions.seq))
     .for('update');
+  const byDevice = new Map(assignments.map((assignment) => [assignment.deviceId, assignment]));
   for (const row of unfinished) {
+    const assignment = byDevice.get(row.deviceId);
+    const result = stored.get(row.deviceId);
+    if (assignment === undefined || result === undefined) continue;
     const ended = await writeStatus(tx, row, {
       status: DeviceJobStatus.Canceled,
-      statusDetails: { reason: assignment.supersededReason(desiredVersion) },
+      statusDetails: { reason: assignment.supersededReason(result.desiredVersion) },
       source: assignment.issuedBy,
     });
-    superseded.push({ row: ended, previousStatus: row.status as DeviceJobStatus });
+    result.superseded.push({ row: ended, previousStatus: row.status as DeviceJobStatus });
   }
-  return { desiredVersion, superseded };
+  return stored;
 }
 
-async function insertJob(tx: Transaction, job: NewDeviceJob): Promise<DeviceJobExecutionRow> {
-  const [row] = await tx
+/** Queues jobs, each with its first history entry; the rows in no particular order. */
+async function insertJobs(tx: Transaction, jobs: readonly NewDeviceJob[]): Promise<DeviceJobExecutionRow[]> {
+  if (jobs.length === 0) return [];
+  const rows = await tx
     .insert(deviceJobExecutions)
-    .values({
-      jobId: job.jobId,
-      deviceId: job.deviceId,
-      operation: job.operation,
-      parameters: job.parameters,
-      rolloutId: job.rolloutId,
-      modelVersionId: job.modelVersionId,
-      desiredVersion: job.desiredVersion,
-      createdBy: job.createdBy,
-      timeoutAt: job.timeoutMs === null ? null : sql`now() + ${job.timeoutMs} * interval '1 millisecond'`,
-    })
+    .values(
+      jobs.map((job) => ({
+        jobId: job.jobId,
+        deviceId: job.deviceId,
+        operation: job.operation,
+        parameters: job.parameters,
+        rolloutId: job.rolloutId,
+        modelVersionId: job.modelVersionId,
+        desiredVersion: job.desiredVersion,
+        createdBy: job.createdBy,
+        timeoutAt: job.timeoutMs === null ? null : sql`now() + ${job.timeoutMs} * interval '1 millisecond'`,
+      })),
+    )
     .returning();
-  if (!row) throw new Error(`inserting job ${job.jobId} returned no row`);
-  await tx.insert(deviceJobUpdates).values({
-    jobId: row.jobId,
-    status: row.status,
-    details: {},
-    versionNumber: row.versionNumber,
-    source: job.createdBy,
-  });
-  return row;
+  await tx.insert(deviceJobUpdates).values(
+    rows.map((row) => ({
+      jobId: row.jobId,
+      status: row.status,
+      details: {},
+      versionNumber: row.versionNumber,
+      source: row.createdBy,
+    })),
+  );
+  return rows;
 }
 
 async function writeStatus(
@@ -457,6 +586,10 @@ async function writeStatus(
     source: change.source,
   });
   return updated;
+}
+
+function missing(deviceId: string): never {
+  throw new Error(`no desired state was stored for ${deviceId}`);
 }
 
 function reportedByDevice(status: DeviceJobStatus): boolean {

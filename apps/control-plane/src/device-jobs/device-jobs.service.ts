@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   BadRequestException,
   ConflictException,
+  HttpException,
   Injectable,
   Logger,
   NotFoundException,
@@ -28,7 +29,11 @@ import {
 import { DeviceJobChanges } from './device-job-changes';
 import { DeviceJobTermination } from './device-job-termination';
 import { DeviceJobTimeoutQueue } from './device-job-timeout.queue';
-import { DeviceJobsRepository } from './device-jobs.repository';
+import {
+  type DesiredStateAssignment,
+  DeviceJobsRepository,
+  type DeviceState,
+} from './device-jobs.repository';
 import { JobNotifyNextPublisher } from './job-notify-next.publisher';
 
 // The contract's public API is importable from this file (docs/device-jobs.md).
@@ -61,6 +66,9 @@ export interface EnqueueJobInput {
   actor: string;
 }
 
+/** What `assignModels` did for one device: its queued job, or why it was refused (a 4xx). */
+export type AssignmentOutcome = { ok: true; job: DeviceJob } | { ok: false; error: HttpException };
+
 /** A job with its append-only history, oldest entry first. */
 export interface DeviceJobWithHistory extends DeviceJob {
   updates: DeviceJobUpdate[];
@@ -88,38 +96,59 @@ export class DeviceJobsService {
   /**
    * Sets the device's desired model (null = run no model), bumps its desiredVersion, publishes the signed
    * retained `desired` and queues an `apply-desired-state` job; an older unfinished apply job of the device is
-   * cancelled. 404 unknown device, 409 decommissioned, 422 model version unknown or not ready.
+   * cancelled. 400 bad time-out or health check, 404 unknown device, 409 decommissioned, 422 model version
+   * unknown or not ready.
    */
   async assignModel(input: AssignModelInput): Promise<DeviceJob> {
-    await this.deviceInService(input.deviceId);
-    const timeoutMs = checkedTimeout(input.timeoutMs);
-    checkHealthCheck(input.healthCheck);
-    const model = input.modelVersionId === null ? null : await this.readyModel(input.modelVersionId);
-    const result = await this.repository.assignDesiredState({
-      deviceId: input.deviceId,
-      modelVersionId: input.modelVersionId,
-      model,
-      healthCheck: input.healthCheck,
-      rolloutId: input.rolloutId ?? null,
-      issuedBy: input.actor,
-      jobId: randomUUID(),
-      timeoutMs,
-      supersededReason: (desiredVersion) => `superseded by desired version ${desiredVersion}`,
-    });
-    if (!result.ok) throw deviceError(input.deviceId, result.reason);
-    const job = toDeviceJob(result.job);
-    this.logger.log(
-      `${input.actor} set the desired model of ${input.deviceId} to ` +
-        `${model === null ? 'none' : `${model.modelId}@${model.version}`} (desired version ${result.desiredVersion}, job ${job.jobId})`,
-    );
-    for (const ended of result.superseded) {
-      this.changes.announce({ job: toDeviceJob(ended.row), previousStatus: ended.previousStatus });
+    const [outcome] = await this.assignModels([input]);
+    if (outcome === undefined) throw new Error('assignModels returned no outcome');
+    if (!outcome.ok) throw outcome.error;
+    return outcome.job;
+  }
+
+  /**
+   * `assignModel` for many devices at once (a rollout's batch; each device at most once): the same checks and
+   * outcome per device, in the order of `inputs`, with a handful of statements, one Redis round trip and one
+   * transaction for the whole batch, and each model's manifest signed once. A refusal of one device (its 4xx)
+   * leaves the others assigned; any other error is thrown, and then some devices may be assigned already.
+   */
+  async assignModels(inputs: readonly AssignModelInput[]): Promise<AssignmentOutcome[]> {
+    const outcomes = new Array<AssignmentOutcome | undefined>(inputs.length);
+    const devices = await this.repository.deviceStates(inputs.map((input) => input.deviceId));
+    const readyModels = new Map<string, Promise<DeviceModelRef | HttpException>>();
+    const assignments: Array<{ index: number; assignment: DesiredStateAssignment }> = [];
+    for (const [index, input] of inputs.entries()) {
+      const checked = await this.checkedAssignment(input, devices.get(input.deviceId), readyModels);
+      if (checked instanceof HttpException) outcomes[index] = { ok: false, error: checked };
+      else assignments.push({ index, assignment: checked });
     }
+    const results = await this.repository.assignDesiredStates(
+      assignments.map(({ assignment }) => assignment),
+    );
+    const queued: Array<{ job: DeviceJob; timeoutMs: number | null }> = [];
+    for (const [position, result] of results.entries()) {
+      const { index, assignment } = assignments[position] ?? unreachable();
+      if (!result.ok) {
+        // Decommissioned (or deleted) between the check and the transaction's lock.
+        outcomes[index] = { ok: false, error: deviceError(assignment.deviceId, result.reason) };
+        continue;
+      }
+      const job = toDeviceJob(result.job);
+      outcomes[index] = { ok: true, job };
+      queued.push({ job, timeoutMs: assignment.timeoutMs });
+      for (const ended of result.superseded) {
+        this.changes.announce({ job: toDeviceJob(ended.row), previousStatus: ended.previousStatus });
+      }
+    }
+    this.logAssigned(
+      assignments.map(({ assignment }) => assignment),
+      queued.map(({ job }) => job),
+    );
     // The job before the desired state: an agent that knows the job when the desired state arrives reports every
     // step of applying it (one that gets the desired state first starts at once and reports from the job's arrival).
-    await this.announceQueued(job, timeoutMs);
-    await this.desired.publish(input.deviceId);
-    return job;
+    await this.announceQueued(queued);
+    await this.desired.publishMany(queued.map(({ job }) => job.deviceId));
+    return outcomes.map((outcome) => outcome ?? unreachable());
   }
 
   /** Queues a job of any operation but `apply-desired-state` (use `assignModel`): rollback, evaluate, build-engine. */
@@ -142,7 +171,7 @@ export class DeviceJobsService {
       timeoutMs,
     });
     const job = toDeviceJob(row);
-    await this.announceQueued(job, timeoutMs);
+    await this.announceQueued([{ job, timeoutMs }]);
     return job;
   }
 
@@ -166,10 +195,22 @@ export class DeviceJobsService {
     return toDeviceJob(row);
   }
 
+  /** The jobs of these ids that exist. */
+  async getMany(jobIds: readonly string[]): Promise<DeviceJob[]> {
+    return (await this.repository.findJobs(jobIds)).map(toDeviceJob);
+  }
+
   async getWithHistory(jobId: string): Promise<DeviceJobWithHistory> {
     const job = await this.get(jobId);
     const updates = await this.repository.historyOf(jobId);
     return { ...job, updates: updates.map(toDeviceJobUpdate) };
+  }
+
+  /** Per device, its newest successful install of the model version that measured FPS (absent: none). */
+  lastMeasuredInstalls(
+    installs: ReadonlyArray<{ deviceId: string; modelVersionId: string }>,
+  ): Promise<Map<string, { jobId: string; measuredFps: number }>> {
+    return this.repository.lastMeasuredInstalls(installs);
   }
 
   /** The device's jobs, newest first; `cursor` is the `nextCursor` of the previous page. 404 unknown device. */
@@ -194,9 +235,82 @@ export class DeviceJobsService {
     };
   }
 
-  private async announceQueued(job: DeviceJob, timeoutMs: number | null): Promise<void> {
-    if (timeoutMs !== null) await this.timeouts.schedule(job.jobId, timeoutMs);
-    await this.notifyNext.publish(job.deviceId);
+  private async announceQueued(
+    queued: ReadonlyArray<{ job: DeviceJob; timeoutMs: number | null }>,
+  ): Promise<void> {
+    await this.timeouts.schedule(
+      queued.flatMap(({ job, timeoutMs }) =>
+        timeoutMs === null ? [] : [{ deviceJobId: job.jobId, timeoutMs }],
+      ),
+    );
+    await this.notifyNext.publishMany(queued.map(({ job }) => job.deviceId));
+  }
+
+  /** One line per assignment; one for a batch (its jobs are in the database, each with its creator). */
+  private logAssigned(assignments: readonly DesiredStateAssignment[], jobs: readonly DeviceJob[]): void {
+    const [first] = assignments;
+    const [job] = jobs;
+    if (first === undefined || job === undefined) return;
+    const modelName = (model: DeviceModelRef | null) =>
+      model === null ? 'none' : `${model.modelId}@${model.version}`;
+    const model = modelName(first.model);
+    if (jobs.length === 1) {
+      this.logger.log(
+        `${first.issuedBy} set the desired model of ${job.deviceId} to ${model} ` +
+          `(desired version ${String(job.desiredVersion)}, job ${job.jobId})`,
+      );
+    } else {
+      const models = [...new Set(assignments.map((assignment) => modelName(assignment.model)))];
+      this.logger.log(
+        `${first.issuedBy} set the desired model of ${jobs.length} devices to ${models.join(', ')}`,
+      );
+    }
+  }
+
+  /**
+   * The assignment `input` asks for, or why it is refused, checked in this order: the device (404, 409), the
+   * time-out and health check (400), the model version (422, looked up once per version in `readyModels`).
+   */
+  private async checkedAssignment(
+    input: AssignModelInput,
+    device: DeviceState | undefined,
+    readyModels: Map<string, Promise<DeviceModelRef | HttpException>>,
+  ): Promise<DesiredStateAssignment | HttpException> {
+    if (device === undefined) return deviceError(input.deviceId, 'unknown-device');
+    if (device === 'decommissioned') return deviceError(input.deviceId, 'decommissioned');
+    let timeoutMs: number | null;
+    try {
+      timeoutMs = checkedTimeout(input.timeoutMs);
+      checkHealthCheck(input.healthCheck);
+    } catch (error) {
+      if (error instanceof HttpException) return error;
+      throw error;
+    }
+    let model: DeviceModelRef | null = null;
+    if (input.modelVersionId !== null) {
+      let ready = readyModels.get(input.modelVersionId);
+      if (ready === undefined) {
+        ready = this.readyModel(input.modelVersionId).catch((error: unknown) => {
+          if (error instanceof HttpException) return error;
+          throw error;
+        });
+        readyModels.set(input.modelVersionId, ready);
+      }
+      const found = await ready;
+      if (found instanceof HttpException) return found;
+      model = found;
+    }
+    return {
+      deviceId: input.deviceId,
+      modelVersionId: input.modelVersionId,
+      model,
+      healthCheck: input.healthCheck,
+      rolloutId: input.rolloutId ?? null,
+      issuedBy: input.actor,
+      jobId: randomUUID(),
+      timeoutMs,
+      supersededReason: (desiredVersion) => `superseded by desired version ${desiredVersion}`,
+    };
   }
 
   private async deviceInService(deviceId: string): Promise<void> {
@@ -229,7 +343,11 @@ export class DeviceJobsService {
   }
 }
 
-function deviceError(deviceId: string, reason: 'unknown-device' | 'decommissioned'): Error {
+function unreachable(): never {
+  throw new Error('an assignment has no outcome');
+}
+
+function deviceError(deviceId: string, reason: 'unknown-device' | 'decommissioned'): HttpException {
   return reason === 'unknown-device'
     ? new NotFoundException(`no device with id ${JSON.stringify(deviceId)}`)
     : new ConflictException(`device ${deviceId} is decommissioned`);

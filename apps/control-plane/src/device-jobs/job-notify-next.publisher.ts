@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type JobNotifyNextMessage, PROTOCOL_VERSION } from '@emofleet/protocol';
+import { type DeviceJobExecutionRow } from '../database/schema';
 import { DeviceJobsRepository } from './device-jobs.repository';
 import { ProtocolMessageSender } from './protocol-message.sender';
 import { SerialPerKey } from './serial-per-key';
@@ -7,7 +8,7 @@ import { SerialPerKey } from './serial-per-key';
 /**
  * Publishes a device's retained `jobs/notify-next` (never for decommissioned devices): its oldest unfinished
  * job, or `execution: null`. Called whenever that may have changed (a job queued, a job finished); publications
- * of one device are serialised and read the table when they run, so the last one sent is the current state.
+ * of one device (alone or in a batch) are serialised and read the table when they run, so the last one sent is the current state.
  */
 @Injectable()
 export class JobNotifyNextPublisher {
@@ -19,26 +20,39 @@ export class JobNotifyNextPublisher {
   ) {}
 
   publish(deviceId: string): Promise<void> {
-    return this.serial.run(deviceId, async () => {
+    return this.publishMany([deviceId]);
+  }
+
+  /** Publishes for several devices at once: two reads for all, then one message each. */
+  publishMany(deviceIds: readonly string[]): Promise<void> {
+    return this.serial.runAll(deviceIds, async () => {
       // A decommissioned device's retained topics were cleared; nothing may bring them back.
-      if ((await this.repository.findDevice(deviceId))?.decommissionedAt) return;
-      const next = await this.repository.nextPending(deviceId);
-      const message: JobNotifyNextMessage = {
-        v: PROTOCOL_VERSION,
-        deviceId,
-        timestamp: Date.now(),
-        execution:
-          next === undefined
-            ? null
-            : {
-                jobId: next.jobId,
-                status: next.status === 'IN_PROGRESS' ? 'IN_PROGRESS' : 'QUEUED',
-                versionNumber: next.versionNumber,
-                queuedAt: next.queuedAt.getTime(),
-                document: { operation: next.operation, parameters: next.parameters },
-              },
-      };
-      await this.sender.send('job-notify-next', message);
+      const states = await this.repository.deviceStates(deviceIds);
+      const inService = deviceIds.filter((deviceId) => states.get(deviceId) !== 'decommissioned');
+      const next = await this.repository.nextPendingOf(inService);
+      await Promise.all(
+        inService.map((deviceId) =>
+          this.sender.send('job-notify-next', notifyNextMessage(deviceId, next.get(deviceId))),
+        ),
+      );
     });
   }
+}
+
+function notifyNextMessage(deviceId: string, next: DeviceJobExecutionRow | undefined): JobNotifyNextMessage {
+  return {
+    v: PROTOCOL_VERSION,
+    deviceId,
+    timestamp: Date.now(),
+    execution:
+      next === undefined
+        ? null
+        : {
+            jobId: next.jobId,
+            status: next.status === 'IN_PROGRESS' ? 'IN_PROGRESS' : 'QUEUED',
+            versionNumber: next.versionNumber,
+            queuedAt: next.queuedAt.getTime(),
+            document: { operation: next.operation, parameters: next.parameters },
+          },
+  };
 }

@@ -1,19 +1,28 @@
 import { Injectable } from '@nestjs/common';
-import { eq } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
-import { devices, type ModelVersionRow, type PreviousModel, type RolloutModelRef } from '../database/schema';
-import { APPLY_DESIRED_STATE, DeviceJobStatus } from '../device-jobs/device-job';
+import {
+  type DeviceModelRef,
+  devices,
+  type ModelVersionRow,
+  type PreviousModel,
+  type RolloutModelRef,
+} from '../database/schema';
 import { DeviceJobsService } from '../device-jobs/device-jobs.service';
 import { ModelsRepository } from '../models/models.repository';
 import { type DeviceGateInputs } from './device-gate';
 
-/** Jobs of a device searched for the health check of its current model. */
-const JOB_HISTORY_PAGE = 50;
+/** What one device's floors are derived from, and the model it runs now. */
+export interface DeviceFacts {
+  previous: PreviousModel;
+  inputs: DeviceGateInputs;
+}
 
 /**
- * What a device's floors are derived from when it starts: the model it runs now (to roll back to), that model's
- * FPS on this device (its install's health check, else its telemetry) and accuracy (its telemetry, else the
- * pipeline's benchmark), and the benchmark accuracy of the model being rolled out.
+ * What devices' floors are derived from when they start: the model each runs now (to roll back to), that
+ * model's FPS on the device (its newest install's health check, else its telemetry) and accuracy (its telemetry,
+ * else the pipeline's benchmark), and the benchmark accuracy of the model being rolled out. Read for a batch of
+ * devices at once: a few statements however many devices, each model version read once.
  */
 @Injectable()
 export class DeviceGateFacts {
@@ -23,62 +32,79 @@ export class DeviceGateFacts {
     private readonly deviceJobs: DeviceJobsService,
   ) {}
 
-  async read(
-    deviceId: string,
-    model: RolloutModelRef,
-  ): Promise<{ previous: PreviousModel; inputs: DeviceGateInputs }> {
-    const [device] = await this.database.db
-      .select({ currentModel: devices.currentModel, lastTelemetry: devices.lastTelemetry })
+  /** Facts per device of `deviceIds` (an unknown device runs no model and has no telemetry). */
+  async read(deviceIds: readonly string[], model: RolloutModelRef): Promise<Map<string, DeviceFacts>> {
+    const rows = await this.database.db
+      .select({ id: devices.id, currentModel: devices.currentModel, lastTelemetry: devices.lastTelemetry })
       .from(devices)
-      .where(eq(devices.id, deviceId));
-    const current = device?.currentModel ?? null;
-    const version = current === null ? undefined : await this.versionOf(current.modelId, current.version);
-    const telemetry = device?.lastTelemetry ?? null;
-    const telemetryOfCurrent =
-      telemetry !== null && current !== null && telemetry.modelId === current.modelId ? telemetry : null;
+      .where(inArray(devices.id, [...deviceIds]));
+    const found = new Map(rows.map((row) => [row.id, row]));
+    const versions = await this.versionsOf(rows.map((row) => row.currentModel));
     const rolledOut = await this.models.findVersionById(model.modelVersionId);
+    const rolloutModelAccuracy = rolledOut === undefined ? null : benchmarkAccuracy(rolledOut);
+    const installs = await this.deviceJobs.lastMeasuredInstalls(
+      rows.flatMap((row) => {
+        const version = versions.get(modelKey(row.currentModel));
+        return version === undefined ? [] : [{ deviceId: row.id, modelVersionId: version.id }];
+      }),
+    );
+    const facts = new Map<string, DeviceFacts>();
+    for (const deviceId of deviceIds) {
+      const device = found.get(deviceId);
+      const current = device?.currentModel ?? null;
+      const version = versions.get(modelKey(current));
+      const telemetry = device?.lastTelemetry ?? null;
+      const telemetryOfCurrent =
+        telemetry !== null && current !== null && telemetry.modelId === current.modelId ? telemetry : null;
+      facts.set(deviceId, {
+        previous: { model: current, modelVersionId: version?.id ?? null },
+        inputs: {
+          previousFps:
+            version === undefined ? null : previousFps(version, installs.get(deviceId), telemetryOfCurrent),
+          previousAccuracy: previousAccuracy(version, telemetryOfCurrent),
+          rolloutModelAccuracy,
+        },
+      });
+    }
+    return facts;
+  }
+
+  /** The registry's versions of the models devices run, by `modelKey` (read once each). */
+  private async versionsOf(
+    models: ReadonlyArray<DeviceModelRef | null>,
+  ): Promise<Map<string, ModelVersionRow>> {
+    const distinct = new Map<string, DeviceModelRef>();
+    for (const model of models) if (model !== null) distinct.set(modelKey(model), model);
+    const versions = new Map<string, ModelVersionRow>();
+    for (const [key, model] of distinct) {
+      const number = Number(model.version);
+      if (!Number.isSafeInteger(number) || number < 1) continue;
+      const version = await this.models.findVersion(model.modelId, number);
+      if (version !== undefined) versions.set(key, version);
+    }
+    return versions;
+  }
+}
+
+function modelKey(model: DeviceModelRef | null): string {
+  return model === null ? '' : JSON.stringify([model.modelId, model.version]);
+}
+
+function previousFps(
+  version: ModelVersionRow,
+  install: { jobId: string; measuredFps: number } | undefined,
+  telemetry: Record<string, unknown> | null,
+): DeviceGateInputs['previousFps'] {
+  if (install !== undefined) {
     return {
-      previous: { model: current, modelVersionId: version?.id ?? null },
-      inputs: {
-        previousFps:
-          version === undefined ? null : await this.healthCheckFps(deviceId, version, telemetryOfCurrent),
-        previousAccuracy: previousAccuracy(version, telemetryOfCurrent),
-        rolloutModelAccuracy: rolledOut === undefined ? null : benchmarkAccuracy(rolledOut),
-      },
+      value: install.measuredFps,
+      basis: `health check of ${version.modelName}@${version.version} on this device, job ${install.jobId}`,
     };
   }
-
-  private async versionOf(modelName: string, version: string): Promise<ModelVersionRow | undefined> {
-    const number = Number(version);
-    return Number.isSafeInteger(number) && number >= 1
-      ? this.models.findVersion(modelName, number)
-      : undefined;
-  }
-
-  private async healthCheckFps(
-    deviceId: string,
-    version: ModelVersionRow,
-    telemetry: Record<string, unknown> | null,
-  ): Promise<DeviceGateInputs['previousFps']> {
-    const { items } = await this.deviceJobs.listForDevice(deviceId, { limit: JOB_HISTORY_PAGE });
-    const install = items.find(
-      (job) =>
-        job.operation === APPLY_DESIRED_STATE &&
-        job.status === DeviceJobStatus.Succeeded &&
-        job.modelVersionId === version.id &&
-        job.statusDetails.measuredFps !== undefined,
-    );
-    if (install?.statusDetails.measuredFps !== undefined) {
-      return {
-        value: install.statusDetails.measuredFps,
-        basis: `health check of ${version.modelName}@${version.version} on this device, job ${install.jobId}`,
-      };
-    }
-    const fps = telemetry?.fps;
-    return typeof fps === 'number' && fps > 0
-      ? { value: fps, basis: `telemetry of ${version.modelName}@${version.version} on this device` }
-      : null;
-  }
+  const fps = telemetry?.fps;
+  return typeof fps === 'number' && fps > 0
+    ? { value: fps, basis: `telemetry of ${version.modelName}@${version.version} on this device` }
+    : null;
 }
 
 function previousAccuracy(

@@ -67,23 +67,27 @@ export class RolloutTargetsRepository {
     }));
   }
 
-  /** Takes the action on a target for this replica; undefined when it is not due or another replica has it. */
+  /**
+   * Takes the action on targets for this replica: those of `deviceIds` where it is due and no live claim of
+   * another replica holds it (the others are not returned). One statement for any number of devices.
+   */
   async claim(
     rolloutId: string,
-    deviceId: string,
+    deviceIds: readonly string[],
     action: TargetAction,
-  ): Promise<RolloutTargetRow | undefined> {
+  ): Promise<RolloutTargetRow[]> {
+    if (deviceIds.length === 0) return [];
     const due =
       action === 'start'
         ? and(eq(rolloutTargets.state, 'installing'), isNull(rolloutTargets.jobId))
         : and(eq(rolloutTargets.state, 'rolling-back'), isNull(rolloutTargets.rollbackJobId));
-    const [row] = await this.database.db
+    const rows = await this.database.db
       .update(rolloutTargets)
       .set({ actionClaimedAt: sql`now()`, updatedAt: sql`now()` })
       .where(
         and(
           eq(rolloutTargets.rolloutId, rolloutId),
-          eq(rolloutTargets.deviceId, deviceId),
+          inArray(rolloutTargets.deviceId, [...deviceIds]),
           due,
           isNull(rolloutTargets.actionError),
           or(
@@ -96,85 +100,79 @@ export class RolloutTargetsRepository {
         ),
       )
       .returning();
-    return row;
+    const order = new Map(deviceIds.map((deviceId, index) => [deviceId, index]));
+    return rows.sort((a, b) => (order.get(a.deviceId) ?? 0) - (order.get(b.deviceId) ?? 0));
   }
 
-  /** Extends this replica's live claim (its heartbeat while issuing); false when the claim is gone. */
-  async renewClaim(rolloutId: string, deviceId: string): Promise<boolean> {
+  /** Extends this replica's live claims (its heartbeat while issuing); how many are still held. */
+  async renewClaims(rolloutId: string, deviceIds: readonly string[]): Promise<number> {
+    if (deviceIds.length === 0) return 0;
     const renewed = await this.database.db
       .update(rolloutTargets)
       .set({ actionClaimedAt: sql`now()` })
       .where(
         and(
           eq(rolloutTargets.rolloutId, rolloutId),
-          eq(rolloutTargets.deviceId, deviceId),
+          inArray(rolloutTargets.deviceId, [...deviceIds]),
           isNotNull(rolloutTargets.actionClaimedAt),
         ),
       )
       .returning({ deviceId: rolloutTargets.deviceId });
-    return renewed.length > 0;
+    return renewed.length;
   }
 
-  /** Gives a claim back (a transient error): the next step of the rollout issues the action again. */
-  async release(rolloutId: string, deviceId: string): Promise<void> {
+  /** Gives claims back (a transient error): the next step of the rollout issues those actions again. */
+  async release(rolloutId: string, deviceIds: readonly string[]): Promise<void> {
+    if (deviceIds.length === 0) return;
     await this.database.db
       .update(rolloutTargets)
       .set({ actionClaimedAt: null })
-      .where(and(eq(rolloutTargets.rolloutId, rolloutId), eq(rolloutTargets.deviceId, deviceId)));
+      .where(and(eq(rolloutTargets.rolloutId, rolloutId), inArray(rolloutTargets.deviceId, [...deviceIds])));
   }
 
-  /** Records the model a device runs and its floors before its install is issued (once). */
-  async recordPreviousAndGate(
+  /** Records the model each device runs and its floors before its install is issued (once per target). */
+  async recordPreviousAndGates(
     rolloutId: string,
-    deviceId: string,
-    previous: PreviousModel,
-    gate: TargetGate,
+    entries: ReadonlyArray<{ deviceId: string; previous: PreviousModel; gate: TargetGate }>,
   ): Promise<void> {
-    await this.database.db
-      .update(rolloutTargets)
-      .set({ previous, gate, updatedAt: sql`now()` })
-      .where(
-        and(
-          eq(rolloutTargets.rolloutId, rolloutId),
-          eq(rolloutTargets.deviceId, deviceId),
-          isNull(rolloutTargets.previous),
-        ),
-      );
+    if (entries.length === 0) return;
+    await this.database.db.execute(sql`
+      update ${rolloutTargets} set previous = recorded.previous, gate = recorded.gate, updated_at = now()
+      from unnest(${sql.param(entries.map((entry) => entry.deviceId))}::text[],
+        ${sql.param(entries.map((entry) => JSON.stringify(entry.previous)))}::jsonb[],
+        ${sql.param(entries.map((entry) => JSON.stringify(entry.gate)))}::jsonb[]) as recorded(device_id, previous, gate)
+      where ${rolloutTargets.rolloutId} = ${rolloutId} and ${rolloutTargets.deviceId} = recorded.device_id
+        and ${rolloutTargets.previous} is null`);
   }
 
-  async recordJob(
+  /** Records the jobs issued for the action on the targets that have none yet. */
+  async recordJobs(
     rolloutId: string,
-    deviceId: string,
     action: TargetAction,
-    job: JobObservation,
+    issued: ReadonlyArray<{ deviceId: string; job: JobObservation }>,
   ): Promise<void> {
-    const target = and(eq(rolloutTargets.rolloutId, rolloutId), eq(rolloutTargets.deviceId, deviceId));
-    if (action === 'start') {
-      await this.database.db
-        .update(rolloutTargets)
-        .set({
-          jobId: job.jobId,
-          jobStatus: job.status,
-          jobVersion: job.versionNumber,
-          jobDetails: job.statusDetails,
-          jobDesiredVersion: job.desiredVersion,
-          jobObservedAt: sql`now()`,
-          updatedAt: sql`now()`,
-        })
-        .where(and(target, isNull(rolloutTargets.jobId)));
-    } else {
-      await this.database.db
-        .update(rolloutTargets)
-        .set({
-          rollbackJobId: job.jobId,
-          rollbackJobStatus: job.status,
-          rollbackJobVersion: job.versionNumber,
-          rollbackJobDetails: job.statusDetails,
-          jobObservedAt: sql`now()`,
-          updatedAt: sql`now()`,
-        })
-        .where(and(target, isNull(rolloutTargets.rollbackJobId)));
-    }
+    if (issued.length === 0) return;
+    const columns = sql`${sql.param(issued.map(({ deviceId }) => deviceId))}::text[],
+      ${sql.param(issued.map(({ job }) => job.jobId))}::text[],
+      ${sql.param(issued.map(({ job }) => job.status))}::text[],
+      ${sql.param(issued.map(({ job }) => job.versionNumber))}::integer[],
+      ${sql.param(issued.map(({ job }) => JSON.stringify(job.statusDetails)))}::jsonb[],
+      ${sql.param(issued.map(({ job }) => job.desiredVersion))}::integer[]`;
+    const set =
+      action === 'start'
+        ? sql`job_id = issued.job_id, job_status = issued.status, job_version = issued.version,
+            job_details = issued.details, job_desired_version = issued.desired_version`
+        : sql`rollback_job_id = issued.job_id, rollback_job_status = issued.status,
+            rollback_job_version = issued.version, rollback_job_details = issued.details`;
+    const unrecorded =
+      action === 'start'
+        ? sql`${rolloutTargets.jobId} is null`
+        : sql`${rolloutTargets.rollbackJobId} is null`;
+    await this.database.db.execute(sql`
+      update ${rolloutTargets} set ${set}, job_observed_at = now(), updated_at = now()
+      from unnest(${columns}) as issued(device_id, job_id, status, version, details, desired_version)
+      where ${rolloutTargets.rolloutId} = ${rolloutId} and ${rolloutTargets.deviceId} = issued.device_id
+        and ${unrecorded}`);
   }
 
   /** Why an action could not be issued (the next step turns it into a failure). */
