@@ -6,7 +6,7 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { ZodValidationException } from 'nestjs-zod';
 import { ZodError } from 'zod';
 
@@ -20,7 +20,23 @@ export class ApiErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('ApiError');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    if (response.headersSent) {
+      // A streamed response (an artifact download) failed part way: no error body can be sent any more, and the
+      // client must not take the bytes so far for the whole; ending the connection tells it.
+      const request = http.getRequest<Request>();
+      const what = `${request.method} ${request.originalUrl}`;
+      if (clientWentAway(exception, request)) {
+        this.logger.warn(`${what}: the client closed the connection before the response ended`);
+      } else {
+        this.logger.error(
+          `${what} failed after its response started: ${exception instanceof Error ? exception.stack : String(exception)}`,
+        );
+      }
+      response.destroy();
+      return;
+    }
     const body = this.toBody(exception);
     if (body.error.status >= 500)
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
@@ -52,6 +68,14 @@ export class ApiErrorFilter implements ExceptionFilter {
     if (clientError) return error(clientError.status, codeFor(clientError.status), clientError.message);
     return error(HttpStatus.INTERNAL_SERVER_ERROR, 'internal_error', 'internal server error');
   }
+}
+
+/** The client closed the connection (aborted a download): not a fault of the control plane. */
+function clientWentAway(exception: unknown, request: Request): boolean {
+  const code = (exception as { code?: unknown } | null)?.code;
+  return (
+    code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'EPIPE' || request.destroyed
+  );
 }
 
 /**
