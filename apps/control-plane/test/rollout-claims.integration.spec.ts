@@ -136,7 +136,7 @@ describe('rollout target claims', () => {
     expect(await due(10)).toEqual(['0 start', '2 start', '3 rollback', '6 start']);
   });
 
-  it('claims a batch in one statement, then records its floors and jobs: each only where still unrecorded', async () => {
+  it('claims a batch in one statement, records its floors and jobs where still unrecorded, then observes statuses in bulk', async () => {
     const id = `rollout-${uniqueSuffix()}`;
     await insertRollout(id);
     const device = (n: number) => `${id}-device-${n}`;
@@ -174,6 +174,26 @@ describe('rollout target claims', () => {
     await targets.recordJobs(id, 'start', [{ deviceId: device(0), job: job('job-0-again', 5) }]);
     await targets.recordJobs(id, 'rollback', [{ deviceId: device(2), job: job('rollback-2', 2) }]);
 
+    // Statuses observed together: of two of one job the newest is recorded, whatever their order; each
+    // observation names the rollouts it concerned; a job no target has concerns none.
+    const status = (jobId: string, versionNumber: number, jobStatus: 'IN_PROGRESS' | 'SUCCEEDED') => ({
+      ...job(jobId, 0),
+      status: jobStatus,
+      versionNumber,
+      statusDetails: { step: jobStatus === 'SUCCEEDED' ? ('RUNNING' as const) : ('DOWNLOADING' as const) },
+    });
+    expect(
+      await targets.observeMany([
+        status('job-1', 3, 'SUCCEEDED'),
+        status('job-1', 2, 'IN_PROGRESS'),
+        status('rollback-2', 2, 'IN_PROGRESS'),
+        status('no-such-job', 2, 'IN_PROGRESS'),
+      ]),
+    ).toEqual([[id], [id], [id], []]);
+    // A finished status is never replaced, nor a newer one by an older.
+    expect(
+      await targets.observeMany([status('job-1', 4, 'IN_PROGRESS'), status('rollback-2', 1, 'IN_PROGRESS')]),
+    ).toEqual([[], []]);
     const rows = await connection.db.select().from(rolloutTargets).where(eq(rolloutTargets.rolloutId, id));
     const row = (n: number) => rows.find((target) => target.deviceId === device(n));
     expect(row(0)).toMatchObject({
@@ -185,8 +205,20 @@ describe('rollout target claims', () => {
       jobDetails: { reason: 'queued' },
       jobDesiredVersion: 4,
     });
-    expect(row(1)).toMatchObject({ previous: { model: null }, gate: gate(6), jobId: 'job-1' });
-    expect(row(2)).toMatchObject({ jobId: null, rollbackJobId: 'rollback-2', rollbackJobStatus: 'QUEUED' });
+    expect(row(1)).toMatchObject({
+      previous: { model: null },
+      gate: gate(6),
+      jobId: 'job-1',
+      jobStatus: 'SUCCEEDED',
+      jobVersion: 3,
+      jobDetails: { step: 'RUNNING' },
+    });
+    expect(row(2)).toMatchObject({
+      jobId: null,
+      rollbackJobId: 'rollback-2',
+      rollbackJobStatus: 'IN_PROGRESS',
+      rollbackJobVersion: 2,
+    });
     expect(row(3)).toMatchObject({ previous: null, jobId: null });
     expect((await targets.dueActions(id, 10)).map((due) => due.deviceId)).toEqual([device(3)]);
   });

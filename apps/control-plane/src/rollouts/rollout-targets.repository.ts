@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type AutomaticRollback, type JobExecutionStatus, type JobStatusDetails } from '@emofleet/protocol';
 import { and, asc, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
+import { rowsOf } from '../database/rows-of';
 import {
   type PreviousModel,
   rollouts,
@@ -188,45 +189,56 @@ export class RolloutTargetsRepository {
    * recorded; a finished status is never replaced. Returns the rollout ids it concerned.
    */
   async observe(job: JobObservation): Promise<string[]> {
-    const installs = await this.database.db
-      .update(rolloutTargets)
-      .set({
-        jobStatus: job.status,
-        jobVersion: job.versionNumber,
-        jobDetails: job.statusDetails,
-        jobObservedAt: sql`now()`,
-      })
-      .where(
-        and(
-          eq(rolloutTargets.jobId, job.jobId),
-          or(isNull(rolloutTargets.jobStatus), inArray(rolloutTargets.jobStatus, [...PENDING_STATUSES])),
-          or(isNull(rolloutTargets.jobVersion), lt(rolloutTargets.jobVersion, job.versionNumber)),
-        ),
-      )
-      .returning({ rolloutId: rolloutTargets.rolloutId });
-    const rollbacks = await this.database.db
-      .update(rolloutTargets)
-      .set({
-        rollbackJobStatus: job.status,
-        rollbackJobVersion: job.versionNumber,
-        rollbackJobDetails: job.statusDetails,
-        jobObservedAt: sql`now()`,
-      })
-      .where(
-        and(
-          eq(rolloutTargets.rollbackJobId, job.jobId),
-          or(
-            isNull(rolloutTargets.rollbackJobStatus),
-            inArray(rolloutTargets.rollbackJobStatus, [...PENDING_STATUSES]),
-          ),
-          or(
-            isNull(rolloutTargets.rollbackJobVersion),
-            lt(rolloutTargets.rollbackJobVersion, job.versionNumber),
-          ),
-        ),
-      )
-      .returning({ rolloutId: rolloutTargets.rolloutId });
-    return [...new Set([...installs, ...rollbacks].map((row) => row.rolloutId))];
+    const [rolloutIds] = await this.observeMany([job]);
+    return rolloutIds ?? [];
+  }
+
+  /**
+   * `observe` for many job statuses at once, two statements for all (of several statuses of one job, the newest
+   * is recorded). Per observation, the rollout ids it concerned.
+   */
+  async observeMany(jobs: readonly JobObservation[]): Promise<string[][]> {
+    const newest = new Map<string, JobObservation>();
+    for (const job of jobs) {
+      const known = newest.get(job.jobId);
+      if (known === undefined || known.versionNumber < job.versionNumber) newest.set(job.jobId, job);
+    }
+    const observed = [...newest.values()];
+    if (observed.length === 0) return [];
+    const columns = sql`${sql.param(observed.map((job) => job.jobId))}::text[],
+      ${sql.param(observed.map((job) => job.status))}::text[],
+      ${sql.param(observed.map((job) => job.versionNumber))}::integer[],
+      ${sql.param(observed.map((job) => JSON.stringify(job.statusDetails)))}::jsonb[]`;
+    const pendingStatuses = sql.join(
+      PENDING_STATUSES.map((status) => sql`${status}`),
+      sql`, `,
+    );
+    const installs = rowsOf<{ rollout_id: string; job_id: string }>(
+      await this.database.db.execute(sql`
+        update ${rolloutTargets} set job_status = observed.status, job_version = observed.version,
+          job_details = observed.details, job_observed_at = now()
+        from unnest(${columns}) as observed(job_id, status, version, details)
+        where ${rolloutTargets.jobId} = observed.job_id
+          and (${rolloutTargets.jobStatus} is null or ${rolloutTargets.jobStatus} in (${pendingStatuses}))
+          and (${rolloutTargets.jobVersion} is null or ${rolloutTargets.jobVersion} < observed.version)
+        returning ${rolloutTargets.rolloutId} as rollout_id, observed.job_id`),
+    );
+    const rollbacks = rowsOf<{ rollout_id: string; job_id: string }>(
+      await this.database.db.execute(sql`
+        update ${rolloutTargets} set rollback_job_status = observed.status, rollback_job_version = observed.version,
+          rollback_job_details = observed.details, job_observed_at = now()
+        from unnest(${columns}) as observed(job_id, status, version, details)
+        where ${rolloutTargets.rollbackJobId} = observed.job_id
+          and (${rolloutTargets.rollbackJobStatus} is null
+            or ${rolloutTargets.rollbackJobStatus} in (${pendingStatuses}))
+          and (${rolloutTargets.rollbackJobVersion} is null or ${rolloutTargets.rollbackJobVersion} < observed.version)
+        returning ${rolloutTargets.rolloutId} as rollout_id, observed.job_id`),
+    );
+    const concerned = new Map<string, Set<string>>();
+    for (const row of [...installs, ...rollbacks]) {
+      concerned.set(row.job_id, (concerned.get(row.job_id) ?? new Set()).add(row.rollout_id));
+    }
+    return jobs.map((job) => [...(concerned.get(job.jobId) ?? [])]);
   }
 
   /**

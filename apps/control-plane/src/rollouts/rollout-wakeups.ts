@@ -13,17 +13,19 @@ import { DeviceJobChanges } from '../device-jobs/device-jobs.service';
 import { StatementBatcher } from '../database/statement-batcher';
 import { MqttAdapter } from '../messaging/mqtt.adapter';
 import { jobObservation } from './rollout-actions';
-import { RolloutTargetsRepository } from './rollout-targets.repository';
+import { type JobObservation, RolloutTargetsRepository } from './rollout-targets.repository';
 import { RolloutTriggers } from './rollout-triggers';
 import { RolloutsRepository } from './rollouts.repository';
 
 /** At most this many devices per lookup of the rollouts watching them (one statement). */
 const MAX_DEVICES_PER_LOOKUP = 1000;
-const LOOKUP_TIMEOUT_ATTEMPTS = 2;
+/** At most this many job statuses recorded on targets at once (two statements). */
+const MAX_OBSERVATIONS_PER_WRITE = 1000;
+const TIMEOUT_ATTEMPTS = 2;
 
 /**
- * What wakes a rollout between ticks: a status change of one of its jobs (recorded on the target, then a
- * step), and a device coming online (catch-up of a device that was offline, crash-loop check of a soaking one,
+ * What wakes a rollout between ticks: a status change of one of its jobs (recorded on the target, many changes
+ * in one write, then a step), and a device coming online (catch-up of a device that was offline, crash-loop check of a soaking one,
  * a new device for rollouts that accept them); the rollouts watching devices coming online at once are looked up
  * for all of them in one statement. A birth reporting the agent's own crash-loop rollback
  * (`lastRollback`) is recorded on the install it concerns. Presence comes from the retained birth and state
@@ -36,6 +38,8 @@ export class RolloutWakeups implements OnApplicationBootstrap, OnModuleDestroy {
   private unsubscribe: (() => void) | undefined;
   /** The rollouts watching each device coming online, looked up for many devices at once. */
   private readonly watching: StatementBatcher<string, string[]>;
+  /** Job statuses recorded on their targets, many at once (a rollout's devices report together). */
+  private readonly observations: StatementBatcher<JobObservation, string[]>;
 
   constructor(
     private readonly changes: DeviceJobChanges,
@@ -50,8 +54,16 @@ export class RolloutWakeups implements OnApplicationBootstrap, OnModuleDestroy {
       what: 'lookups of the rollouts watching devices that came online',
       run: (deviceIds) => rollouts.rolloutsWatching(deviceIds),
       maxWeight: MAX_DEVICES_PER_LOOKUP,
-      timeoutAttempts: LOOKUP_TIMEOUT_ATTEMPTS,
+      timeoutAttempts: TIMEOUT_ATTEMPTS,
       whenFailed: 'those rollouts go on at their next tick',
+      logger: this.logger,
+    });
+    this.observations = new StatementBatcher({
+      what: 'job statuses recorded on rollout targets',
+      run: (jobs) => targets.observeMany(jobs),
+      maxWeight: MAX_OBSERVATIONS_PER_WRITE,
+      timeoutAttempts: TIMEOUT_ATTEMPTS,
+      whenFailed: 'the engine reads those jobs again when their statuses are stale',
       logger: this.logger,
     });
   }
@@ -69,7 +81,7 @@ export class RolloutWakeups implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async onJobChange(change: DeviceJobChange): Promise<void> {
-    const rolloutIds = new Set(await this.targets.observe(jobObservation(change.job)));
+    const rolloutIds = new Set(await this.observations.submit(jobObservation(change.job)));
     if (change.job.rolloutId !== null) rolloutIds.add(change.job.rolloutId);
     for (const rolloutId of rolloutIds) await this.triggers.advance(rolloutId);
   }
