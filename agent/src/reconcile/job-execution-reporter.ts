@@ -25,7 +25,8 @@ const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'REJECTED', 'CANCE
  * Reports the status of one job execution, one update at a time, each with `expectedVersion` = the version the
  * control plane last answered (optimistic concurrency, docs/protocol.md "Jobs"). Waits for each response; a
  * `version-conflict` resynchronises the version, a terminal status or `terminal-state` throws
- * `JobEndedByControlPlane`. Without a response in time (e.g. offline), it re-sends the same update.
+ * `JobEndedByControlPlane`. Without a response in time (e.g. offline), it re-sends the same update. An
+ * acceptance counts only when it is this update's (version `expectedVersion + 1`, the status reported).
  */
 export class JobExecutionReporter {
   private version: number;
@@ -52,9 +53,23 @@ export class JobExecutionReporter {
 
   async report(status: DeviceReportableJobStatus, statusDetails: JobStatusDetails): Promise<void> {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
+      const expectedVersion = this.version;
       const response = new Promise<JobUpdateResponseMessage | undefined>((resolve) => {
         const timer = setTimeout(() => resolve(undefined), this.responseTimeoutMs);
         this.waiting = (message) => {
+          // A late acceptance of an earlier update of this job (one given up on after its attempts) is not the
+          // answer to this one: taking it would leave this update unapplied while the agent goes on. This
+          // update's own answer (its acceptance, or a version conflict that resynchronises) follows.
+          if (
+            message.accepted &&
+            !(message.versionNumber === expectedVersion + 1 && message.status === status)
+          ) {
+            this.logger.debug('late answer to an earlier job update; still waiting', {
+              jobId: this.jobId,
+              versionNumber: message.versionNumber,
+            });
+            return;
+          }
           clearTimeout(timer);
           resolve(message);
         };
@@ -65,7 +80,7 @@ export class JobExecutionReporter {
           deviceId: this.deviceId,
           jobId: this.execution.jobId,
           status,
-          expectedVersion: this.version,
+          expectedVersion,
           statusDetails,
           timestamp: Date.now(),
         });
