@@ -72,10 +72,16 @@ export function runBenchMain<TOptions extends { json: boolean }, TResult>(
           `(${outcome.ms} ms)`,
       ),
     );
-    process.once('SIGINT', () => {
-      progress('interrupted: cleaning up');
-      void cleanup.run().finally(() => process.exit(130));
-    });
+    // Ctrl-C, or `timeout` and kill: the fleet, broker, control plane and database do not outlive the bench.
+    for (const [signal, exitCode] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      process.once(signal, () => {
+        progress(`${signal}: cleaning up`);
+        void cleanup.run().finally(() => process.exit(exitCode));
+      });
+    }
     const workDirectory = mkdtempSync(join(tmpdir(), `emofleet-${bench.name}-bench-`));
     let passed = false;
     let keep = false;
