@@ -4,6 +4,7 @@ import { and, asc, desc, eq, inArray, lt, lte, sql } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
 import { type Database } from '../database/database-connection';
 import { rowsOf } from '../database/rows-of';
+import { lockDeviceRowsInOrder } from '../devices/device-row-locks';
 import {
   type DeviceDesiredStateRow,
   type DeviceJobExecutionRow,
@@ -135,11 +136,7 @@ export class DeviceJobsRepository {
     }
     if (assignments.length === 0) return [];
     return this.database.db.transaction(async (tx) => {
-      const found = rowsOf<{ id: string; decommissioned: boolean }>(
-        await tx.execute(sql`
-          select ${devices.id} as id, ${devices.decommissionedAt} is not null as decommissioned from ${devices}
-          where ${devices.id} = any(${sql.param(deviceIds)}::text[]) order by ${devices.id} for update`),
-      );
+      const found = await lockDeviceRowsInOrder(tx, deviceIds);
       const decommissioned = new Map(found.map((row) => [row.id, row.decommissioned]));
       const live = assignments.filter((assignment) => decommissioned.get(assignment.deviceId) === false);
       const stored = await storeDesiredStates(tx, live);
