@@ -1,5 +1,7 @@
 import { type RunningControlPlane, startControlPlane } from '../src/control-plane';
+import { type DeviceReportableJobStatus, type JobStatusDetails, PROTOCOL_VERSION } from '@emofleet/protocol';
 import { DeviceJobTimeoutProcessor } from '../src/device-jobs/device-job-timeout.processor';
+import { DeviceJobUpdates } from '../src/device-jobs/device-job-updates';
 import {
   type DeviceJobChange,
   DeviceJobChanges,
@@ -174,6 +176,85 @@ describe.each<TestMode>(['external-services', 'embedded'])('device jobs over MQT
         expect.objectContaining({ route: '/devices/:id/desired-model', targetId: device.id, status: 200 }),
       ]),
     );
+  }, 30_000);
+
+  it('applies updates that arrive together in one transaction, each against the job as those before it left it', async () => {
+    const [first, second, intruder] = [await newDevice(), await newDevice(), await newDevice()];
+    const firstJob = await enqueue(first.id, { operation: 'evaluate', parameters: {} });
+    const secondJob = await enqueue(second.id, { operation: 'evaluate', parameters: {} });
+    await first.nextJobBecomes((m) => m.execution?.jobId === firstJob.jobId, 'the queued job');
+    const updates = controlPlane.app.get(DeviceJobUpdates);
+    const flushesBefore = updates.flushes;
+    const update = (
+      device: JobDevice,
+      jobId: string,
+      status: DeviceReportableJobStatus,
+      expectedVersion: number,
+      statusDetails: JobStatusDetails = {},
+    ) =>
+      updates.apply({
+        v: PROTOCOL_VERSION,
+        deviceId: device.id,
+        jobId,
+        status,
+        expectedVersion,
+        statusDetails,
+        timestamp: Date.now(),
+      });
+    // Submitted in one turn of the event loop: one flush takes them all, in this order.
+    const verdicts = await Promise.all([
+      update(first, firstJob.jobId, 'IN_PROGRESS', 1, { step: 'DOWNLOADING' }),
+      update(first, firstJob.jobId, 'IN_PROGRESS', 1, { step: 'DOWNLOADING' }),
+      update(first, firstJob.jobId, 'SUCCEEDED', 2, { step: 'RUNNING', measuredFps: 9.5 }),
+      update(first, firstJob.jobId, 'FAILED', 3, { reason: 'too late' }),
+      update(second, secondJob.jobId, 'FAILED', 1, { reason: 'no camera' }),
+      update(intruder, secondJob.jobId, 'SUCCEEDED', 2),
+    ]);
+    expect(updates.flushes - flushesBefore).toBe(1);
+    expect(verdicts).toEqual([
+      { accepted: true, status: 'IN_PROGRESS', versionNumber: 2 },
+      { accepted: false, status: 'IN_PROGRESS', versionNumber: 2, rejection: 'version-conflict' },
+      { accepted: true, status: 'SUCCEEDED', versionNumber: 3 },
+      { accepted: false, status: 'SUCCEEDED', versionNumber: 3, rejection: 'terminal-state' },
+      { accepted: true, status: 'FAILED', versionNumber: 2 },
+      { accepted: false, status: 'CANCELED', versionNumber: 0, rejection: 'unknown-job' },
+    ]);
+
+    const firstDetail = await jobDetail(firstJob.jobId);
+    expect(firstDetail).toMatchObject({
+      status: 'SUCCEEDED',
+      versionNumber: 3,
+      statusDetails: { step: 'RUNNING', measuredFps: 9.5 },
+    });
+    expect(firstDetail.startedAt).not.toBeNull();
+    expect(firstDetail.finishedAt).not.toBeNull();
+    expect(firstDetail.updates.map((u) => [u.status, u.step, u.versionNumber, u.source])).toEqual([
+      ['QUEUED', null, 1, 'token:EMOFLEET_ADMIN_TOKEN'],
+      ['IN_PROGRESS', 'DOWNLOADING', 2, 'device'],
+      ['SUCCEEDED', 'RUNNING', 3, 'device'],
+    ]);
+    const secondDetail = await jobDetail(secondJob.jobId);
+    expect(secondDetail).toMatchObject({
+      status: 'FAILED',
+      versionNumber: 2,
+      statusDetails: { reason: 'no camera' },
+    });
+    expect(secondDetail.startedAt).not.toBeNull();
+    expect(secondDetail.updates.map((u) => [u.status, u.versionNumber])).toEqual([
+      ['QUEUED', 1],
+      ['FAILED', 2],
+    ]);
+    // Every accepted change is announced once, in order, as it is when the updates come one by one.
+    const transitions = (jobId: string) =>
+      changes.filter((c) => c.job.jobId === jobId).map((c) => `${c.previousStatus}>${c.job.status}`);
+    await eventually(
+      () => Promise.resolve(transitions(firstJob.jobId)),
+      (list) => list.length === 2,
+    );
+    expect(transitions(firstJob.jobId)).toEqual(['QUEUED>IN_PROGRESS', 'IN_PROGRESS>SUCCEEDED']);
+    expect(transitions(secondJob.jobId)).toEqual(['QUEUED>FAILED']);
+    await first.nextJobBecomes((m) => m.execution === null, 'empty');
+    await second.nextJobBecomes((m) => m.execution === null, 'empty');
   }, 30_000);
 
   it('answers updates of unknown jobs and of other devices’ jobs with unknown-job, changing nothing', async () => {

@@ -20,6 +20,9 @@ import * as schema from './schema';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
+/** The handle a `Database.transaction` callback gets. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
 export interface DatabaseConnection {
   db: Database;
   /** `postgres` for a PostgreSQL server, `pglite` for the embedded database. */

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { type HealthCheckSpec, type JobStatusDetails } from '@emofleet/protocol';
+import { type HealthCheckSpec } from '@emofleet/protocol';
 import { and, asc, desc, eq, inArray, lt, lte, sql } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
-import { type Database } from '../database/database-connection';
+import { type Transaction } from '../database/database-connection';
 import { rowsOf } from '../database/rows-of';
 import { lockDeviceRowsInOrder } from '../devices/device-row-locks';
+import { JobStatusChanges, type JobStatusWrite } from './job-status-changes';
 import {
   type DeviceDesiredStateRow,
   type DeviceJobExecutionRow,
@@ -20,15 +21,7 @@ import {
   type ModelVersionRow,
   modelVersions,
 } from '../database/schema';
-import {
-  APPLY_DESIRED_STATE,
-  DeviceJobStatus,
-  ROLLBACK,
-  isTerminalJobStatus,
-  PENDING_JOB_STATUSES,
-} from './device-job';
-
-export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+import { APPLY_DESIRED_STATE, DeviceJobStatus, ROLLBACK, PENDING_JOB_STATUSES } from './device-job';
 
 export interface NewDeviceJob {
   jobId: string;
@@ -41,14 +34,6 @@ export interface NewDeviceJob {
   createdBy: string;
   /** Milliseconds from now (the database's clock) until the job times out; null: never. */
   timeoutMs: number | null;
-}
-
-/** A status change of a locked job, written with its history entry. */
-export interface JobStatusWrite {
-  status: DeviceJobStatus;
-  statusDetails: JobStatusDetails;
-  /** `device`, or who changed it on the control plane. */
-  source: string;
 }
 
 /** Writes `change` to the locked job (version + 1, start and finish times) and returns the new row. */
@@ -253,7 +238,7 @@ export class DeviceJobsRepository {
 
   /**
    * Locks the job's row for `work`, which decides what to do with it (undefined: no such job; `now`: the
-   * database's clock) and may write one status change through `write` (and more through `tx`); everything
+   * database's clock) and may write status changes through `write` (and more through `tx`); everything
    * commits together.
    */
   async withLockedJob<T>(
@@ -265,22 +250,44 @@ export class DeviceJobsRepository {
       tx: Transaction,
     ) => Promise<T>,
   ): Promise<T> {
-    return this.database.db.transaction(async (tx) => {
-      const clock: unknown = await tx.execute(sql`select now() as now`);
-      const now = new Date((clock as { rows: Array<{ now: string | Date }> }).rows[0]?.now ?? Date.now());
-      const [row] = await tx
-        .select()
-        .from(deviceJobExecutions)
-        .where(eq(deviceJobExecutions.jobId, jobId))
-        .for('update');
-      let written = false;
-      const write: LockedJobWriter = (change) => {
-        if (!row) throw new Error(`job ${jobId} does not exist`);
-        if (written) throw new Error(`job ${jobId} was already changed in this transaction`);
-        written = true;
-        return writeStatus(tx, row, change);
+    return this.withLockedJobs({ jobIds: [jobId], deviceIds: [] }, (jobs, now, tx) => {
+      const write: LockedJobWriter = async (change) => {
+        jobs.stage(jobId, change);
+        const [written] = await jobs.write(tx);
+        if (!written) throw new Error(`writing job ${jobId} returned no row`);
+        return written;
       };
-      return work(row, write, now, tx);
+      return work(jobs.get(jobId), write, now, tx);
+    });
+  }
+
+  /**
+   * In one transaction: locks the rows of `deviceIds`, then those of `jobIds`, each in id order (every transaction
+   * that locks both takes devices first, so none waits for a device while holding a job), and runs `work`, which
+   * stages status changes of the locked jobs and writes them (`JobStatusChanges.write`); `now` is the database's
+   * clock. Staged changes left unwritten are an error: the transaction rolls back.
+   */
+  async withLockedJobs<T>(
+    lock: { jobIds: readonly string[]; deviceIds: readonly string[] },
+    work: (jobs: JobStatusChanges, now: Date, tx: Transaction) => Promise<T>,
+  ): Promise<T> {
+    return this.database.db.transaction(async (tx) => {
+      await lockDeviceRowsInOrder(tx, lock.deviceIds);
+      const locked = await tx
+        .select({ job: deviceJobExecutions, now: sql<string | Date>`now()` })
+        .from(deviceJobExecutions)
+        .where(inArray(deviceJobExecutions.jobId, [...new Set(lock.jobIds)]))
+        .orderBy(asc(deviceJobExecutions.jobId))
+        .for('update');
+      const clock = locked[0]?.now ?? (await databaseClock(tx));
+      const now = new Date(clock);
+      const jobs = new JobStatusChanges(
+        locked.map((entry) => entry.job),
+        now,
+      );
+      const result = await work(jobs, now, tx);
+      if (jobs.pending > 0) throw new Error(`${jobs.pending} job status changes were staged but not written`);
+      return result;
     });
   }
 
@@ -496,7 +503,8 @@ async function storeDesiredStates(
       ${sql.param(assignments.map(({ model }) => (model === null ? null : JSON.stringify(model))))}::jsonb[])
       as assigned(device_id, model)
     where ${devices.id} = assigned.device_id`);
-  const unfinished = await tx
+  // Locked in job id order, as job update batches lock theirs; cancelled oldest first.
+  const locked = await tx
     .select()
     .from(deviceJobExecutions)
     .where(
@@ -506,20 +514,27 @@ async function storeDesiredStates(
         pending(),
       ),
     )
-    .orderBy(asc(deviceJobExecutions.seq))
+    .orderBy(asc(deviceJobExecutions.jobId))
     .for('update');
+  const unfinished = locked.sort((a, b) => a.seq - b.seq);
   const byDevice = new Map(assignments.map((assignment) => [assignment.deviceId, assignment]));
-  for (const row of unfinished) {
+  const cancels = new JobStatusChanges(unfinished, issuedAt);
+  const ended = unfinished.flatMap((row) => {
     const assignment = byDevice.get(row.deviceId);
     const result = stored.get(row.deviceId);
-    if (assignment === undefined || result === undefined) continue;
-    const ended = await writeStatus(tx, row, {
+    if (assignment === undefined || result === undefined) return [];
+    cancels.stage(row.jobId, {
       status: DeviceJobStatus.Canceled,
       statusDetails: { reason: assignment.supersededReason(result.desiredVersion) },
       source: assignment.issuedBy,
     });
-    result.superseded.push({ row: ended, previousStatus: row.status as DeviceJobStatus });
-  }
+    return [{ previousStatus: row.status as DeviceJobStatus, result }];
+  });
+  const written = await cancels.write(tx);
+  ended.forEach(({ previousStatus, result }, index) => {
+    const row = written[index];
+    if (row !== undefined) result.superseded.push({ row, previousStatus });
+  });
   return stored;
 }
 
@@ -554,41 +569,12 @@ async function insertJobs(tx: Transaction, jobs: readonly NewDeviceJob[]): Promi
   return rows;
 }
 
-async function writeStatus(
-  tx: Transaction,
-  row: DeviceJobExecutionRow,
-  change: JobStatusWrite,
-): Promise<DeviceJobExecutionRow> {
-  const terminal = isTerminalJobStatus(change.status);
-  const [updated] = await tx
-    .update(deviceJobExecutions)
-    .set({
-      status: change.status,
-      statusDetails: change.statusDetails,
-      versionNumber: row.versionNumber + 1,
-      // Started: when the device first reported on it (a job cancelled or timed out while queued never started).
-      startedAt: row.startedAt ?? (reportedByDevice(change.status) ? sql`now()` : null),
-      finishedAt: terminal ? sql`now()` : null,
-      updatedAt: sql`now()`,
-    })
-    .where(eq(deviceJobExecutions.jobId, row.jobId))
-    .returning();
-  if (!updated) throw new Error(`job ${row.jobId} disappeared while locked`);
-  await tx.insert(deviceJobUpdates).values({
-    jobId: row.jobId,
-    status: change.status,
-    step: change.statusDetails.step ?? null,
-    details: change.statusDetails,
-    versionNumber: updated.versionNumber,
-    source: change.source,
-  });
-  return updated;
-}
-
 function missing(deviceId: string): never {
   throw new Error(`no desired state was stored for ${deviceId}`);
 }
 
-function reportedByDevice(status: DeviceJobStatus): boolean {
-  return status !== DeviceJobStatus.TimedOut && status !== DeviceJobStatus.Canceled;
+/** The transaction's clock (`now()`: the same for all its statements). */
+async function databaseClock(tx: Transaction): Promise<string | Date> {
+  const [row] = rowsOf<{ now: string | Date }>(await tx.execute(sql`select now() as now`));
+  return row?.now ?? new Date();
 }

@@ -1,9 +1,15 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { type JobNotifyNextMessage, PROTOCOL_VERSION } from '@emofleet/protocol';
 import { type DeviceJobExecutionRow } from '../database/schema';
+import { StatementBatcher } from '../database/statement-batcher';
 import { DeviceJobsRepository } from './device-jobs.repository';
 import { ProtocolMessageSender } from './protocol-message.sender';
 import { SerialPerKey } from './serial-per-key';
+
+/** Devices published for in one batch of single publications at most. */
+const MAX_DEVICES_PER_BATCH = 500;
+/** A batch whose reads hit a database time limit is tried this many times in all. */
+const TIMEOUT_ATTEMPTS = 2;
 
 /**
  * Publishes a device's retained `jobs/notify-next` (never for decommissioned devices): its oldest unfinished
@@ -13,14 +19,29 @@ import { SerialPerKey } from './serial-per-key';
 @Injectable()
 export class JobNotifyNextPublisher {
   private readonly serial = new SerialPerKey();
+  /** Single publications asked for together (the answers of one job update batch, say) go out as one batch. */
+  private readonly singles: StatementBatcher<string, true>;
 
   constructor(
     private readonly repository: DeviceJobsRepository,
     private readonly sender: ProtocolMessageSender,
-  ) {}
+  ) {
+    this.singles = new StatementBatcher({
+      what: 'notify-next publications',
+      run: async (deviceIds) => {
+        await this.publishMany([...new Set(deviceIds)]);
+        return deviceIds.map(() => true as const);
+      },
+      maxWeight: MAX_DEVICES_PER_BATCH,
+      timeoutAttempts: TIMEOUT_ATTEMPTS,
+      whenFailed: 'their callers get the error',
+      logger: new Logger(JobNotifyNextPublisher.name),
+    });
+  }
 
-  publish(deviceId: string): Promise<void> {
-    return this.publishMany([deviceId]);
+  /** Publishes one device's notify-next, together with the others asked for in the same turn of the event loop. */
+  async publish(deviceId: string): Promise<void> {
+    await this.singles.submit(deviceId);
   }
 
   /** Publishes for several devices at once: two reads for all, then one message each. */

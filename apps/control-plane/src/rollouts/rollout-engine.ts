@@ -9,7 +9,8 @@ import { stepRollout } from './rollout-step';
 import { modelForDevice, storedSelector, variantRules } from './rollout-targeting';
 import { RolloutTargetsRepository } from './rollout-targets.repository';
 import { RolloutTriggers } from './rollout-triggers';
-import { type AuditActor, RolloutsRepository, type Transaction } from './rollouts.repository';
+import { type Transaction } from '../database/database-connection';
+import { type AuditActor, RolloutsRepository } from './rollouts.repository';
 import { tagsMatch } from './selector-match';
 import { type TagRequirement } from '../devices/tag-selector';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, inArray, isNull, lt, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import { DatabaseAdapter } from '../database/database.adapter';
-import { type Database } from '../database/database-connection';
+import { type Database, type Transaction } from '../database/database-connection';
 import { rowsOf } from '../database/rows-of';
 import {
   auditLog,
@@ -20,8 +20,6 @@ import { tagCondition } from '../devices/devices.repository';
 import { type TagRequirement } from '../devices/tag-selector';
 import { type RolloutStep, type StepEvent } from './rollout-draft';
 import { type RolloutSnapshot, type SnapshotDevice, type SnapshotTarget } from './rollout-snapshot';
-
-export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /** Rollout states in which a rollout owns its devices: another rollout may not take them. */
 export const IN_PROGRESS_STATES: readonly RolloutState[] = ['running', 'awaiting-approval', 'paused'];
