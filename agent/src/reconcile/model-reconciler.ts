@@ -58,6 +58,8 @@ export interface ModelReconcilerOptions {
   };
   readonly logger: Logger;
   readonly now?: () => number;
+  /** Waits between download attempts (default `DEFAULT_RETRY_DELAYS_MS` of artifact-download). */
+  readonly downloadRetryDelaysMs?: readonly number[];
 }
 
 /** A failure to report: `step` is where it happened. */
@@ -468,11 +470,13 @@ export class ModelReconciler {
             progressReports.offer({ bytesDone, bytesTotal });
           }
         },
+        onRetry: (reason, delayMs) =>
+          logger.warn('model download failed; trying again', { modelId: model.modelId, reason, delayMs }),
+        ...(this.options.downloadRetryDelaysMs ? { retryDelaysMs: this.options.downloadRetryDelaysMs } : {}),
       });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      const permanent =
-        error instanceof ArtifactDownloadError && /mismatch|HTTP 4\d\d|more than/.test(reason);
+      const permanent = error instanceof ArtifactDownloadError && !error.retriable;
       throw new InstallFailure(
         /mismatch/.test(reason) ? 'VERIFYING' : 'DOWNLOADING',
         `download: ${reason}`,

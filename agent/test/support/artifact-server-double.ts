@@ -9,8 +9,12 @@ import { type AddressInfo } from 'node:net';
 export class ArtifactServerDouble {
   readonly requests: { path: string; range: string | undefined; authorized: boolean }[] = [];
   private readonly artifacts = new Map<string, Buffer>();
-  /** When set, a full response is cut off after this many bytes (a dropped connection). */
-  cutAfterBytes: number | undefined;
+  /**
+   * Faults for the next requests, one each, in order: `stall` sends the headers and then nothing, `cut` sends part of
+   * the body and drops the connection, a number answers that HTTP status.
+   */
+  readonly faults: Array<'stall' | 'cut' | number> = [];
+  private readonly stalled = new Set<http.ServerResponse>();
   /** When set, bodies are sent in 64 KiB pieces at about this rate (a slow link). */
   bytesPerSecond: number | undefined;
 
@@ -47,6 +51,7 @@ export class ArtifactServerDouble {
   }
 
   async close(): Promise<void> {
+    for (const response of this.stalled) response.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -67,6 +72,22 @@ export class ArtifactServerDouble {
       response.writeHead(404).end();
       return;
     }
+    const fault = this.faults.shift();
+    if (typeof fault === 'number') {
+      response.writeHead(fault).end();
+      return;
+    }
+    if (fault === 'stall') {
+      response.writeHead(200, { 'content-length': content.length });
+      response.flushHeaders();
+      this.stalled.add(response);
+      return;
+    }
+    if (fault === 'cut') {
+      response.writeHead(200, { 'content-length': content.length });
+      response.write(content.subarray(0, Math.floor(content.length / 2)), () => response.socket?.end());
+      return;
+    }
     const match = /^bytes=(\d+)-$/.exec(range ?? '');
     if (match !== null) {
       const start = Number(match[1]);
@@ -84,11 +105,6 @@ export class ArtifactServerDouble {
     response.writeHead(200, { 'content-length': content.length });
     if (this.bytesPerSecond !== undefined) {
       this.send(response, content);
-      return;
-    }
-    if (this.cutAfterBytes !== undefined) {
-      response.write(content.subarray(0, this.cutAfterBytes));
-      response.socket?.destroy();
       return;
     }
     response.end(content);
