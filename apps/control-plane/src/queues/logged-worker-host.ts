@@ -1,12 +1,14 @@
 import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { type Job, type Worker } from 'bullmq';
+import { describeDatabaseError } from '../database/describe-database-error';
 
 /**
  * The base of every BullMQ processor: `WorkerHost` plus the worker's `error` and `failed` events, logged in
  * this one place under the processor's name. Without an `error` listener a Redis or lock error would go to
  * `console.error` (BullMQ's fallback) or, in a plain EventEmitter, crash the process; here it is logged and the
- * worker carries on (BullMQ reconnects by itself).
+ * worker carries on (BullMQ reconnects by itself). A failed job's database error is logged with its cause and
+ * SQLSTATE, not drizzle's statement with every parameter.
  */
 export abstract class LoggedWorkerHost<W extends Worker = Worker> extends WorkerHost<W> {
   private readonly workerEvents = new Logger(this.constructor.name);
@@ -21,7 +23,7 @@ export abstract class LoggedWorkerHost<W extends Worker = Worker> extends Worker
     const attempts = job?.opts.attempts ?? 1;
     this.workerEvents.warn(
       `job ${job?.id ?? '(unknown)'} (${job?.name ?? '?'}) failed, attempt ${job?.attemptsMade ?? '?'} of ` +
-        `${attempts}: ${error.message}`,
+        `${attempts}: ${describeDatabaseError(error)}`,
     );
   }
 }

@@ -20,6 +20,7 @@ import { tagCondition } from '../devices/devices.repository';
 import { type TagRequirement } from '../devices/tag-selector';
 import { type RolloutStep, type StepEvent } from './rollout-draft';
 import { type RolloutSnapshot, type SnapshotDevice, type SnapshotTarget } from './rollout-snapshot';
+import { writeTargetPatches } from './target-patch-writes';
 
 /** Rollout states in which a rollout owns its devices: another rollout may not take them. */
 export const IN_PROGRESS_STATES: readonly RolloutState[] = ['running', 'awaiting-approval', 'paused'];
@@ -271,12 +272,7 @@ export class RolloutsRepository {
         .set(patch)
         .where(and(eq(rolloutPhases.rolloutId, rolloutId), eq(rolloutPhases.index, index)));
     }
-    for (const [deviceId, patch] of step.targets) {
-      await tx
-        .update(rolloutTargets)
-        .set({ ...patch, updatedAt: sql`now()` })
-        .where(and(eq(rolloutTargets.rolloutId, rolloutId), eq(rolloutTargets.deviceId, deviceId)));
-    }
+    await writeTargetPatches(tx, rolloutId, step.targets);
     await this.writeEvents(tx, rolloutId, step.events, actor);
   }
 
