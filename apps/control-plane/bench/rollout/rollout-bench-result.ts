@@ -32,7 +32,11 @@ export interface RolloutBenchResult {
   machineCoresBusy: number;
   controlPlaneRssBytes: { beforeRollout: number; peak: number };
   controlPlaneProblems: { count: number; first: string[] };
+  /** The simulators' event-loop delay while the rollout ran (a lagging simulator answers late). */
+  simulatorEventLoopDelayMs: { p99: number; max: number };
   agentWarnings: number;
+  /** The agents' warning lines by message. */
+  agentWarningMessages: Record<string, number>;
   profile: ProfileSummary | undefined;
   /** Why the run failed its checks; empty when every device ended healthy on the rolled-out model. */
   failures: string[];

@@ -1,6 +1,7 @@
 import { formatProfileSummary } from '../support/cpu-profile-summary';
 import { type LatencySummary } from '../support/latency-summary';
 import { fixed, textTable } from '../support/text-table';
+import { describeAgentWarnings } from '../support/simulator-fleet';
 import { type RolloutBenchResult } from './rollout-bench-result';
 import { MILESTONE_DESCRIPTIONS, MILESTONES } from './rollout-timeline';
 
@@ -54,12 +55,15 @@ export function formatRolloutReport(result: RolloutBenchResult): string {
       `cores busy ${fixed(result.machineCoresBusy, 2)}`,
     `control plane RSS ${fixed(result.controlPlaneRssBytes.beforeRollout / MIB, 0)} MiB before the rollout, ` +
       `${fixed(result.controlPlaneRssBytes.peak / MIB, 0)} MiB peak; simulators ` +
-      `${fixed(fleet.simulatorRssBytes / MIB / Math.max(1, fleet.devices), 2)} MiB per device`,
+      `${fixed(fleet.simulatorRssBytes / MIB / Math.max(1, fleet.devices), 2)} MiB per device; simulators' ` +
+      `event-loop delay p99 ${fixed(result.simulatorEventLoopDelayMs.p99, 0)} ms, max ` +
+      `${fixed(result.simulatorEventLoopDelayMs.max, 0)} ms`,
     `control plane warnings/errors logged: ${result.controlPlaneProblems.count}` +
       (result.controlPlaneProblems.first.length > 0
         ? ` (first: ${result.controlPlaneProblems.first.join(' | ')})`
         : '') +
-      `; agent warnings: ${result.agentWarnings}`,
+      `; agent warnings: ${result.agentWarnings}` +
+      (result.agentWarnings > 0 ? ` (${describeAgentWarnings(result.agentWarningMessages)})` : ''),
     result.failures.length === 0
       ? 'every device healthy on the rolled-out model'
       : `FAILED: ${result.failures.join('; ')}`,

@@ -56,11 +56,13 @@ interface CpuPoint {
   redis: Map<number, number>;
   mosquitto: number;
   simulators: number;
+  /** The simulators' worst event-loop delay since the previous point. */
+  simulatorEventLoopDelayMs: { p99: number; max: number };
   machine: { busy: number; total: number };
 }
 
 async function cpuPoint(stack: BenchStack, fleet: SimulatorFleet): Promise<CpuPoint> {
-  const simulators = (await fleet.snapshot()).cpuSeconds;
+  const { cpuSeconds: simulators, eventLoopDelayMs } = await fleet.snapshot();
   return {
     at: Date.now(),
     controlPlane: processCpuSeconds(stack.controlPlane.pid ?? 0),
@@ -68,6 +70,7 @@ async function cpuPoint(stack: BenchStack, fleet: SimulatorFleet): Promise<CpuPo
     redis: namedProcessesCpuSeconds('redis-server'),
     mosquitto: processCpuSeconds(stack.broker.pid),
     simulators,
+    simulatorEventLoopDelayMs: eventLoopDelayMs,
     machine: machineCpuTicks(),
   };
 }
@@ -206,7 +209,9 @@ async function run(
       machineTicks > 0 ? ((end.machine.busy - start.machine.busy) / machineTicks) * cpus().length : 0,
     controlPlaneRssBytes: { beforeRollout: rssBeforeRollout, peak: rssPeak },
     controlPlaneProblems,
+    simulatorEventLoopDelayMs: end.simulatorEventLoopDelayMs,
     agentWarnings: stopped.agentWarnings,
+    agentWarningMessages: stopped.agentWarningMessages,
     profile,
   };
   return { ...measured, failures: rolloutFailures(measured) };

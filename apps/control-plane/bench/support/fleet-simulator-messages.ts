@@ -44,6 +44,8 @@ export interface FleetSnapshot {
   rssBytes: number;
   /** Warning and error lines the agents logged so far. */
   agentWarnings: number;
+  /** The same lines counted by their message. */
+  agentWarningMessages: Record<string, number>;
   /** The simulator's event-loop delay since the previous snapshot (a lagging simulator offers less load). */
   eventLoopDelayMs: { p99: number; max: number };
 }

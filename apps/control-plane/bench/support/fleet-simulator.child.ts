@@ -35,6 +35,7 @@ let simulation: RunningSimulation | undefined;
 /** The agents started so far, each counted by snapshots from its start (a thousand take a minute to start). */
 const startedAgents: DeviceAgent[] = [];
 let agentWarnings = 0;
+const agentWarningMessages: Record<string, number> = {};
 const eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
 eventLoopDelay.enable();
 
@@ -89,6 +90,8 @@ async function start(settings: FleetSimulatorSettings): Promise<void> {
     onAgentStarted: (agent) => startedAgents.push(agent),
     logger: createJsonLogger('warn', (line) => {
       agentWarnings += 1;
+      const message = messageOf(line);
+      agentWarningMessages[message] = (agentWarningMessages[message] ?? 0) + 1;
       log.write(line);
     }),
   });
@@ -113,8 +116,21 @@ function snapshot(): FleetSnapshot {
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     rssBytes: process.memoryUsage().rss,
     agentWarnings,
+    agentWarningMessages: { ...agentWarningMessages },
     eventLoopDelayMs: takeEventLoopDelay(),
   };
+}
+
+/** The `message` of a JSON log line (the line itself, cut, when it is not one). */
+function messageOf(line: string): string {
+  try {
+    const parsed: unknown = JSON.parse(line);
+    const message = (parsed as { message?: unknown } | null)?.message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // not JSON: counted by its beginning
+  }
+  return line.slice(0, 80);
 }
 
 function takeEventLoopDelay(): { p99: number; max: number } {

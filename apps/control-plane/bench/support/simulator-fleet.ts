@@ -103,11 +103,27 @@ function mergeSnapshots(snapshots: readonly FleetSnapshot[]): FleetSnapshot {
     cpuSeconds: snapshots.reduce((total, snapshot) => total + snapshot.cpuSeconds, 0),
     rssBytes: snapshots.reduce((total, snapshot) => total + snapshot.rssBytes, 0),
     agentWarnings: snapshots.reduce((total, snapshot) => total + snapshot.agentWarnings, 0),
+    agentWarningMessages: sumCounts(snapshots.map((snapshot) => snapshot.agentWarningMessages)),
     eventLoopDelayMs: {
       p99: Math.max(0, ...snapshots.map((snapshot) => snapshot.eventLoopDelayMs.p99)),
       max: Math.max(0, ...snapshots.map((snapshot) => snapshot.eventLoopDelayMs.max)),
     },
   };
+}
+
+function sumCounts(counts: ReadonlyArray<Record<string, number>>): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const count of counts)
+    for (const [key, value] of Object.entries(count)) total[key] = (total[key] ?? 0) + value;
+  return total;
+}
+
+/** The agents' warning lines, most frequent message first: `896 model download failed; trying again`, …. */
+export function describeAgentWarnings(messages: Record<string, number>, top = 3): string {
+  const entries = Object.entries(messages).sort(([, a], [, b]) => b - a);
+  const shown = entries.slice(0, top).map(([message, count]) => `${count} ${message}`);
+  if (entries.length > top) shown.push(`${entries.length - top} other messages`);
+  return shown.join(', ');
 }
 
 /** The sum of one counter over the fleet. */
