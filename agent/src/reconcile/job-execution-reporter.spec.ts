@@ -7,7 +7,7 @@ import {
 import { type InboundHandler } from '../connection';
 import { silentLogger } from '../logger';
 import { until } from '../../test/support/wait';
-import { type JobChannel, JobExecutionReporter } from './job-execution-reporter';
+import { type JobChannel, JobExecutionReporter, JobReportingStopped } from './job-execution-reporter';
 
 /** The control plane's side of one job, answered by hand: what the device published, and answers to send. */
 class JobChannelDouble implements JobChannel {
@@ -72,5 +72,32 @@ describe('JobExecutionReporter', () => {
     await succeeded;
     expect(done).toBe(true);
     reporter.close();
+  });
+
+  it('gives up a progress report after its attempts but sends a final status until it is answered', async () => {
+    const channel = new JobChannelDouble();
+    const reporter = new JobExecutionReporter(channel, 'jetson-1', execution, silentLogger, 20, 2);
+    await reporter.report('IN_PROGRESS', { step: 'DOWNLOADING' });
+    expect(channel.published).toHaveLength(2);
+
+    let done = false;
+    const succeeded = reporter.report('SUCCEEDED', { step: 'RUNNING' }).then(() => (done = true));
+    // Well past its two attempts, the outcome is still being sent.
+    await until(() => channel.published.length >= 2 + 6, 'the SUCCEEDED update sent again and again');
+    expect(done).toBe(false);
+    expect(channel.published.slice(2).every((update) => update.status === 'SUCCEEDED')).toBe(true);
+    channel.answer({ accepted: true, status: 'SUCCEEDED', versionNumber: 5 });
+    await succeeded;
+    reporter.close();
+  });
+
+  it('stops sending a final status when closed (the agent stopping), with an error saying so', async () => {
+    const channel = new JobChannelDouble();
+    const reporter = new JobExecutionReporter(channel, 'jetson-1', execution, silentLogger, 1_000, 2);
+    const failed = reporter.report('FAILED', { reason: 'no camera' });
+    await until(() => channel.published.length === 1, 'the FAILED update published');
+    reporter.close();
+    await expect(failed).rejects.toBeInstanceOf(JobReportingStopped);
+    expect(channel.published).toHaveLength(1);
   });
 });

@@ -19,6 +19,11 @@ export class JobEndedByControlPlane extends Error {
   override readonly name = 'JobEndedByControlPlane';
 }
 
+/** The reporter was closed (the agent is stopping) before the control plane answered. */
+export class JobReportingStopped extends Error {
+  override readonly name = 'JobReportingStopped';
+}
+
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'REJECTED', 'CANCELED']);
 
 /**
@@ -27,10 +32,15 @@ const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'REJECTED', 'CANCE
  * `version-conflict` resynchronises the version, a terminal status or `terminal-state` throws
  * `JobEndedByControlPlane`. Without a response in time (e.g. offline), it re-sends the same update. An
  * acceptance counts only when it is this update's (version `expectedVersion + 1`, the status reported).
+ * A progress report is given up after `maxAttempts`; a final status (the job's outcome) is sent until it is
+ * answered, the job ends at the control plane (its time-out) or the reporter is closed (`JobReportingStopped`):
+ * given up, the outcome would reach the control plane only as a time-out.
  */
 export class JobExecutionReporter {
   private version: number;
   private waiting: ((response: JobUpdateResponseMessage) => void) | undefined;
+  private stopWaiting: (() => void) | undefined;
+  private closed = false;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -52,10 +62,32 @@ export class JobExecutionReporter {
   }
 
   async report(status: DeviceReportableJobStatus, statusDetails: JobStatusDetails): Promise<void> {
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
+    const final = TERMINAL.has(status);
+    for (let attempt = 1; ; attempt += 1) {
+      if (this.closed)
+        throw new JobReportingStopped(`stopped while reporting ${status} for job ${this.jobId}`);
+      if (attempt > this.maxAttempts && !final) {
+        this.logger.warn('no accepted answer to a job update; continuing', {
+          jobId: this.jobId,
+          status,
+          step: statusDetails.step,
+        });
+        return;
+      }
+      if (attempt === this.maxAttempts + 1) {
+        this.logger.warn('no accepted answer to a final job update yet; sending it until it is answered', {
+          jobId: this.jobId,
+          status,
+          attempts: this.maxAttempts,
+        });
+      }
       const expectedVersion = this.version;
       const response = new Promise<JobUpdateResponseMessage | undefined>((resolve) => {
         const timer = setTimeout(() => resolve(undefined), this.responseTimeoutMs);
+        this.stopWaiting = () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        };
         this.waiting = (message) => {
           // A late acceptance of an earlier update of this job (one given up on after its attempts) is not the
           // answer to this one: taking it would leave this update unapplied while the agent goes on. This
@@ -89,6 +121,7 @@ export class JobExecutionReporter {
       }
       const answer = await response;
       this.waiting = undefined;
+      this.stopWaiting = undefined;
       if (answer === undefined) continue;
       this.version = answer.versionNumber;
       if (answer.accepted) return;
@@ -101,14 +134,13 @@ export class JobExecutionReporter {
         versionNumber: answer.versionNumber,
       });
     }
-    this.logger.warn('no accepted answer to a job update; continuing', {
-      jobId: this.jobId,
-      status,
-      step: statusDetails.step,
-    });
   }
 
+  /** Stops listening; a report waiting for its answer throws `JobReportingStopped`. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.unsubscribe();
+    this.stopWaiting?.();
   }
 }

@@ -19,7 +19,12 @@ import { ArtifactDownloadError, downloadArtifact } from './artifact-download';
 import { freeDiskBytes } from './free-disk-space';
 import { evaluateEvalSet } from './eval-set';
 import { runHealthCheck, type HealthCheckOptions } from './health-check';
-import { JobEndedByControlPlane, JobExecutionReporter, type JobChannel } from './job-execution-reporter';
+import {
+  JobEndedByControlPlane,
+  JobExecutionReporter,
+  JobReportingStopped,
+  type JobChannel,
+} from './job-execution-reporter';
 import { unpackModelBundle } from './model-bundle';
 import { type ModelLoader } from './model-loader';
 import { SerialProgressReports } from './serial-progress-reports';
@@ -100,6 +105,8 @@ export class ModelReconciler {
   /** Why the last desired state from the broker was rejected (schema, size, JSON), for the job waiting for it. */
   private lastDesiredRejection: { at: number; reason: string } | undefined;
   private readonly jobsSeen = new Set<string>();
+  /** Reporters of jobs being worked on, closed when the reconciler stops. */
+  private readonly openReporters = new Set<JobExecutionReporter>();
   private readonly unsubscribers: (() => void)[] = [];
   private probationTimer: NodeJS.Timeout | undefined;
   private lastAccuracy: number | null = null;
@@ -164,6 +171,8 @@ export class ModelReconciler {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+    // A final status still waiting for its answer would keep the work going: it is sent again after a restart.
+    for (const reporter of this.openReporters) reporter.close();
     if (this.probationTimer !== undefined) clearTimeout(this.probationTimer);
     await this.work;
     await this.detector?.close();
@@ -203,9 +212,12 @@ export class ModelReconciler {
         // handled before a restart, or the job attached after the last report) is answered on its own.
         if (apply.reporter !== undefined && !jobGotFinalStatus)
           await this.applyDesired(desired, apply.reporter, true);
+      } catch (error) {
+        if (!(error instanceof JobReportingStopped)) throw error;
       } finally {
         apply.finished = true;
         apply.reporter?.close();
+        if (apply.reporter !== undefined) this.openReporters.delete(apply.reporter);
       }
     });
   }
@@ -219,6 +231,7 @@ export class ModelReconciler {
       execution,
       this.options.logger,
     );
+    this.openReporters.add(reporter);
     const parsed = parseJobDocument(execution.document);
     const apply = this.pendingApply;
     if (
@@ -236,6 +249,7 @@ export class ModelReconciler {
       try {
         await this.runJob(execution, reporter);
       } catch (error) {
+        if (error instanceof JobReportingStopped) return;
         if (!(error instanceof JobEndedByControlPlane)) throw error;
         this.options.logger.info('job ended by the control plane', {
           jobId: execution.jobId,
@@ -243,6 +257,7 @@ export class ModelReconciler {
         });
       } finally {
         reporter.close();
+        this.openReporters.delete(reporter);
       }
     });
   }
@@ -389,7 +404,7 @@ export class ModelReconciler {
         error instanceof InstallFailure
           ? error
           : new InstallFailure('INSTALLING', error instanceof Error ? error.message : String(error), false);
-      if (error instanceof JobEndedByControlPlane) throw error;
+      if (error instanceof JobEndedByControlPlane || error instanceof JobReportingStopped) throw error;
       this.options.logger.warn('model installation failed; the running model keeps running', {
         modelId: model.modelId,
         step: failure.step,
