@@ -239,22 +239,25 @@ describe('fleet dashboard', () => {
 
   it('streams events live with filters and counts them per label', async () => {
     await page.goto(`${controlPlane.url}/#/events`);
-    await waitFor(
-      async () => Number(await page.getByTestId('events-received').textContent()),
-      (received) => received > 0,
-      'events arriving on the live feed',
-    );
-    // Filter by the label of an event that arrived (the synthetic detector's labels), then only it arrives.
+    // Events of two labels first, so that the filtered feed cannot be mistaken for the unfiltered one.
     const rows = page.locator('[data-testid="event-feed"] .event-label');
-    const label = (await rows.first().textContent()) ?? '';
+    const before = await waitFor(
+      () => rows.allTextContents(),
+      (labels) => new Set(labels).size >= 2,
+      'events of two labels on the live feed',
+    );
+    // Filter by the label of an event that arrived (the synthetic detector's labels), then only it arrives. The
+    // filter starts a new feed a render after the click: wait for rows of that label alone, not for the counter.
+    const label = before[0] ?? '';
     await page.getByTestId('events-label').selectOption(label);
     await page.getByTestId('events-apply').click();
-    await waitFor(
-      async () => Number(await page.getByTestId('events-received').textContent()),
-      (received) => received > 0,
-      `${label} events arriving after the filter`,
+    const shown = await waitFor(
+      () => rows.allTextContents(),
+      (labels) => labels.length > 0 && labels.every((shownLabel) => shownLabel === label),
+      `only ${label} events after the filter`,
     );
-    expect(new Set(await rows.allTextContents())).toEqual(new Set([label]));
+    expect(new Set(shown)).toEqual(new Set([label]));
+    expect(Number(await page.getByTestId('events-received').textContent())).toBeGreaterThan(0);
     await page.getByTestId('event-counts-chart').locator('canvas').waitFor({ timeout: 60_000 });
     await screenshot(page, 'events');
   }, 180_000);
