@@ -1,11 +1,12 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { type DatabaseConnection } from '../src/database/database-connection';
-import { models, modelVersions, rollouts, rolloutTargets } from '../src/database/schema';
+import { rolloutTargets } from '../src/database/schema';
 import {
   ACTION_CLAIM_RENEW_MS,
   ACTION_CLAIM_TIMEOUT_MS,
   RolloutTargetsRepository,
 } from '../src/rollouts/rollout-targets.repository';
+import { insertRunningRollout, insertTestModelVersion, TEST_ROLLOUT_MODEL } from './support/rollout-rows';
 import { openTestDatabase, type TestDatabaseConnection } from './support/test-database-connection';
 import { uniqueSuffix } from './support/test-environment';
 
@@ -39,41 +40,14 @@ describe('rollout target claims', () => {
     return row?.ageMs;
   };
 
-  const model = { modelId: 'fer', version: '1', modelVersionId: 'fer-v1' };
-  const insertRollout = async (id: string) => {
-    await connection.db.insert(rollouts).values({
-      id,
-      name: 'claims',
-      state: 'running',
-      model,
-      modelVersionId: model.modelVersionId,
-      variants: [],
-      selector: '',
-      gates: { fps: null, accuracy: null, warmupFrames: 0, measureFrames: 10, crashLoopRestarts: 3 },
-      abortCriteria: [],
-      maxConcurrentInstalls: 1,
-      installTimeoutSeconds: 600,
-      acceptsNewDevices: false,
-      canaryDevices: [],
-      orderSeed: 'seed',
-      createdBy: 'test',
-    });
-  };
+  const model = TEST_ROLLOUT_MODEL;
+  const insertRollout = (id: string) => insertRunningRollout(connection.db, id, 'claims');
 
   beforeAll(async () => {
     database = await openTestDatabase('postgres');
     connection = database.connection;
     targets = new RolloutTargetsRepository(database.adapter);
-    await connection.db.insert(models).values({ name: 'fer' });
-    await connection.db.insert(modelVersions).values({
-      id: model.modelVersionId,
-      modelName: 'fer',
-      version: 1,
-      uploadedBy: 'test',
-      analysis: {},
-      classes: 4,
-      inputShape: [3, 96, 96],
-    });
+    await insertTestModelVersion(connection.db);
     await insertRollout(rolloutId);
     await connection.db
       .insert(rolloutTargets)

@@ -1,7 +1,8 @@
 import { asc, eq } from 'drizzle-orm';
-import { models, modelVersions, rollouts, rolloutTargets } from '../src/database/schema';
+import { rolloutTargets } from '../src/database/schema';
 import { type TargetPatch } from '../src/rollouts/rollout-draft';
 import { writeTargetPatches } from '../src/rollouts/target-patch-writes';
+import { insertRunningRollout, insertTestModelVersion, TEST_ROLLOUT_MODEL } from './support/rollout-rows';
 import {
   openTestDatabase,
   type TestDatabaseConnection,
@@ -18,40 +19,15 @@ describe.each<TestDatabaseMode>(['postgres', 'pglite'])('rollout target patches 
   let database: TestDatabaseConnection;
   const rolloutId = `rollout-${uniqueSuffix()}`;
   const otherRolloutId = `rollout-${uniqueSuffix()}`;
-  const model = { modelId: 'fer', version: '1', modelVersionId: 'fer-v1' };
+  const model = TEST_ROLLOUT_MODEL;
   const deviceIds = Array.from({ length: 6 }, (_, index) => `device-${index}`);
 
   beforeAll(async () => {
     database = await openTestDatabase(mode);
     const { db } = database.connection;
-    await db.insert(models).values({ name: 'fer' });
-    await db.insert(modelVersions).values({
-      id: model.modelVersionId,
-      modelName: 'fer',
-      version: 1,
-      uploadedBy: 'test',
-      analysis: {},
-      classes: 4,
-      inputShape: [3, 96, 96],
-    });
+    await insertTestModelVersion(db);
     for (const id of [rolloutId, otherRolloutId]) {
-      await db.insert(rollouts).values({
-        id,
-        name: 'patches',
-        state: 'running',
-        model,
-        modelVersionId: model.modelVersionId,
-        variants: [],
-        selector: '',
-        gates: { fps: null, accuracy: null, warmupFrames: 0, measureFrames: 10, crashLoopRestarts: 3 },
-        abortCriteria: [],
-        maxConcurrentInstalls: 1,
-        installTimeoutSeconds: 600,
-        acceptsNewDevices: false,
-        canaryDevices: [],
-        orderSeed: 'seed',
-        createdBy: 'test',
-      });
+      await insertRunningRollout(db, id, 'patches');
       await db.insert(rolloutTargets).values(
         deviceIds.map((deviceId, position) => ({
           rolloutId: id,
@@ -80,10 +56,7 @@ describe.each<TestDatabaseMode>(['postgres', 'pglite'])('rollout target patches 
     const patches = new Map<string, TargetPatch>([
       ['device-0', { state: 'soaking', soakUntil, measuredFps: 11.25, sessionSeqAtSwitch: 2 ** 40 }],
       ['device-1', { state: 'soaking', soakUntil, measuredFps: null, sessionSeqAtSwitch: null }],
-      [
-        'device-2',
-        { state: 'failed', failureType: 'install', failureReason: 'no camera', finishedAt },
-      ],
+      ['device-2', { state: 'failed', failureType: 'install', failureReason: 'no camera', finishedAt }],
       [
         'device-3',
         {
