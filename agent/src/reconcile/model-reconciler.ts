@@ -63,8 +63,6 @@ export interface ModelReconcilerOptions {
   };
   readonly logger: Logger;
   readonly now?: () => number;
-  /** Waits between download attempts (default `DEFAULT_RETRY_DELAYS_MS` of artifact-download). */
-  readonly downloadRetryDelaysMs?: readonly number[];
 }
 
 /** A failure to report: `step` is where it happened. */
@@ -487,7 +485,6 @@ export class ModelReconciler {
         },
         onRetry: (reason, delayMs) =>
           logger.warn('model download failed; trying again', { modelId: model.modelId, reason, delayMs }),
-        ...(this.options.downloadRetryDelaysMs ? { retryDelaysMs: this.options.downloadRetryDelaysMs } : {}),
       });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
