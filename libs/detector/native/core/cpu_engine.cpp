@@ -88,7 +88,62 @@ CpuEngine::CpuEngine(NetworkSpec spec, LoadedWeights weights, const EngineOption
   }
   poolFused_.assign(spec_.layers.size(), false);
   for (size_t i = 0; i + 1 < executed_; ++i) poolFused_[i] = direct_[i] && canFusePool(i);
+  planByteOutputs();
   scratch_.assign(scratch, 0.f);
+}
+
+// Collects the layers that read `layer`'s output: INT8 convolutions into `readers`, max pools into `pools`
+// (and, recursively, what reads them). False when anything else reads it, or it is the network's output.
+bool CpuEngine::collectInt8Readers(size_t layer, const std::vector<std::vector<size_t>>& consumers,
+                                   std::vector<size_t>& pools, std::vector<size_t>& readers) const {
+  if (layer + 1 >= executed_ || consumers[layer].empty()) return false;
+  for (size_t reader : consumers[layer]) {
+    const LayerSpec& spec = spec_.layers[reader];
+    if (spec.inputs.size() != 1) return false;
+    if (spec.kind == LayerKind::Convolutional && quantized_[reader]) {
+      readers.push_back(reader);
+    } else if (spec.kind == LayerKind::MaxPool) {
+      pools.push_back(reader);
+      if (!collectInt8Readers(reader, consumers, pools, readers)) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// An INT8 convolution read only by an INT8 convolution (directly or through max pools) quantises its output
+// for that reader in its epilogue: uint8 is written instead of float and the readers skip their quantisation.
+// Quantisation is monotonic, so a max pool over the uint8 values gives what quantising its float output would:
+// infer() computes the same numbers either way. Fused runs only (`fuse: false` is the reference path).
+void CpuEngine::planByteOutputs() {
+  byteOutput_.assign(spec_.layers.size(), false);
+  byteQuantization_.assign(spec_.layers.size(), Int8LayerChoice{});
+  if (!options_.fuse) return;
+  std::vector<std::vector<size_t>> consumers(executed_);
+  for (size_t j = 0; j < executed_; ++j) {
+    for (int producer : spec_.layers[j].inputs) {
+      if (producer >= 0) consumers[static_cast<size_t>(producer)].push_back(j);
+    }
+  }
+  for (size_t i = 0; i < executed_; ++i) {
+    if (!quantized_[i]) continue;
+    std::vector<size_t> pools;
+    std::vector<size_t> readers;
+    // A darknet layer reads the layer before it, any other only through a route: so one reader at most.
+    if (!collectInt8Readers(i, consumers, pools, readers) || readers.size() != 1) continue;
+    byteOutput_[i] = true;
+    byteQuantization_[i] = quantized_[readers.front()]->choice();
+    for (size_t pool : pools) byteOutput_[pool] = true;
+  }
+}
+
+std::vector<int> CpuEngine::byteOutputLayers() const {
+  std::vector<int> layers;
+  for (size_t i = 0; i < byteOutput_.size(); ++i) {
+    if (byteOutput_[i]) layers.push_back(static_cast<int>(i));
+  }
+  return layers;
 }
 
 // A direct convolution whose only consumer is the next layer, a plain 2x2 max pool, runs pooled: its output
@@ -160,19 +215,36 @@ const float* CpuEngine::layerInput(const float* networkInput, int producer) cons
   return producer < 0 ? networkInput : layerOutput(static_cast<size_t>(producer));
 }
 
-void CpuEngine::runLayer(size_t index, const float* networkInput, bool fusePools) {
+void CpuEngine::runLayer(size_t index, const float* networkInput, bool fused) {
   const LayerSpec& layer = spec_.layers[index];
-  const float* input = layerInput(networkInput, layer.inputs.front());
+  const int producer = layer.inputs.front();
+  const float* input = layerInput(networkInput, producer);
   float* output = layerOutput(index);
-  if (fusePools && poolFused_[index]) {
+  if (fused && poolFused_[index]) {
     direct_[index]->runPooled(input, layerOutput(index + 1), scratch_.data(), pool_);
     return;
   }
-  if (fusePools && index > 0 && poolFused_[index - 1]) return;  // written by the convolution before it
+  if (fused && index > 0 && poolFused_[index - 1]) return;  // written by the convolution before it
+  const bool bytesIn = fused && producer >= 0 && byteOutput_[static_cast<size_t>(producer)];
+  const bool bytesOut = fused && byteOutput_[index];
   switch (layer.kind) {
     case LayerKind::Convolutional:
       if (quantized_[index]) {
-        quantized_[index]->run(input, output, int8Scratch_.data(), pool_);
+        Int8Input in;
+        if (bytesIn) {
+          in.bytes = reinterpret_cast<const uint8_t*>(input);
+        } else {
+          in.floats = input;
+        }
+        Int8Output out;
+        if (bytesOut) {
+          out.bytes = reinterpret_cast<uint8_t*>(output);
+          out.scale = byteQuantization_[index].inputScale;
+          out.zeroPoint = byteQuantization_[index].inputZeroPoint;
+        } else {
+          out.floats = output;
+        }
+        quantized_[index]->run(in, out, int8Scratch_.data(), pool_);
         return;
       }
       if (winograd_[index]) {
@@ -185,7 +257,13 @@ void CpuEngine::runLayer(size_t index, const float* networkInput, bool fusePools
       }
       runConvolution(layer, weights_.layers[index], input, output, scratch_.data(), pool_, options_.fuse);
       return;
-    case LayerKind::MaxPool: runMaxPool(layer, input, output, pool_); return;
+    case LayerKind::MaxPool:
+      if (bytesOut) {
+        runMaxPool(layer, reinterpret_cast<const uint8_t*>(input), reinterpret_cast<uint8_t*>(output), pool_);
+      } else {
+        runMaxPool(layer, input, output, pool_);
+      }
+      return;
     case LayerKind::Route: {
       size_t offset = 0;
       for (size_t i = 0; i < layer.inputs.size(); ++i) {

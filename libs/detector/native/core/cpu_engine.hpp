@@ -57,14 +57,26 @@ class CpuEngine : public InferenceBackend {
    * written; runs with taps still write it).
    */
   std::vector<int> pooledDirectLayers() const;
+  /**
+   * Layers whose output infer() keeps as uint8, quantised for the INT8 convolution that reads it: INT8
+   * convolutions read only by an INT8 convolution, directly or through max pools, and those pools. Runs with
+   * taps, and `fuse: false` runs, write floats.
+   */
+  std::vector<int> byteOutputLayers() const;
 
  private:
   const float* layerOutput(size_t layer) const;
   float* layerOutput(size_t layer);
   const float* layerInput(const float* networkInput, int producer) const;
-  /** fusePools: run a pool-fused convolution pooled and skip its pool (false: every layer writes its output). */
-  void runLayer(size_t index, const float* networkInput, bool fusePools);
+  /**
+   * fused: run a pool-fused convolution pooled and skip its pool, and keep byte-output layers' outputs as
+   * uint8 (false: every layer writes its own float output, as taps expect).
+   */
+  void runLayer(size_t index, const float* networkInput, bool fused);
   bool canFusePool(size_t index) const;
+  void planByteOutputs();
+  bool collectInt8Readers(size_t layer, const std::vector<std::vector<size_t>>& consumers, std::vector<size_t>& pools,
+                          std::vector<size_t>& readers) const;
 
   NetworkSpec spec_;
   LoadedWeights weights_;
@@ -78,6 +90,8 @@ class CpuEngine : public InferenceBackend {
   std::vector<std::unique_ptr<WinogradConvolution>> winograd_;  // per layer; null where not Winograd
   std::vector<std::unique_ptr<DirectConvolution>> direct_;      // per layer; null where not the direct kernel
   std::vector<bool> poolFused_;  // per layer: a direct convolution infer() runs fused with the pool after it
+  std::vector<bool> byteOutput_;  // per layer: infer() keeps its output as uint8 (byteOutputLayers)
+  std::vector<Int8LayerChoice> byteQuantization_;  // per byte-output convolution: its readers' input quantisation
   ThreadPool pool_;
 };
 

@@ -88,7 +88,11 @@ int main(int argc, char** argv) {
       if (entry.first == static_cast<int>(layer)) kernel = "F" + std::to_string(entry.second);
     }
     if (std::find(directLayers.begin(), directLayers.end(), static_cast<int>(layer)) != directLayers.end()) kernel = "direct";
+    const std::vector<int> int8Layers = engine.int8LayerIndices();
+    if (std::find(int8Layers.begin(), int8Layers.end(), static_cast<int>(layer)) != int8Layers.end()) kernel = "int8";
     if (kernel.empty() && layerSpec.kind == LayerKind::Convolutional) kernel = "im2col";
+    const std::vector<int> byteOutputs = engine.byteOutputLayers();
+    if (std::find(byteOutputs.begin(), byteOutputs.end(), static_cast<int>(layer)) != byteOutputs.end()) kernel += " (uint8 out)";
     std::printf("%5zu  %-13s  %4dx%4dx%4d  %6.3f  %9.3f  %7.1f  %s\n", layer, layerKindName(layerSpec.kind),
                 layerSpec.output.channels, layerSpec.output.height, layerSpec.output.width, layerSpec.flops() / 1e9,
                 seconds * 1e3, layerSpec.flops() / seconds / 1e9, kernel.c_str());

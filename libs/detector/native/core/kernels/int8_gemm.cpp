@@ -210,11 +210,13 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void microTileVnni(const 
     const __m512i b0 = _mm512_loadu_si512(strip);
     const __m512i b1 = _mm512_loadu_si512(strip + 64);
     const __m512i b2 = _mm512_loadu_si512(strip + 128);
-    int32_t quad[kInt8TileRows];
-    std::memcpy(quad, weights, sizeof(quad));
-#define EMOFLEET_VNNI_ROW(r)                          \
-  {                                                   \
-    const __m512i a = _mm512_set1_epi32(quad[r]);     \
+    // One 4-byte load per row, broadcast straight from memory (vpdpbusd's embedded broadcast): copying the 8
+    // rows' quads into a local array first made GCC load them as 64-bit pairs and broadcast from general registers.
+#define EMOFLEET_VNNI_ROW(r)                                \
+  {                                                         \
+    int32_t quad = 0;                                       \
+    std::memcpy(&quad, weights + (r) * 4, sizeof(quad));    \
+    const __m512i a = _mm512_set1_epi32(quad);              \
     c##r##0 = _mm512_dpbusd_epi32(c##r##0, b0, a);    \
     c##r##1 = _mm512_dpbusd_epi32(c##r##1, b1, a);    \
     c##r##2 = _mm512_dpbusd_epi32(c##r##2, b2, a);    \

@@ -2,21 +2,29 @@
 
 #include <algorithm>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 namespace emofleet {
 
 namespace {
 
-void runTwoByTwo(const LayerSpec& layer, const float* input, float* output, ThreadPool& pool) {
+// The identity of max for each element type: every window holds at least one input value, so it never shows.
+template <typename T>
+T lowest() {
+  return std::is_floating_point<T>::value ? -std::numeric_limits<T>::max() : std::numeric_limits<T>::lowest();
+}
+
+template <typename T>
+void runTwoByTwo(const LayerSpec& layer, const T* input, T* output, ThreadPool& pool) {
   const Shape in = layer.input;
   const Shape out = layer.output;
   const size_t inWidth = static_cast<size_t>(in.width);
   const size_t outWidth = static_cast<size_t>(out.width);
   pool.parallelFor(static_cast<size_t>(out.channels), [&](size_t c, int) {
     for (size_t oy = 0; oy < static_cast<size_t>(out.height); ++oy) {
-      const float* top = input + c * in.plane() + 2 * oy * inWidth;
-      const float* bottom = top + inWidth;
+      const T* top = input + c * in.plane() + 2 * oy * inWidth;
+      const T* bottom = top + inWidth;
       maxPoolTwoByTwoRow(top, bottom, output + c * out.plane() + oy * outWidth, outWidth);
     }
   });
@@ -26,7 +34,8 @@ void runTwoByTwo(const LayerSpec& layer, const float* input, float* output, Thre
 // (a contiguous loop over the row), then over the window's columns (one contiguous pass per column offset);
 // windows are clipped to the input like the general path. Channels go in groups, so the work items are not
 // tiny planes.
-void runStrideOne(const LayerSpec& layer, const float* input, float* output, ThreadPool& pool) {
+template <typename T>
+void runStrideOne(const LayerSpec& layer, const T* input, T* output, ThreadPool& pool) {
   const MaxPoolParams& p = layer.maxPool;
   const Shape in = layer.input;
   const Shape out = layer.output;
@@ -35,20 +44,20 @@ void runStrideOne(const LayerSpec& layer, const float* input, float* output, Thr
   constexpr size_t kChannelGroup = 8;
   const size_t channels = static_cast<size_t>(out.channels);
   pool.parallelFor((channels + kChannelGroup - 1) / kChannelGroup, [&](size_t group, int) {
-    std::vector<float> columnMax(static_cast<size_t>(in.width));
+    std::vector<T> columnMax(static_cast<size_t>(in.width));
     const size_t end = std::min(channels, (group + 1) * kChannelGroup);
     for (size_t c = group * kChannelGroup; c < end; ++c) {
-      const float* plane = input + c * in.plane();
+      const T* plane = input + c * in.plane();
       for (int oy = 0; oy < out.height; ++oy) {
         const int y0 = std::max(0, offset + oy);
         const int y1 = std::min(in.height, offset + oy + p.size);
-        std::fill(columnMax.begin(), columnMax.end(), -std::numeric_limits<float>::max());
+        std::fill(columnMax.begin(), columnMax.end(), lowest<T>());
         for (int y = y0; y < y1; ++y) {
-          const float* row = plane + static_cast<size_t>(y) * static_cast<size_t>(in.width);
+          const T* row = plane + static_cast<size_t>(y) * static_cast<size_t>(in.width);
           for (size_t x = 0; x < columnMax.size(); ++x) columnMax[x] = std::max(columnMax[x], row[x]);
         }
-        float* dst = output + c * out.plane() + static_cast<size_t>(oy) * outWidth;
-        std::fill(dst, dst + outWidth, -std::numeric_limits<float>::max());
+        T* dst = output + c * out.plane() + static_cast<size_t>(oy) * outWidth;
+        std::fill(dst, dst + outWidth, lowest<T>());
         for (int dx = 0; dx < p.size; ++dx) {
           const int shift = offset + dx;  // output ox reads column ox + shift
           const int first = std::max(0, -shift);
@@ -69,7 +78,10 @@ bool isPlainTwoByTwoMaxPool(const LayerSpec& layer) {
          layer.output.height * 2 == layer.input.height;
 }
 
-void runMaxPool(const LayerSpec& layer, const float* input, float* output, ThreadPool& pool) {
+namespace {
+
+template <typename T>
+void runMaxPoolOf(const LayerSpec& layer, const T* input, T* output, ThreadPool& pool) {
   if (isPlainTwoByTwoMaxPool(layer)) {
     runTwoByTwo(layer, input, output, pool);
     return;
@@ -83,23 +95,33 @@ void runMaxPool(const LayerSpec& layer, const float* input, float* output, Threa
   const Shape out = layer.output;
   const int offset = -p.padding / 2;
   pool.parallelFor(static_cast<size_t>(out.channels), [&](size_t c, int) {
-    const float* plane = input + c * in.plane();
-    float* dst = output + c * out.plane();
+    const T* plane = input + c * in.plane();
+    T* dst = output + c * out.plane();
     for (int oy = 0; oy < out.height; ++oy) {
       const int y0 = std::max(0, offset + oy * p.stride);
       const int y1 = std::min(in.height, offset + oy * p.stride + p.size);
       for (int ox = 0; ox < out.width; ++ox) {
         const int x0 = std::max(0, offset + ox * p.stride);
         const int x1 = std::min(in.width, offset + ox * p.stride + p.size);
-        float best = -std::numeric_limits<float>::max();
+        T best = lowest<T>();
         for (int y = y0; y < y1; ++y) {
-          const float* row = plane + static_cast<size_t>(y) * static_cast<size_t>(in.width);
+          const T* row = plane + static_cast<size_t>(y) * static_cast<size_t>(in.width);
           for (int x = x0; x < x1; ++x) best = std::max(best, row[x]);
         }
         dst[static_cast<size_t>(oy) * static_cast<size_t>(out.width) + static_cast<size_t>(ox)] = best;
       }
     }
   });
+}
+
+}  // namespace
+
+void runMaxPool(const LayerSpec& layer, const float* input, float* output, ThreadPool& pool) {
+  runMaxPoolOf(layer, input, output, pool);
+}
+
+void runMaxPool(const LayerSpec& layer, const uint8_t* input, uint8_t* output, ThreadPool& pool) {
+  runMaxPoolOf(layer, input, output, pool);
 }
 
 void runAveragePool(const LayerSpec& layer, const float* input, float* output) {

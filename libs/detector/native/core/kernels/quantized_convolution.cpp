@@ -21,6 +21,12 @@ constexpr size_t kMaxPanelColumns = 64 * kInt8TileColumns;
                                                   std::to_string(layer.cfgLine) + "): " + why);
 }
 
+// A loop of its own, with its bounds and constants in locals: inside the lambda, byte stores may alias the
+// captured values, which were then reloaded after every store and the loop stayed scalar.
+void quantizeRow(const float* __restrict src, uint8_t* __restrict dst, size_t count, float inverse, float zeroPoint) {
+  for (size_t i = 0; i < count; ++i) dst[i] = quantizeToUint8(src[i], inverse, zeroPoint);
+}
+
 }  // namespace
 
 std::vector<int> int8CapableLayers(const NetworkSpec& spec, size_t executed) {
@@ -73,6 +79,7 @@ QuantizedConvolution::QuantizedConvolution(const LayerSpec& layer, const LayerPa
   }
   weights_ = packInt8Weights(quantized.data(), rows, depth, kernel);
   bias_ = params.bias;
+  zeroRow_.assign(static_cast<size_t>(kInt8TileColumns) * static_cast<size_t>(p.stride), static_cast<uint8_t>(choice.inputZeroPoint));
 }
 
 size_t QuantizedConvolution::panelColumns() const {
@@ -88,98 +95,151 @@ bool QuantizedConvolution::packsWholeLayer(int workers) const {
   return panels < static_cast<size_t>(workers) * 2;
 }
 
+size_t QuantizedConvolution::paddedInputBytes() const {
+  const size_t padding = static_cast<size_t>(geometry_.padding);
+  return static_cast<size_t>(geometry_.input.channels) * (static_cast<size_t>(geometry_.input.height) + 2 * padding) *
+         (static_cast<size_t>(geometry_.input.width) + 2 * padding);
+}
+
 size_t QuantizedConvolution::scratchBytes(int workers) const {
   const size_t depth = static_cast<size_t>(weights_.paddedDepth);
   const size_t panel = panelColumns();
-  const size_t rows = static_cast<size_t>(workers) * kInt8DepthStep * panel;
   const size_t panels = packsWholeLayer(workers) ? depth * roundUpTo(geometry_.output.plane(), kInt8TileColumns)
                                                  : static_cast<size_t>(workers) * depth * panel;
-  return roundUpTo(geometry_.input.elements(), 64) + roundUpTo(rows, 64) + panels;
+  return roundUpTo(paddedInputBytes(), 64) + panels;
 }
 
-void QuantizedConvolution::quantizeInput(const float* input, uint8_t* quantized, ThreadPool& pool) const {
+// The input as uint8 planes with a border of `padding` zero points (real 0) on every side, so packing reads
+// every tap's row of pixels as one run of bytes, without bounds checks. Float input is quantised on the way;
+// uint8 input without padding is used where it is.
+const uint8_t* QuantizedConvolution::padInput(const Int8Input& input, uint8_t* padded, ThreadPool& pool) const {
+  const size_t width = static_cast<size_t>(geometry_.input.width);
+  const size_t height = static_cast<size_t>(geometry_.input.height);
+  const size_t padding = static_cast<size_t>(geometry_.padding);
+  if (input.bytes != nullptr && padding == 0) return input.bytes;
   const float inverse = 1.f / choice_.inputScale;
   const float zeroPoint = static_cast<float>(choice_.inputZeroPoint);
-  const size_t plane = geometry_.input.plane();
+  const uint8_t zeroByte = static_cast<uint8_t>(choice_.inputZeroPoint);
+  const size_t paddedWidth = width + 2 * padding;
+  const size_t paddedPlane = paddedWidth * (height + 2 * padding);
   pool.parallelFor(static_cast<size_t>(geometry_.input.channels), [&](size_t c, int) {
-    const float* src = input + c * plane;
-    uint8_t* dst = quantized + c * plane;
-    for (size_t i = 0; i < plane; ++i) dst[i] = quantizeToUint8(src[i], inverse, zeroPoint);
+    uint8_t* dst = padded + c * paddedPlane;
+    const size_t plane = width * height;
+    if (padding == 0) {
+      quantizeRow(input.floats + c * plane, dst, plane, inverse, zeroPoint);
+      return;
+    }
+    std::memset(dst, zeroByte, padding * paddedWidth);
+    for (size_t y = 0; y < height; ++y) {
+      uint8_t* row = dst + (y + padding) * paddedWidth;
+      std::memset(row, zeroByte, padding);
+      if (input.bytes != nullptr) {
+        std::memcpy(row + padding, input.bytes + c * plane + y * width, width);
+      } else {
+        quantizeRow(input.floats + c * plane + y * width, row + padding, width, inverse, zeroPoint);
+      }
+      std::memset(row + padding + width, zeroByte, padding);
+    }
+    std::memset(dst + (height + padding) * paddedWidth, zeroByte, padding * paddedWidth);
   });
+  return padded;
 }
 
+namespace {
+
+// A run of output pixels that reads each tap's input row at one offset and lands in one strip of the panel.
+struct PackRun {
+  size_t source;  // offset of the first pixel's tap (0, 0) in the padded plane
+  size_t strip;   // strip index within the panel
+  int lane;       // first pixel's lane (column) within the strip
+  int length;
+};
+
+// Interleaves four byte rows into the 4-byte lanes of one strip: lane j gets a[j] | b[j] << 8 | c[j] << 16 | d[j] << 24.
+void interleaveRun(const uint8_t* __restrict a, const uint8_t* __restrict b, const uint8_t* __restrict c,
+                   const uint8_t* __restrict d, int stride, int length, uint32_t* __restrict lanes) {
+  if (stride == 1) {
+    for (int j = 0; j < length; ++j) {
+      lanes[j] = static_cast<uint32_t>(a[j]) | static_cast<uint32_t>(b[j]) << 8 | static_cast<uint32_t>(c[j]) << 16 |
+                 static_cast<uint32_t>(d[j]) << 24;
+    }
+    return;
+  }
+  for (int j = 0; j < length; ++j) {
+    const size_t x = static_cast<size_t>(j) * static_cast<size_t>(stride);
+    lanes[j] = static_cast<uint32_t>(a[x]) | static_cast<uint32_t>(b[x]) << 8 | static_cast<uint32_t>(c[x]) << 16 |
+               static_cast<uint32_t>(d[x]) << 24;
+  }
+}
+
+}  // namespace
+
 // Panel layout: strips of kInt8TileColumns output pixels; in a strip, for each group of 4 k values, each
-// pixel's 4 bytes together. k = (channel, ky, kx) as im2col orders it; outside the input and past the depth
-// the value is the zero point (real 0), past the last pixel too (those columns are never written back).
-void QuantizedConvolution::packPanel(const uint8_t* quantized, size_t firstColumn, size_t columns, uint8_t* rows,
-                                     uint8_t* panel) const {
+// pixel's 4 bytes together. k = (channel, ky, kx) as im2col orders it; past the depth the value is the zero
+// point (real 0), past the last pixel too (those columns are never written back). The pixels are first cut
+// into runs that stay on one output row and in one strip; every quad then copies the same runs from its taps.
+void QuantizedConvolution::packPanel(const uint8_t* padded, size_t firstColumn, size_t columns, uint8_t* panel) const {
   const Geometry& g = geometry_;
-  const uint8_t zeroPoint = static_cast<uint8_t>(choice_.inputZeroPoint);
-  const size_t paddedColumns = roundUpTo(columns, kInt8TileColumns);
-  const size_t strips = paddedColumns / kInt8TileColumns;
+  const size_t paddedWidth = static_cast<size_t>(g.input.width + 2 * g.padding);
+  const size_t paddedPlane = paddedWidth * static_cast<size_t>(g.input.height + 2 * g.padding);
+  const size_t outWidth = static_cast<size_t>(g.output.width);
+  const size_t stride = static_cast<size_t>(g.stride);
+  const bool pointwise = g.size == 1 && g.stride == 1 && g.padding == 0;  // consecutive pixels, consecutive bytes
+  std::vector<PackRun> runs;
+  for (size_t column = firstColumn, last = firstColumn + columns; column < last;) {
+    const size_t offset = column - firstColumn;
+    const size_t strip = offset / kInt8TileColumns;
+    const size_t lane = offset % kInt8TileColumns;
+    const size_t oy = column / outWidth;
+    const size_t ox = column % outWidth;
+    size_t length = std::min(last - column, kInt8TileColumns - lane);
+    if (!pointwise) length = std::min(length, outWidth - ox);
+    const size_t source = pointwise ? column : oy * stride * paddedWidth + ox * stride;
+    runs.push_back(PackRun{source, strip, static_cast<int>(lane), static_cast<int>(length)});
+    column += length;
+  }
+  const size_t stripBytes = static_cast<size_t>(weights_.paddedDepth) * kInt8TileColumns;
+  const size_t strips = roundUpTo(columns, kInt8TileColumns) / kInt8TileColumns;
+  const uint32_t zeroLanes = static_cast<uint32_t>(choice_.inputZeroPoint) * 0x01010101u;
   const int depth = weights_.depth;
   const int quads = weights_.paddedDepth / kInt8DepthStep;
-  const size_t stripBytes = static_cast<size_t>(weights_.paddedDepth) * kInt8TileColumns;
-  const int outWidth = g.output.width;
+  const int size = g.size;
   for (int q = 0; q < quads; ++q) {
+    const uint8_t* taps[kInt8DepthStep];
+    bool pastDepth[kInt8DepthStep];
     for (int i = 0; i < kInt8DepthStep; ++i) {
-      uint8_t* row = rows + static_cast<size_t>(i) * paddedColumns;
       const int k = q * kInt8DepthStep + i;
-      std::memset(row, zeroPoint, paddedColumns);
-      if (k >= depth) continue;
-      const int kx = k % g.size;
-      const int ky = (k / g.size) % g.size;
-      const int channel = k / (g.size * g.size);
-      const uint8_t* plane = quantized + static_cast<size_t>(channel) * g.input.plane();
-      size_t column = firstColumn;
-      const size_t last = firstColumn + columns;
-      while (column < last) {
-        const int oy = static_cast<int>(column / static_cast<size_t>(outWidth));
-        const int oxStart = static_cast<int>(column % static_cast<size_t>(outWidth));
-        const int oxEnd = static_cast<int>(std::min<size_t>(static_cast<size_t>(outWidth), oxStart + (last - column)));
-        uint8_t* segment = row + (column - firstColumn);
-        const int iy = oy * g.stride - g.padding + ky;
-        if (iy >= 0 && iy < g.input.height) {
-          const uint8_t* src = plane + static_cast<size_t>(iy) * static_cast<size_t>(g.input.width);
-          const int shift = kx - g.padding;
-          if (g.stride == 1) {
-            const int first = std::max(oxStart, -shift);
-            const int end = std::min(oxEnd, g.input.width - shift);
-            if (first < end) std::memcpy(segment + (first - oxStart), src + first + shift, static_cast<size_t>(end - first));
-          } else {
-            for (int ox = oxStart; ox < oxEnd; ++ox) {
-              const int ix = ox * g.stride + shift;
-              if (ix >= 0 && ix < g.input.width) segment[ox - oxStart] = src[ix];
-            }
-          }
-        }
-        column += static_cast<size_t>(oxEnd - oxStart);
-      }
+      pastDepth[i] = k >= depth;
+      const size_t channel = static_cast<size_t>(k / (size * size));
+      const size_t ky = static_cast<size_t>((k / size) % size);
+      const size_t kx = static_cast<size_t>(k % size);
+      taps[i] = pastDepth[i] ? nullptr : padded + channel * paddedPlane + ky * paddedWidth + kx;
     }
-    const uint8_t* r0 = rows;
-    const uint8_t* r1 = rows + paddedColumns;
-    const uint8_t* r2 = rows + 2 * paddedColumns;
-    const uint8_t* r3 = rows + 3 * paddedColumns;
-    for (size_t s = 0; s < strips; ++s) {
-      uint32_t* dst = reinterpret_cast<uint32_t*>(panel + s * stripBytes + static_cast<size_t>(q) * kInt8TileColumns * 4);
-      const size_t base = s * kInt8TileColumns;
-      for (int j = 0; j < kInt8TileColumns; ++j) {
-        const size_t c = base + static_cast<size_t>(j);
-        dst[j] = static_cast<uint32_t>(r0[c]) | static_cast<uint32_t>(r1[c]) << 8 | static_cast<uint32_t>(r2[c]) << 16 |
-                 static_cast<uint32_t>(r3[c]) << 24;
-      }
+    uint8_t* quadBase = panel + static_cast<size_t>(q) * kInt8TileColumns * kInt8DepthStep;
+    for (const PackRun& run : runs) {
+      const uint8_t* rows[kInt8DepthStep];
+      // Past the depth: the zero row, one strip of zero points at every stride.
+      for (int i = 0; i < kInt8DepthStep; ++i) rows[i] = pastDepth[i] ? zeroRow_.data() : taps[i] + run.source;
+      uint32_t* lanes = reinterpret_cast<uint32_t*>(quadBase + run.strip * stripBytes) + run.lane;
+      interleaveRun(rows[0], rows[1], rows[2], rows[3], g.stride, run.length, lanes);
     }
+    const size_t lastLane = columns - (strips - 1) * kInt8TileColumns;
+    uint32_t* tail = reinterpret_cast<uint32_t*>(quadBase + (strips - 1) * stripBytes);
+    for (size_t j = lastLane; j < kInt8TileColumns; ++j) tail[j] = zeroLanes;
   }
 }
 
 // Row blocks [firstBlock, firstBlock + blocks) over every strip of a packed panel; each micro-tile is
 // dequantised, biased and activated straight into the output.
 void QuantizedConvolution::computePanel(const uint8_t* panel, size_t firstColumn, size_t columns, int firstBlock,
-                                        int blocks, float* output) const {
+                                        int blocks, const Int8Output& output) const {
   const size_t plane = geometry_.output.plane();
   const size_t stripBytes = static_cast<size_t>(weights_.paddedDepth) * kInt8TileColumns;
   const size_t strips = roundUpTo(columns, kInt8TileColumns) / kInt8TileColumns;
+  const float inverse = 1.f / output.scale;
+  const float zeroPoint = static_cast<float>(output.zeroPoint);
   alignas(64) int32_t tile[kInt8TileRows * kInt8TileColumns];
+  alignas(64) float values[kInt8TileColumns];
   for (int b = firstBlock; b < firstBlock + blocks; ++b) {
     const int rows = std::min(kInt8TileRows, weights_.rows - b * kInt8TileRows);
     for (size_t s = 0; s < strips; ++s) {
@@ -191,30 +251,28 @@ void QuantizedConvolution::computePanel(const uint8_t* panel, size_t firstColumn
         const int32_t* acc = tile + r * kInt8TileColumns;
         const int32_t zeroTerm = zeroPointTerms_[channel];
         const float scale = outputScales_[channel];
-        float* dst = output + channel * plane + column;
+        float* dst = output.bytes != nullptr ? values : output.floats + channel * plane + column;
         for (size_t j = 0; j < valid; ++j) dst[j] = static_cast<float>(acc[j] - zeroTerm) * scale;
         biasActivate(dst, valid, bias_[channel], activation_);
+        if (output.bytes != nullptr) quantizeRow(values, output.bytes + channel * plane + column, valid, inverse, zeroPoint);
       }
     }
   }
 }
 
-void QuantizedConvolution::run(const float* input, float* output, uint8_t* scratch, ThreadPool& pool) const {
+void QuantizedConvolution::run(const Int8Input& input, const Int8Output& output, uint8_t* scratch, ThreadPool& pool) const {
   const int workers = pool.size();
   const size_t columns = geometry_.output.plane();
   const size_t panel = panelColumns();
   const size_t depth = static_cast<size_t>(weights_.paddedDepth);
-  uint8_t* quantized = scratch;
-  // 64-byte offsets: the panels are written and read as 32-bit lanes.
-  uint8_t* rows = quantized + roundUpTo(geometry_.input.elements(), 64);
-  uint8_t* panels = rows + roundUpTo(static_cast<size_t>(workers) * kInt8DepthStep * panel, 64);
-  quantizeInput(input, quantized, pool);
+  // 64-byte offset: the panels are written and read as 32-bit lanes.
+  uint8_t* panels = scratch + roundUpTo(paddedInputBytes(), 64);
+  const uint8_t* quantized = padInput(input, scratch, pool);
   const size_t panelCount = (columns + panel - 1) / panel;
   if (packsWholeLayer(workers)) {
-    pool.parallelFor(panelCount, [&](size_t p, int worker) {
+    pool.parallelFor(panelCount, [&](size_t p, int) {
       const size_t first = p * panel;
-      packPanel(quantized, first, std::min(panel, columns - first), rows + static_cast<size_t>(worker) * kInt8DepthStep * panel,
-                panels + first * depth);
+      packPanel(quantized, first, std::min(panel, columns - first), panels + first * depth);
     });
     // Strips of all panels lie back to back: the whole layer is one panel of `paddedColumns` columns.
     const int blocks = weights_.rowBlocks;
@@ -230,7 +288,7 @@ void QuantizedConvolution::run(const float* input, float* output, uint8_t* scrat
     const size_t first = p * panel;
     const size_t count = std::min(panel, columns - first);
     uint8_t* own = panels + static_cast<size_t>(worker) * depth * panel;
-    packPanel(quantized, first, count, rows + static_cast<size_t>(worker) * kInt8DepthStep * panel, own);
+    packPanel(quantized, first, count, own);
     computePanel(own, first, count, 0, weights_.rowBlocks, output);
   });
 }
