@@ -199,27 +199,31 @@ __attribute__((target("avx2"))) void microTileAvx2(const int16_t* weights, const
 
 #ifdef EMOFLEET_INT8_VNNI
 
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) void microTileVnni(const int8_t* weights,
-                                                                          const uint8_t* strip, int depthQuads,
-                                                                          int32_t* tile) {
+// 8 rows x `Vectors` x 16 columns: 24 accumulators for a whole strip, fewer for the last strip of a layer whose
+// pixels end inside it (13x13 = 169 = 3 x 48 + 25 pixels: the last strip needs 2 vectors, not 3). Named
+// accumulators, not an array: GCC kept an array of __m512i on the stack.
+template <int Vectors>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void microTileVnni(const int8_t* weights, const uint8_t* strip,
+                                                                          int depthQuads, int32_t* tile) {
+  static_assert(Vectors >= 1 && Vectors <= 3, "a strip is 3 vectors wide");
   __m512i c00 = _mm512_setzero_si512(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
   __m512i c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
   __m512i c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
   __m512i c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
   for (int q = 0; q < depthQuads; ++q) {
     const __m512i b0 = _mm512_loadu_si512(strip);
-    const __m512i b1 = _mm512_loadu_si512(strip + 64);
-    const __m512i b2 = _mm512_loadu_si512(strip + 128);
+    const __m512i b1 = Vectors > 1 ? _mm512_loadu_si512(strip + 64) : _mm512_setzero_si512();
+    const __m512i b2 = Vectors > 2 ? _mm512_loadu_si512(strip + 128) : _mm512_setzero_si512();
     // One 4-byte load per row, broadcast straight from memory (vpdpbusd's embedded broadcast): copying the 8
     // rows' quads into a local array first made GCC load them as 64-bit pairs and broadcast from general registers.
-#define EMOFLEET_VNNI_ROW(r)                                \
-  {                                                         \
-    int32_t quad = 0;                                       \
-    std::memcpy(&quad, weights + (r) * 4, sizeof(quad));    \
-    const __m512i a = _mm512_set1_epi32(quad);              \
-    c##r##0 = _mm512_dpbusd_epi32(c##r##0, b0, a);    \
-    c##r##1 = _mm512_dpbusd_epi32(c##r##1, b1, a);    \
-    c##r##2 = _mm512_dpbusd_epi32(c##r##2, b2, a);    \
+#define EMOFLEET_VNNI_ROW(r)                                                      \
+  {                                                                               \
+    int32_t quad = 0;                                                             \
+    std::memcpy(&quad, weights + (r) * 4, sizeof(quad));                          \
+    const __m512i a = _mm512_set1_epi32(quad);                                    \
+    c##r##0 = _mm512_dpbusd_epi32(c##r##0, b0, a);                                \
+    if constexpr (Vectors > 1) c##r##1 = _mm512_dpbusd_epi32(c##r##1, b1, a);     \
+    if constexpr (Vectors > 2) c##r##2 = _mm512_dpbusd_epi32(c##r##2, b2, a);     \
   }
     EMOFLEET_VNNI_ROW(0)
     EMOFLEET_VNNI_ROW(1)
@@ -233,10 +237,10 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void microTileVnni(const 
     weights += kInt8TileRows * 4;
     strip += kInt8TileColumns * 4;
   }
-#define EMOFLEET_VNNI_STORE(r)                                               \
-  _mm512_storeu_si512(tile + (r) * kInt8TileColumns + 0, c##r##0);           \
-  _mm512_storeu_si512(tile + (r) * kInt8TileColumns + 16, c##r##1);          \
-  _mm512_storeu_si512(tile + (r) * kInt8TileColumns + 32, c##r##2);
+#define EMOFLEET_VNNI_STORE(r)                                                                  \
+  _mm512_storeu_si512(tile + (r) * kInt8TileColumns + 0, c##r##0);                              \
+  if constexpr (Vectors > 1) _mm512_storeu_si512(tile + (r) * kInt8TileColumns + 16, c##r##1);  \
+  if constexpr (Vectors > 2) _mm512_storeu_si512(tile + (r) * kInt8TileColumns + 32, c##r##2);
   EMOFLEET_VNNI_STORE(0)
   EMOFLEET_VNNI_STORE(1)
   EMOFLEET_VNNI_STORE(2)
@@ -349,14 +353,20 @@ PackedInt8Weights packInt8Weights(const int8_t* rowMajor, int rows, int depth, I
   return packed;
 }
 
-void int8MicroTile(const PackedInt8Weights& weights, int block, const uint8_t* strip, int32_t* tile) {
+void int8MicroTile(const PackedInt8Weights& weights, int block, const uint8_t* strip, int columns, int32_t* tile) {
   const int quads = weights.paddedDepth / kInt8DepthStep;
   const size_t offset = static_cast<size_t>(block) * weights.blockValues();
   switch (weights.kernel) {
     case Int8Kernel::Portable: microTilePortable(weights.bytes.data() + offset, strip, quads, tile); return;
     case Int8Kernel::Avx512Vnni:
 #ifdef EMOFLEET_INT8_VNNI
-      microTileVnni(weights.bytes.data() + offset, strip, quads, tile);
+      if (columns <= 16) {
+        microTileVnni<1>(weights.bytes.data() + offset, strip, quads, tile);
+      } else if (columns <= 32) {
+        microTileVnni<2>(weights.bytes.data() + offset, strip, quads, tile);
+      } else {
+        microTileVnni<3>(weights.bytes.data() + offset, strip, quads, tile);
+      }
       return;
 #else
       break;

@@ -51,8 +51,9 @@ PackedInt8Weights packInt8Weights(const int8_t* rowMajor, int rows, int depth, I
 /**
  * One micro-tile: tile[r * kInt8TileColumns + j] = sum over k of weights(block * kInt8TileRows + r, k) *
  * strip(k, j), where `strip` is paddedDepth / 4 groups of kInt8TileColumns x 4 bytes (column j's 4 k values
- * together), run by the kernel the weights were packed for. Every kernel returns identical integers.
+ * together), run by the kernel the weights were packed for. Every kernel returns identical integers. Columns
+ * from `columns` on may be left unwritten (a kernel may skip the vectors past them).
  */
-void int8MicroTile(const PackedInt8Weights& weights, int block, const uint8_t* strip, int32_t* tile);
+void int8MicroTile(const PackedInt8Weights& weights, int block, const uint8_t* strip, int columns, int32_t* tile);
 
 }  // namespace emofleet

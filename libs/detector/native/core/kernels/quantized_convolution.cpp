@@ -27,6 +27,36 @@ void quantizeRow(const float* __restrict src, uint8_t* __restrict dst, size_t co
   for (size_t i = 0; i < count; ++i) dst[i] = quantizeToUint8(src[i], inverse, zeroPoint);
 }
 
+// The epilogue of one micro-tile row: v = (acc - zeroTerm) * scale + bias, activated, handed to `store(j, v)`.
+// One loop per activation, so each vectorises with the store inlined into it.
+template <typename Store>
+inline void epilogueRow(const int32_t* __restrict acc, size_t count, int32_t zeroTerm, float scale, float bias,
+                        Activation activation, Store store) {
+  switch (activation) {
+    case Activation::Linear:
+      for (size_t j = 0; j < count; ++j) store(j, static_cast<float>(acc[j] - zeroTerm) * scale + bias);
+      return;
+    case Activation::Leaky:
+      for (size_t j = 0; j < count; ++j) {
+        const float v = static_cast<float>(acc[j] - zeroTerm) * scale + bias;
+        const float scaled = .1f * v;
+        store(j, v < scaled ? scaled : v);  // max(v, 0.1 v): see biasActivate
+      }
+      return;
+    case Activation::Relu:
+      for (size_t j = 0; j < count; ++j) {
+        const float v = static_cast<float>(acc[j] - zeroTerm) * scale + bias;
+        store(j, v > 0 ? v : 0.f);
+      }
+      return;
+    case Activation::Logistic:
+      for (size_t j = 0; j < count; ++j) {
+        store(j, 1.f / (1.f + std::exp(-(static_cast<float>(acc[j] - zeroTerm) * scale + bias))));
+      }
+      return;
+  }
+}
+
 }  // namespace
 
 std::vector<int> int8CapableLayers(const NetworkSpec& spec, size_t executed) {
@@ -239,22 +269,26 @@ void QuantizedConvolution::computePanel(const uint8_t* panel, size_t firstColumn
   const float inverse = 1.f / output.scale;
   const float zeroPoint = static_cast<float>(output.zeroPoint);
   alignas(64) int32_t tile[kInt8TileRows * kInt8TileColumns];
-  alignas(64) float values[kInt8TileColumns];
   for (int b = firstBlock; b < firstBlock + blocks; ++b) {
     const int rows = std::min(kInt8TileRows, weights_.rows - b * kInt8TileRows);
     for (size_t s = 0; s < strips; ++s) {
-      int8MicroTile(weights_, b, panel + s * stripBytes, tile);
       const size_t column = firstColumn + s * kInt8TileColumns;
       const size_t valid = std::min<size_t>(kInt8TileColumns, firstColumn + columns - column);
+      int8MicroTile(weights_, b, panel + s * stripBytes, static_cast<int>(valid), tile);
       for (int r = 0; r < rows; ++r) {
         const size_t channel = static_cast<size_t>(b * kInt8TileRows + r);
         const int32_t* acc = tile + r * kInt8TileColumns;
         const int32_t zeroTerm = zeroPointTerms_[channel];
         const float scale = outputScales_[channel];
-        float* dst = output.bytes != nullptr ? values : output.floats + channel * plane + column;
-        for (size_t j = 0; j < valid; ++j) dst[j] = static_cast<float>(acc[j] - zeroTerm) * scale;
-        biasActivate(dst, valid, bias_[channel], activation_);
-        if (output.bytes != nullptr) quantizeRow(values, output.bytes + channel * plane + column, valid, inverse, zeroPoint);
+        const float bias = bias_[channel];
+        if (output.bytes != nullptr) {
+          uint8_t* dst = output.bytes + channel * plane + column;
+          epilogueRow(acc, valid, zeroTerm, scale, bias, activation_,
+                      [=](size_t j, float v) { dst[j] = quantizeToUint8(v, inverse, zeroPoint); });
+        } else {
+          float* dst = output.floats + channel * plane + column;
+          epilogueRow(acc, valid, zeroTerm, scale, bias, activation_, [=](size_t j, float v) { dst[j] = v; });
+        }
       }
     }
   }
