@@ -140,8 +140,8 @@ pad=1
 activation=leaky
 )";
 
-// INT8 layers 0, 2, 3, 5 and 7. 0 reaches 2 through a 2x2 pool and 2 reads 0's pool: both hand off uint8 (and so
-// does the pool). 3 is also read by a route, 5 only by it, and 7 is the output: they write floats.
+// INT8 layers 0, 2, 4, 6 and 8, with a max pool of each kind between them (2x2 stride 2, 2x2 stride 1, 3x3
+// stride 2). 0, 2 and 4 hand off uint8 through their pools; 6 is read by a route and 8 is the output: floats.
 const char* const kInt8HandOff = R"(
 [net]
 width=36
@@ -164,6 +164,9 @@ size=3
 stride=1
 pad=1
 activation=leaky
+[maxpool]
+size=2
+stride=1
 [convolutional]
 batch_normalize=1
 filters=12
@@ -171,8 +174,8 @@ size=1
 stride=1
 activation=relu
 [maxpool]
-size=2
-stride=1
+size=3
+stride=2
 [convolutional]
 batch_normalize=1
 filters=10
@@ -181,7 +184,7 @@ stride=1
 pad=1
 activation=leaky
 [route]
-layers=-1,-3
+layers=-1
 [convolutional]
 filters=9
 size=1
@@ -395,17 +398,17 @@ TEST(int8_layers_hand_off_uint8_with_the_results_of_float_hand_off) {
   const std::vector<float> input = randomTensor(spec.input.elements(), 32, 0.f, 1.f);
   CpuEngine reference(spec, loadWeights(spec, bytes.data(), bytes.size()), EngineOptions{2, true});
   std::vector<std::vector<float>> taps;
-  reference.inferWithTaps(input.data(), {1, 2, 4, 6}, taps);
+  reference.inferWithTaps(input.data(), {1, 3, 5, 7}, taps);
   EngineOptions options{2, true};
-  options.int8Layers = {minMaxChoice(0, input), minMaxChoice(2, taps[0]), minMaxChoice(3, taps[1]),
-                        minMaxChoice(5, taps[2]), minMaxChoice(7, taps[3])};
+  options.int8Layers = {minMaxChoice(0, input), minMaxChoice(2, taps[0]), minMaxChoice(4, taps[1]),
+                        minMaxChoice(6, taps[2]), minMaxChoice(8, taps[3])};
   CpuEngine quantized(spec, loadWeights(spec, bytes.data(), bytes.size()), options);
-  CHECK(quantized.byteOutputLayers() == std::vector<int>({0, 1, 2}));
-  const size_t outputs = spec.layers[7].output.elements();
+  CHECK(quantized.byteOutputLayers() == std::vector<int>({0, 1, 2, 3, 4, 5}));
+  const size_t outputs = spec.layers[8].output.elements();
   const float* handedOff = quantized.infer(input.data());
   const std::vector<float> byteRun(handedOff, handedOff + outputs);
   std::vector<float> floatRun;
-  quantized.inferWithTap(input.data(), 7, floatRun);  // taps run every layer with float outputs
+  quantized.inferWithTap(input.data(), 8, floatRun);  // taps run every layer with float outputs
   CHECK(byteRun == floatRun);
   CHECK(std::any_of(byteRun.begin(), byteRun.end(), [](float v) { return v != 0.f; }));
 
