@@ -7,7 +7,6 @@
 #include <string>
 
 #include "../detector_error.hpp"
-#include "activation.hpp"
 
 namespace emofleet {
 namespace {
@@ -40,7 +39,7 @@ inline void epilogueRow(const int32_t* __restrict acc, size_t count, int32_t zer
       for (size_t j = 0; j < count; ++j) {
         const float v = static_cast<float>(acc[j] - zeroTerm) * scale + bias;
         const float scaled = .1f * v;
-        store(j, v < scaled ? scaled : v);  // max(v, 0.1 v): see biasActivate
+        store(j, v < scaled ? scaled : v);  // max(v, 0.1 v): see biasActivate (activation.hpp)
       }
       return;
     case Activation::Relu:
