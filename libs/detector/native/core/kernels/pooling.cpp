@@ -30,7 +30,39 @@ void runTwoByTwo(const LayerSpec& layer, const T* input, T* output, ThreadPool& 
   });
 }
 
-// Stride 1 (YOLO v2-tiny's 2x2 pool at 13x13): separable, so each output row is the max over the window's rows
+// YOLO v2-tiny's 2x2 stride-1 pool (window offset 0, output the input's size): out(y, x) is the max of
+// in(y..y+1, x..x+1), clipped at the bottom row and the right column. No scratch: each output row reads its two
+// input rows once.
+template <typename T>
+void runTwoByTwoStrideOne(const LayerSpec& layer, const T* input, T* output, ThreadPool& pool) {
+  const size_t width = static_cast<size_t>(layer.input.width);
+  const size_t height = static_cast<size_t>(layer.input.height);
+  const size_t plane = width * height;
+  constexpr size_t kChannelGroup = 8;
+  const size_t channels = static_cast<size_t>(layer.input.channels);
+  pool.parallelFor((channels + kChannelGroup - 1) / kChannelGroup, [&](size_t group, int) {
+    const size_t end = std::min(channels, (group + 1) * kChannelGroup);
+    for (size_t c = group * kChannelGroup; c < end; ++c) {
+      for (size_t y = 0; y < height; ++y) {
+        const T* top = input + c * plane + y * width;
+        const T* bottom = y + 1 < height ? top + width : top;
+        T* dst = output + c * plane + y * width;
+        for (size_t x = 0; x + 1 < width; ++x) {
+          dst[x] = std::max(std::max(top[x], top[x + 1]), std::max(bottom[x], bottom[x + 1]));
+        }
+        dst[width - 1] = std::max(top[width - 1], bottom[width - 1]);
+      }
+    }
+  });
+}
+
+bool isTwoByTwoStrideOneSameSize(const LayerSpec& layer) {
+  const MaxPoolParams& p = layer.maxPool;
+  return p.size == 2 && p.stride == 1 && p.padding / 2 == 0 && layer.output.width == layer.input.width &&
+         layer.output.height == layer.input.height;
+}
+
+// Any other stride-1 pool: separable, so each output row is the max over the window's rows
 // (a contiguous loop over the row), then over the window's columns (one contiguous pass per column offset);
 // windows are clipped to the input like the general path. Channels go in groups, so the work items are not
 // tiny planes.
@@ -84,6 +116,10 @@ template <typename T>
 void runMaxPoolOf(const LayerSpec& layer, const T* input, T* output, ThreadPool& pool) {
   if (isPlainTwoByTwoMaxPool(layer)) {
     runTwoByTwo(layer, input, output, pool);
+    return;
+  }
+  if (isTwoByTwoStrideOneSameSize(layer)) {
+    runTwoByTwoStrideOne(layer, input, output, pool);
     return;
   }
   if (layer.maxPool.stride == 1) {
