@@ -77,6 +77,8 @@ int main(int argc, char** argv) {
               engine.activationBytes() / 1e6, engine.unplannedActivationBytes() / 1e6);
   const std::vector<std::pair<int, int>> winogradLayers = engine.winogradLayers();
   const std::vector<int> directLayers = engine.directLayers();
+  const std::vector<int> int8Indices = engine.int8LayerIndices();
+  const std::vector<int> byteOutputs = engine.byteOutputLayers();
   std::printf("layer  kind           output           GFLOP   median ms  GFLOP/s  kernel\n");
   for (size_t layer = 0; layer < perLayer.size(); ++layer) {
     std::vector<double>& samples = perLayer[layer];
@@ -88,10 +90,8 @@ int main(int argc, char** argv) {
       if (entry.first == static_cast<int>(layer)) kernel = "F" + std::to_string(entry.second);
     }
     if (std::find(directLayers.begin(), directLayers.end(), static_cast<int>(layer)) != directLayers.end()) kernel = "direct";
-    const std::vector<int> int8Layers = engine.int8LayerIndices();
-    if (std::find(int8Layers.begin(), int8Layers.end(), static_cast<int>(layer)) != int8Layers.end()) kernel = "int8";
+    if (std::find(int8Indices.begin(), int8Indices.end(), static_cast<int>(layer)) != int8Indices.end()) kernel = "int8";
     if (kernel.empty() && layerSpec.kind == LayerKind::Convolutional) kernel = "im2col";
-    const std::vector<int> byteOutputs = engine.byteOutputLayers();
     if (std::find(byteOutputs.begin(), byteOutputs.end(), static_cast<int>(layer)) != byteOutputs.end()) kernel += " (uint8 out)";
     std::printf("%5zu  %-13s  %4dx%4dx%4d  %6.3f  %9.3f  %7.1f  %s\n", layer, layerKindName(layerSpec.kind),
                 layerSpec.output.channels, layerSpec.output.height, layerSpec.output.width, layerSpec.flops() / 1e9,

@@ -184,7 +184,13 @@ struct PackRun {
   int length;
 };
 
-// Interleaves four byte rows into the 4-byte lanes of one strip: lane j gets a[j] | b[j] << 8 | c[j] << 16 | d[j] << 24.
+// One pixel's 4-byte lane: its value in each of the quad's four tap rows, k0 in the low byte.
+inline uint32_t laneOf(const uint8_t* a, const uint8_t* b, const uint8_t* c, const uint8_t* d, size_t x) {
+  return static_cast<uint32_t>(a[x]) | static_cast<uint32_t>(b[x]) << 8 | static_cast<uint32_t>(c[x]) << 16 |
+         static_cast<uint32_t>(d[x]) << 24;
+}
+
+// Interleaves four byte rows into the 4-byte lanes of one strip: lane j gets the rows' pixel j * stride.
 void interleaveRun(const uint8_t* __restrict a, const uint8_t* __restrict b, const uint8_t* __restrict c,
                    const uint8_t* __restrict d, int stride, int length, uint32_t* __restrict lanes) {
   if (stride == 1) {
@@ -192,22 +198,12 @@ void interleaveRun(const uint8_t* __restrict a, const uint8_t* __restrict b, con
     // left runs shorter than its vector width (most of them) to a scalar remainder loop.
     int first = 0;
     for (; first + 16 <= length; first += 16) {
-      for (int j = first; j < first + 16; ++j) {
-        lanes[j] = static_cast<uint32_t>(a[j]) | static_cast<uint32_t>(b[j]) << 8 |
-                   static_cast<uint32_t>(c[j]) << 16 | static_cast<uint32_t>(d[j]) << 24;
-      }
+      for (int j = first; j < first + 16; ++j) lanes[j] = laneOf(a, b, c, d, static_cast<size_t>(j));
     }
-    for (int j = first; j < length; ++j) {
-      lanes[j] = static_cast<uint32_t>(a[j]) | static_cast<uint32_t>(b[j]) << 8 | static_cast<uint32_t>(c[j]) << 16 |
-                 static_cast<uint32_t>(d[j]) << 24;
-    }
+    for (int j = first; j < length; ++j) lanes[j] = laneOf(a, b, c, d, static_cast<size_t>(j));
     return;
   }
-  for (int j = 0; j < length; ++j) {
-    const size_t x = static_cast<size_t>(j) * static_cast<size_t>(stride);
-    lanes[j] = static_cast<uint32_t>(a[x]) | static_cast<uint32_t>(b[x]) << 8 | static_cast<uint32_t>(c[x]) << 16 |
-               static_cast<uint32_t>(d[x]) << 24;
-  }
+  for (int j = 0; j < length; ++j) lanes[j] = laneOf(a, b, c, d, static_cast<size_t>(j) * static_cast<size_t>(stride));
 }
 
 }  // namespace
