@@ -166,7 +166,7 @@ export interface DetectorInfo {
   /** cpu: layers running in INT8 (empty without a plan), and which layers could. */
   readonly int8Layers: readonly number[];
   readonly int8CapableLayers: readonly number[];
-  /** cpu with INT8 layers: the integer kernel, 'avx512-vnni', 'avx2', 'neon-dotprod' or 'portable'. */
+  /** cpu with INT8 layers: the integer kernel, 'amx-int8', 'avx512-vnni', 'avx2', 'neon-dotprod' or 'portable'. */
   readonly int8Kernel?: string;
   /** cpu: the convolutions that run as Winograd F(tile x tile, 3x3), tile 2 or 4. */
   readonly winogradLayers: readonly { readonly layer: number; readonly tile: 2 | 4 }[];

@@ -88,7 +88,7 @@ describe('INT8 plan, calibration and the int8 cpu path', () => {
     try {
       expect(fp32.info.int8Layers).toEqual([]);
       expect(int8.info.int8Layers).toEqual([0, 2, 4, 6, 8, 10, 12, 13]);
-      expect(['avx512-vnni', 'avx2', 'portable']).toContain(int8.info.int8Kernel);
+      expect(['amx-int8', 'avx512-vnni', 'avx2', 'portable']).toContain(int8.info.int8Kernel);
       const tensor = await fp32.preprocess(randomBytes(320 * 240 * 3, 99), description);
       const expected = await fp32.forwardRaw(tensor);
       const actual = await int8.forwardRaw(tensor);

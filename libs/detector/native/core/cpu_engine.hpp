@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "activation_plan.hpp"
+#include "aligned_vector.hpp"
 #include "inference_backend.hpp"
 #include "kernels/quantized_convolution.hpp"
 #include "kernels/direct_convolution.hpp"
@@ -83,10 +84,10 @@ class CpuEngine : public InferenceBackend {
   EngineOptions options_;
   size_t executed_;
   ActivationPlan plan_;
-  std::vector<float> arena_;
-  std::vector<float> scratch_;
+  AlignedVector<float> arena_;
+  AlignedVector<float> scratch_;
   std::vector<std::unique_ptr<QuantizedConvolution>> quantized_;  // per layer; null where FP32
-  std::vector<uint8_t> int8Scratch_;
+  AlignedVector<uint8_t> int8Scratch_;
   std::vector<std::unique_ptr<WinogradConvolution>> winograd_;  // per layer; null where not Winograd
   std::vector<std::unique_ptr<DirectConvolution>> direct_;      // per layer; null where not the direct kernel
   std::vector<bool> poolFused_;  // per layer: a direct convolution infer() runs fused with the pool after it

@@ -22,6 +22,7 @@ namespace {
 
 std::vector<Int8Kernel> availableKernels() {
   std::vector<Int8Kernel> kernels{Int8Kernel::Portable};
+  if (int8KernelAvailable(Int8Kernel::AmxInt8)) kernels.push_back(Int8Kernel::AmxInt8);
   if (int8KernelAvailable(Int8Kernel::Avx512Vnni)) kernels.push_back(Int8Kernel::Avx512Vnni);
   if (int8KernelAvailable(Int8Kernel::Avx2)) kernels.push_back(Int8Kernel::Avx2);
   if (int8KernelAvailable(Int8Kernel::NeonDotprod)) kernels.push_back(Int8Kernel::NeonDotprod);
@@ -198,52 +199,50 @@ TEST(int8_micro_tile_kernels_compute_identical_integers) {
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> weight(-127, 127);
   std::uniform_int_distribution<int> activation(0, 255);
-  for (int quads : {1, 7, 64, 2305}) {
-    std::vector<int8_t> weights(static_cast<size_t>(quads) * kInt8TileRows * 4);
-    std::vector<uint8_t> strip(static_cast<size_t>(quads) * kInt8TileColumns * 4);
-    for (auto& w : weights) w = static_cast<int8_t>(weight(rng));
+  constexpr int rows = kInt8MaxTileRows;  // one AMX block, four blocks of the vector kernels
+  for (int quads : {1, 7, 16, 17, 64, 2305}) {
+    const int depth = quads * 4;
+    // The strip holds quads up to the largest padding (AMX: a multiple of 16); past the depth, the weights are 0.
+    const size_t stripQuads = roundUpTo(static_cast<size_t>(quads), kInt8AmxDepthStep / kInt8DepthStep);
+    std::vector<int8_t> rowMajor(static_cast<size_t>(rows) * static_cast<size_t>(depth));
+    std::vector<uint8_t> strip(stripQuads * kInt8TileColumns * 4);
+    for (auto& w : rowMajor) w = static_cast<int8_t>(weight(rng));
     for (auto& a : strip) a = static_cast<uint8_t>(activation(rng));
-    // The extremes: every product 255 * -127 or 255 * 127.
+    // The extremes: every product 255 * 127 or 255 * -127.
     if (quads == 2305) {
       std::fill(strip.begin(), strip.end(), 255);
-      for (size_t i = 0; i < weights.size(); ++i) weights[i] = static_cast<int8_t>(i % 16 < 8 ? 127 : -127);
+      for (size_t i = 0; i < rowMajor.size(); ++i) rowMajor[i] = static_cast<int8_t>(i / static_cast<size_t>(depth) % 2 == 0 ? 127 : -127);
     }
-    std::vector<int32_t> expected(kInt8TileRows * kInt8TileColumns, 0);
-    for (int q = 0; q < quads; ++q) {
-      for (int r = 0; r < kInt8TileRows; ++r) {
-        for (int j = 0; j < kInt8TileColumns; ++j) {
-          for (int i = 0; i < 4; ++i) {
-            expected[static_cast<size_t>(r * kInt8TileColumns + j)] +=
-                weights[static_cast<size_t>((q * kInt8TileRows + r) * 4 + i)] *
-                strip[static_cast<size_t>((q * kInt8TileColumns + j) * 4 + i)];
-          }
-        }
-      }
-    }
-    const int depth = quads * 4;
-    std::vector<int8_t> rowMajor(static_cast<size_t>(kInt8TileRows) * static_cast<size_t>(depth));
-    for (int q = 0; q < quads; ++q) {
-      for (int r = 0; r < kInt8TileRows; ++r) {
-        for (int i = 0; i < 4; ++i) {
-          rowMajor[static_cast<size_t>(r * depth + q * 4 + i)] = weights[static_cast<size_t>((q * kInt8TileRows + r) * 4 + i)];
+    std::vector<int32_t> expected(static_cast<size_t>(rows) * kInt8TileColumns, 0);
+    for (int r = 0; r < rows; ++r) {
+      for (int j = 0; j < kInt8TileColumns; ++j) {
+        for (int k = 0; k < depth; ++k) {
+          expected[static_cast<size_t>(r * kInt8TileColumns + j)] +=
+              rowMajor[static_cast<size_t>(r * depth + k)] * strip[static_cast<size_t>(((k / 4) * kInt8TileColumns + j) * 4 + k % 4)];
         }
       }
     }
     for (Int8Kernel kernel : availableKernels()) {
-      const PackedInt8Weights packed = packInt8Weights(rowMajor.data(), kInt8TileRows, depth, kernel);
-      // Whole strips, and the last strip of a layer with 1, 16, 17, 32 or 33 columns left (VNNI runs 1-3 vectors).
+      const PackedInt8Weights packed = packInt8Weights(rowMajor.data(), rows, depth, kernel);
+      CHECK(packed.tileRows == int8TileRows(kernel));
+      CHECK(packed.rowBlocks * packed.tileRows == rows);
+      const Int8TileScope tiles(kernel);
+      // Whole strips, and the last strip of a layer with 1, 16, 17, 32 or 33 columns left (VNNI and AMX run 1-3
+      // groups of 16).
       for (int columns : {kInt8TileColumns, 1, 16, 17, 32, 33}) {
-        std::vector<int32_t> tile(kInt8TileRows * kInt8TileColumns, -1);
-        int8MicroTile(packed, 0, strip.data(), columns, tile.data());
-        for (int r = 0; r < kInt8TileRows; ++r) {
-          for (int j = 0; j < columns; ++j) {
-            const size_t at = static_cast<size_t>(r * kInt8TileColumns + j);
-            if (tile[at] == expected[at]) continue;
-            recordFailure(__FILE__, __LINE__, std::string(int8KernelName(kernel)) + " differs at quads=" + std::to_string(quads) +
-                                                  " columns=" + std::to_string(columns) + " row " + std::to_string(r) +
-                                                  " column " + std::to_string(j));
-            r = kInt8TileRows;
-            break;
+        for (int block = 0; block < packed.rowBlocks; ++block) {
+          std::vector<int32_t> tile(static_cast<size_t>(kInt8MaxTileRows) * kInt8TileColumns, -1);
+          int8MicroTile(packed, block, strip.data(), columns, tile.data());
+          bool same = true;
+          for (int r = 0; r < packed.tileRows && same; ++r) {
+            for (int j = 0; j < columns && same; ++j) {
+              const size_t row = static_cast<size_t>(block * packed.tileRows + r);
+              if (tile[static_cast<size_t>(r * kInt8TileColumns + j)] == expected[row * kInt8TileColumns + static_cast<size_t>(j)]) continue;
+              same = false;
+              recordFailure(__FILE__, __LINE__, std::string(int8KernelName(kernel)) + " differs at quads=" + std::to_string(quads) +
+                                                    " columns=" + std::to_string(columns) + " row " + std::to_string(row) +
+                                                    " column " + std::to_string(j));
+            }
           }
         }
       }
@@ -254,7 +253,10 @@ TEST(int8_micro_tile_kernels_compute_identical_integers) {
 TEST(int8_kernel_detection_agrees_with_the_compiler) {
   // Built with -march=native, the compiler's own macros say what this CPU has: run-time detection must agree.
   std::printf("  int8 kernel on this machine: %s\n", int8KernelName(detectInt8Kernel()));
-#if defined(__x86_64__) && defined(__AVX512VNNI__)
+#if defined(__x86_64__) && defined(__AMX_INT8__) && defined(__linux__)
+  // AMX also needs Linux to grant the tile state; a kernel that refuses leaves AVX-512 VNNI.
+  CHECK(detectInt8Kernel() == Int8Kernel::AmxInt8 || detectInt8Kernel() == Int8Kernel::Avx512Vnni);
+#elif defined(__x86_64__) && defined(__AVX512VNNI__)
   CHECK(detectInt8Kernel() == Int8Kernel::Avx512Vnni);
 #elif defined(__x86_64__) && defined(__AVX2__)
   CHECK(detectInt8Kernel() == Int8Kernel::Avx2);

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "../aligned_vector.hpp"
 #include "../network_spec.hpp"
 #include "../thread_pool.hpp"
 #include "../weights_loader.hpp"
@@ -56,7 +57,7 @@ class DirectConvolution {
   int padding_;
   Activation activation_;
   size_t rowStride_;  // floats per padded input row: the output width rounded up to vectors, + size - 1
-  std::vector<float> weights_;  // [filter block][channel][ky][kx][4 filters], zero for missing filters
+  AlignedVector<float> weights_;  // [filter block][channel][ky][kx][4 filters], zero for missing filters
   std::vector<float> bias_;
 };
 

@@ -16,6 +16,12 @@
 #if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
 #define EMOFLEET_INT8_VNNI 1
 #endif
+// AMX needs GCC 11 (or clang) for its intrinsics, and Linux (5.16+) for the tile state: a process asks for it once.
+#if defined(__linux__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 11))
+#define EMOFLEET_INT8_AMX 1
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #endif
 
 // NEON sdot: only in builds for dotprod CPUs (ARMv8.2+, e.g. -march=armv8.2-a+dotprod). sdot multiplies signed
@@ -34,9 +40,9 @@ namespace emofleet {
 namespace {
 
 void microTilePortable(const int8_t* weights, const uint8_t* strip, int depthQuads, int32_t* tile) {
-  int32_t acc[kInt8TileRows][kInt8TileColumns] = {};
+  int32_t acc[kInt8VectorTileRows][kInt8TileColumns] = {};
   for (int q = 0; q < depthQuads; ++q) {
-    for (int r = 0; r < kInt8TileRows; ++r) {
+    for (int r = 0; r < kInt8VectorTileRows; ++r) {
       const int32_t w0 = weights[r * 4 + 0];
       const int32_t w1 = weights[r * 4 + 1];
       const int32_t w2 = weights[r * 4 + 2];
@@ -47,7 +53,7 @@ void microTilePortable(const int8_t* weights, const uint8_t* strip, int depthQua
         row[j] += w0 * b[0] + w1 * b[1] + w2 * b[2] + w3 * b[3];
       }
     }
-    weights += kInt8TileRows * 4;
+    weights += kInt8VectorTileRows * 4;
     strip += kInt8TileColumns * 4;
   }
   std::memcpy(tile, acc, sizeof(acc));
@@ -59,21 +65,21 @@ void microTilePortable(const int8_t* weights, const uint8_t* strip, int depthQua
 constexpr int kNeonColumnVectors = 3;
 
 void microTileNeonDotprod(const int8_t* weights, const uint8_t* strip, int depthQuads, int32_t* tile) {
-  int32_t rowSums[kInt8TileRows] = {};
+  int32_t rowSums[kInt8VectorTileRows] = {};
   for (int q = 0; q < depthQuads; ++q) {
-    for (int r = 0; r < kInt8TileRows; ++r) {
-      for (int i = 0; i < 4; ++i) rowSums[r] += weights[q * kInt8TileRows * 4 + r * 4 + i];
+    for (int r = 0; r < kInt8VectorTileRows; ++r) {
+      for (int i = 0; i < 4; ++i) rowSums[r] += weights[q * kInt8VectorTileRows * 4 + r * 4 + i];
     }
   }
   const uint8x16_t flip = vdupq_n_u8(0x80);
   for (int chunk = 0; chunk < kInt8TileColumns / 4; chunk += kNeonColumnVectors) {
-    int32x4_t acc[kInt8TileRows][kNeonColumnVectors];
+    int32x4_t acc[kInt8VectorTileRows][kNeonColumnVectors];
     for (auto& row : acc) {
       for (auto& vector : row) vector = vdupq_n_s32(0);
     }
     for (int q = 0; q < depthQuads; ++q) {
-      const int8x16_t low = vld1q_s8(weights + q * kInt8TileRows * 4);        // rows 0-3, 4 k values each
-      const int8x16_t high = vld1q_s8(weights + q * kInt8TileRows * 4 + 16);  // rows 4-7
+      const int8x16_t low = vld1q_s8(weights + q * kInt8VectorTileRows * 4);        // rows 0-3, 4 k values each
+      const int8x16_t high = vld1q_s8(weights + q * kInt8VectorTileRows * 4 + 16);  // rows 4-7
       const uint8_t* columns = strip + static_cast<size_t>(q) * kInt8TileColumns * 4 + chunk * 16;
       for (int v = 0; v < kNeonColumnVectors; ++v) {
         const int8x16_t b = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(columns + v * 16), flip));
@@ -87,7 +93,7 @@ void microTileNeonDotprod(const int8_t* weights, const uint8_t* strip, int depth
         acc[7][v] = vdotq_laneq_s32(acc[7][v], b, high, 3);
       }
     }
-    for (int r = 0; r < kInt8TileRows; ++r) {
+    for (int r = 0; r < kInt8VectorTileRows; ++r) {
       const int32x4_t correction = vdupq_n_s32(128 * rowSums[r]);
       for (int v = 0; v < kNeonColumnVectors; ++v) {
         vst1q_s32(tile + r * kInt8TileColumns + (chunk + v) * 4, vaddq_s32(acc[r][v], correction));
@@ -105,7 +111,8 @@ void microTileNeonDotprod(const int8_t* weights, const uint8_t* strip, int depth
 struct X86Features {
   unsigned leaf7Ebx = 0;
   unsigned leaf7Ecx = 0;
-  unsigned xcr0 = 0;
+  unsigned leaf7Edx = 0;
+  uint64_t xcr0 = 0;
 };
 
 X86Features readX86Features() {
@@ -113,10 +120,13 @@ X86Features readX86Features() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || (ecx & (1u << 27)) == 0) return features;  // OSXSAVE
   if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return features;
+  unsigned xcr0Low = 0;
   unsigned xcr0High = 0;
-  __asm__("xgetbv" : "=a"(features.xcr0), "=d"(xcr0High) : "c"(0));
+  __asm__("xgetbv" : "=a"(xcr0Low), "=d"(xcr0High) : "c"(0));
+  features.xcr0 = static_cast<uint64_t>(xcr0High) << 32 | xcr0Low;
   features.leaf7Ebx = ebx;
   features.leaf7Ecx = ecx;
+  features.leaf7Edx = edx;
   return features;
 }
 
@@ -134,6 +144,107 @@ bool cpuRunsAvx512Vnni(const X86Features& f) {
 }
 #endif
 
+#ifdef EMOFLEET_INT8_AMX
+// Linux hands out the 8 KB of tile data state per process, on request (arch/x86/include/uapi/asm/prctl.h).
+constexpr long kArchRequestXcompPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
+constexpr long kXfeatureTileData = 18;               // XFEATURE_XTILEDATA
+
+bool cpuRunsAmxInt8(const X86Features& f) {
+  const bool amxTile = (f.leaf7Edx & (1u << 24)) != 0;
+  const bool amxInt8 = (f.leaf7Edx & (1u << 25)) != 0;
+  const bool tileState = (f.xcr0 & (3ull << 17)) == (3ull << 17);  // XTILECFG and XTILEDATA enabled by the OS
+  if (!amxTile || !amxInt8 || !tileState) return false;
+  // Refused by kernels before 5.16, and when a signal stack already set up is too small for the tile state.
+  return syscall(SYS_arch_prctl, kArchRequestXcompPermission, kXfeatureTileData) == 0;
+}
+
+// ldtilecfg's 64-byte operand: palette 1, then each tile register's bytes per row and rows.
+struct alignas(64) AmxTileConfig {
+  uint8_t palette = 1;
+  uint8_t startRow = 0;
+  uint8_t reserved[14] = {};
+  uint16_t bytesPerRow[16] = {};
+  uint8_t rows[16] = {};
+};
+
+// The AMX micro-tile is 32 rows x 48 pixels: 2 x 3 accumulator tiles (tmm0-5: rows 0-15 for the 3 groups of 16
+// pixels, then rows 16-31), one tile of weights (tmm6: 16 rows x 64 k) and one of pixels (tmm7: 16 quads x 16
+// pixels x 4 k, read from the strip at its row pitch). tdpbsud multiplies the signed bytes of its first operand
+// (weights) by the unsigned bytes of its second (pixels), 4 products per int32 like vpdpbusd.
+constexpr int kAmxTiles = 8;
+constexpr size_t kAmxStripQuadBytes = kInt8TileColumns * 4;  // one quad of a strip: 48 pixels x 4 bytes
+constexpr size_t kAmxHalfBytes = 16 * kInt8AmxDepthStep;     // one weight tile: 16 rows x 64 k
+
+__attribute__((target("amx-tile"))) void loadAmxTileConfig() {
+  AmxTileConfig config;
+  for (int t = 0; t < kAmxTiles; ++t) {
+    config.bytesPerRow[t] = 64;
+    config.rows[t] = 16;
+  }
+  // Not GCC 12's _tile_loadconfig: its asm names only the first 8 bytes as read, so the stores of the rest
+  // were dropped as dead and ldtilecfg faulted on a config of zeros. This operand is the whole struct.
+  __asm__ volatile("ldtilecfg %0" : : "m"(config));
+}
+
+__attribute__((target("amx-tile"))) void releaseAmxTiles() { _tile_release(); }
+
+// Each step of 64 k: the pixel groups in turn, the two weight halves in snake order (0 1, 1 0, 0 1), so the half
+// loaded last for one group serves the next: per step 3 pixel loads and 4 weight loads for 6 multiplies. Every
+// operand must start on a 64-byte boundary (AlignedVector): unaligned tile rows ran at a third of the speed.
+// The tile numbers are literal: GCC's intrinsics paste them into the instruction text.
+template <int Groups>
+__attribute__((target("amx-tile,amx-int8"))) void microTileAmx(const int8_t* weights, const uint8_t* strip,
+                                                              int depthSteps, int32_t* tile) {
+  static_assert(Groups >= 1 && Groups <= 3, "a strip is 3 groups of 16 pixels");
+  constexpr size_t stepBytes = kInt8AmxTileRows * kInt8AmxDepthStep;
+  constexpr size_t stripStepBytes = kInt8AmxDepthStep / kInt8DepthStep * kAmxStripQuadBytes;
+  constexpr size_t pitch = kInt8TileColumns * sizeof(int32_t);
+  int32_t* const secondHalf = tile + 16 * kInt8TileColumns;
+  _tile_zero(0);
+  _tile_zero(3);
+  if constexpr (Groups > 1) {
+    _tile_zero(1);
+    _tile_zero(4);
+  }
+  if constexpr (Groups > 2) {
+    _tile_zero(2);
+    _tile_zero(5);
+  }
+  for (int step = 0; step < depthSteps; ++step) {
+    const int8_t* first = weights + step * stepBytes;
+    const int8_t* second = first + kAmxHalfBytes;
+    const uint8_t* quads = strip + step * stripStepBytes;
+    _tile_loadd(7, quads, kAmxStripQuadBytes);
+    _tile_loadd(6, first, kInt8AmxDepthStep);
+    _tile_dpbsud(0, 6, 7);
+    _tile_loadd(6, second, kInt8AmxDepthStep);
+    _tile_dpbsud(3, 6, 7);
+    if constexpr (Groups > 1) {
+      _tile_loadd(7, quads + 64, kAmxStripQuadBytes);
+      _tile_dpbsud(4, 6, 7);
+      _tile_loadd(6, first, kInt8AmxDepthStep);
+      _tile_dpbsud(1, 6, 7);
+    }
+    if constexpr (Groups > 2) {
+      _tile_loadd(7, quads + 128, kAmxStripQuadBytes);
+      _tile_dpbsud(2, 6, 7);
+      _tile_loadd(6, second, kInt8AmxDepthStep);
+      _tile_dpbsud(5, 6, 7);
+    }
+  }
+  _tile_stored(0, tile, pitch);
+  _tile_stored(3, secondHalf, pitch);
+  if constexpr (Groups > 1) {
+    _tile_stored(1, tile + 16, pitch);
+    _tile_stored(4, secondHalf + 16, pitch);
+  }
+  if constexpr (Groups > 2) {
+    _tile_stored(2, tile + 32, pitch);
+    _tile_stored(5, secondHalf + 32, pitch);
+  }
+}
+#endif
+
 // AVX2 has no exact byte dot product: vpmaddubsw saturates its 16-bit pair sums (255 * 127 * 2 > 32767). Bytes
 // are widened to 16 bits instead and multiplied exactly by vpmaddwd, two k values per 32-bit lane: the strip's
 // 32-bit column lanes k0 k1 k2 k3 split into (k0, k2) by a mask and (k1, k3) by a shift, against the weight
@@ -145,7 +256,7 @@ constexpr int kAvx2PassColumns = 16;
 __attribute__((target("avx2"))) void microTileAvx2(const int16_t* weights, const uint8_t* strip, int depthQuads,
                                                    int32_t* tile) {
   const __m256i lowBytes = _mm256_set1_epi16(0x00FF);
-  for (int firstRow = 0; firstRow < kInt8TileRows; firstRow += kAvx2PassRows) {
+  for (int firstRow = 0; firstRow < kInt8VectorTileRows; firstRow += kAvx2PassRows) {
     for (int firstColumn = 0; firstColumn < kInt8TileColumns; firstColumn += kAvx2PassColumns) {
       __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00;
       __m256i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
@@ -177,7 +288,7 @@ __attribute__((target("avx2"))) void microTileAvx2(const int16_t* weights, const
         EMOFLEET_AVX2_ROW(3)
 #undef EMOFLEET_AVX2_ROW
         columns += kInt8TileColumns * 4;
-        rows += kInt8TileRows * 4;
+        rows += kInt8VectorTileRows * 4;
       }
 #define EMOFLEET_AVX2_STORE(r)                                                                              \
   {                                                                                                         \
@@ -234,7 +345,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void microTileVnni(const 
     EMOFLEET_VNNI_ROW(6)
     EMOFLEET_VNNI_ROW(7)
 #undef EMOFLEET_VNNI_ROW
-    weights += kInt8TileRows * 4;
+    weights += kInt8VectorTileRows * 4;
     strip += kInt8TileColumns * 4;
   }
 #define EMOFLEET_VNNI_STORE(r)                                                                  \
@@ -262,9 +373,14 @@ const char* int8KernelName(Int8Kernel kernel) {
     case Int8Kernel::Avx512Vnni: return "avx512-vnni";
     case Int8Kernel::Avx2: return "avx2";
     case Int8Kernel::NeonDotprod: return "neon-dotprod";
+    case Int8Kernel::AmxInt8: return "amx-int8";
   }
   return "portable";
 }
+
+int int8TileRows(Int8Kernel kernel) { return kernel == Int8Kernel::AmxInt8 ? kInt8AmxTileRows : kInt8VectorTileRows; }
+
+int int8DepthAlignment(Int8Kernel kernel) { return kernel == Int8Kernel::AmxInt8 ? kInt8AmxDepthStep : kInt8DepthStep; }
 
 bool int8KernelAvailable(Int8Kernel kernel) {
   switch (kernel) {
@@ -293,13 +409,21 @@ bool int8KernelAvailable(Int8Kernel kernel) {
       return false;
 #endif
     }
+    case Int8Kernel::AmxInt8: {
+#ifdef EMOFLEET_INT8_AMX
+      static const bool amx = cpuRunsAmxInt8(readX86Features());
+      return amx;
+#else
+      return false;
+#endif
+    }
   }
   return false;
 }
 
 Int8Kernel detectInt8Kernel() {
-  const Int8Kernel fastestFirst[] = {Int8Kernel::Avx512Vnni, Int8Kernel::NeonDotprod, Int8Kernel::Avx2,
-                                     Int8Kernel::Portable};
+  const Int8Kernel fastestFirst[] = {Int8Kernel::AmxInt8, Int8Kernel::Avx512Vnni, Int8Kernel::NeonDotprod,
+                                     Int8Kernel::Avx2, Int8Kernel::Portable};
   const char* forced = std::getenv("EMOFLEET_INT8_KERNEL");
   for (Int8Kernel kernel : fastestFirst) {
     if (!int8KernelAvailable(kernel)) continue;
@@ -318,35 +442,37 @@ PackedInt8Weights packInt8Weights(const int8_t* rowMajor, int rows, int depth, I
   packed.kernel = kernel;
   packed.rows = rows;
   packed.depth = depth;
-  packed.paddedDepth = static_cast<int>(roundUpTo(static_cast<size_t>(depth), kInt8DepthStep));
-  packed.rowBlocks = (rows + kInt8TileRows - 1) / kInt8TileRows;
+  packed.paddedDepth = static_cast<int>(roundUpTo(static_cast<size_t>(depth), static_cast<size_t>(int8DepthAlignment(kernel))));
+  packed.tileRows = int8TileRows(kernel);
+  packed.rowBlocks = (rows + packed.tileRows - 1) / packed.tileRows;
   const size_t values = static_cast<size_t>(packed.rowBlocks) * packed.blockValues();
+  const bool amx = kernel == Int8Kernel::AmxInt8;
   // Position of k's value inside a row's quad: k0 k1 k2 k3, or k0 k2 k1 k3 for the AVX2 pairs.
   const bool pairs = kernel == Int8Kernel::Avx2;
   const int slotOf[kInt8DepthStep] = {0, pairs ? 2 : 1, pairs ? 1 : 2, 3};
+  // Where weight (r, k) of a block goes, from the block's start.
+  const auto offsetInBlock = [&](int r, int k) -> size_t {
+    if (amx) {
+      const size_t step = static_cast<size_t>(k / kInt8AmxDepthStep);
+      return step * kInt8AmxTileRows * kInt8AmxDepthStep + static_cast<size_t>(r * kInt8AmxDepthStep + k % kInt8AmxDepthStep);
+    }
+    return static_cast<size_t>(((k / kInt8DepthStep) * packed.tileRows + r) * kInt8DepthStep + slotOf[k % kInt8DepthStep]);
+  };
   if (pairs) {
     packed.pairs.assign(values, 0);
   } else {
     packed.bytes.assign(values, 0);
   }
-  const int quads = packed.paddedDepth / kInt8DepthStep;
-  for (int b = 0; b < packed.rowBlocks; ++b) {
-    const size_t blockStart = static_cast<size_t>(b) * packed.blockValues();
-    for (int q = 0; q < quads; ++q) {
-      for (int r = 0; r < kInt8TileRows; ++r) {
-        const int row = b * kInt8TileRows + r;
-        if (row >= rows) continue;
-        for (int i = 0; i < kInt8DepthStep; ++i) {
-          const int k = q * kInt8DepthStep + i;
-          if (k >= depth) continue;
-          const int8_t value = rowMajor[static_cast<size_t>(row) * static_cast<size_t>(depth) + static_cast<size_t>(k)];
-          const size_t at = blockStart + static_cast<size_t>((q * kInt8TileRows + r) * kInt8DepthStep + slotOf[i]);
-          if (pairs) {
-            packed.pairs[at] = value;
-          } else {
-            packed.bytes[at] = value;
-          }
-        }
+  for (int row = 0; row < rows; ++row) {
+    const size_t blockStart = static_cast<size_t>(row / packed.tileRows) * packed.blockValues();
+    const int r = row % packed.tileRows;
+    for (int k = 0; k < depth; ++k) {
+      const int8_t value = rowMajor[static_cast<size_t>(row) * static_cast<size_t>(depth) + static_cast<size_t>(k)];
+      const size_t at = blockStart + offsetInBlock(r, k);
+      if (pairs) {
+        packed.pairs[at] = value;
+      } else {
+        packed.bytes[at] = value;
       }
     }
   }
@@ -354,9 +480,24 @@ PackedInt8Weights packInt8Weights(const int8_t* rowMajor, int rows, int depth, I
 }
 
 void int8MicroTile(const PackedInt8Weights& weights, int block, const uint8_t* strip, int columns, int32_t* tile) {
-  const int quads = weights.paddedDepth / kInt8DepthStep;
   const size_t offset = static_cast<size_t>(block) * weights.blockValues();
+  const int quads = weights.paddedDepth / kInt8DepthStep;
   switch (weights.kernel) {
+    case Int8Kernel::AmxInt8: {
+#ifdef EMOFLEET_INT8_AMX
+      const int steps = weights.paddedDepth / kInt8AmxDepthStep;
+      if (columns <= 16) {
+        microTileAmx<1>(weights.bytes.data() + offset, strip, steps, tile);
+      } else if (columns <= 32) {
+        microTileAmx<2>(weights.bytes.data() + offset, strip, steps, tile);
+      } else {
+        microTileAmx<3>(weights.bytes.data() + offset, strip, steps, tile);
+      }
+      return;
+#else
+      break;
+#endif
+    }
     case Int8Kernel::Portable: microTilePortable(weights.bytes.data() + offset, strip, quads, tile); return;
     case Int8Kernel::Avx512Vnni:
 #ifdef EMOFLEET_INT8_VNNI
@@ -388,6 +529,21 @@ void int8MicroTile(const PackedInt8Weights& weights, int block, const uint8_t* s
   }
   throw DetectorError(ErrorCode::Unsupported,
                       std::string("int8 kernel ") + int8KernelName(weights.kernel) + " is not compiled into this build");
+}
+
+Int8TileScope::Int8TileScope(Int8Kernel kernel) {
+#ifdef EMOFLEET_INT8_AMX
+  if (kernel == Int8Kernel::AmxInt8) {
+    loadAmxTileConfig();
+    configured_ = true;
+  }
+#endif
+}
+
+Int8TileScope::~Int8TileScope() {
+#ifdef EMOFLEET_INT8_AMX
+  if (configured_) releaseAmxTiles();
+#endif
 }
 
 }  // namespace emofleet

@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "../aligned_vector.hpp"
+
 namespace emofleet {
 
 #if defined(__AVX512F__)
@@ -54,7 +56,7 @@ class PackedWeights {
  private:
   size_t filters_ = 0;
   size_t depth_ = 0;
-  std::vector<float> data_;  // paddedFilters / kPanelFilters panels of depth x kPanelFilters
+  AlignedVector<float> data_;  // paddedFilters / kPanelFilters panels of depth x kPanelFilters
 };
 
 /** Floats of an input packed for `columns` columns of `depth` (panels of kPanelColumns, zero padded). */

@@ -264,36 +264,45 @@ void QuantizedConvolution::packPanel(const uint8_t* padded, size_t firstColumn, 
 }
 
 // Row blocks [firstBlock, firstBlock + blocks) over every strip of a packed panel; each micro-tile is
-// dequantised, biased and activated straight into the output.
+// dequantised, biased and activated straight into the output while it is in cache.
 void QuantizedConvolution::computePanel(const uint8_t* panel, size_t firstColumn, size_t columns, int firstBlock,
                                         int blocks, const Int8Output& output) const {
-  const size_t plane = geometry_.output.plane();
   const size_t stripBytes = static_cast<size_t>(weights_.paddedDepth) * kInt8TileColumns;
   const size_t strips = roundUpTo(columns, kInt8TileColumns) / kInt8TileColumns;
-  const float inverse = 1.f / output.scale;
-  const float zeroPoint = static_cast<float>(output.zeroPoint);
-  alignas(64) int32_t tile[kInt8TileRows * kInt8TileColumns];
+  alignas(64) int32_t tile[kInt8MaxTileRows * kInt8TileColumns];
+  const Int8TileScope tiles(weights_.kernel);
   for (int b = firstBlock; b < firstBlock + blocks; ++b) {
-    const int rows = std::min(kInt8TileRows, weights_.rows - b * kInt8TileRows);
     for (size_t s = 0; s < strips; ++s) {
       const size_t column = firstColumn + s * kInt8TileColumns;
       const size_t valid = std::min<size_t>(kInt8TileColumns, firstColumn + columns - column);
       int8MicroTile(weights_, b, panel + s * stripBytes, static_cast<int>(valid), tile);
-      for (int r = 0; r < rows; ++r) {
-        const size_t channel = static_cast<size_t>(b * kInt8TileRows + r);
-        const int32_t* acc = tile + r * kInt8TileColumns;
-        const int32_t zeroTerm = zeroPointTerms_[channel];
-        const float scale = outputScales_[channel];
-        const float bias = bias_[channel];
-        if (output.bytes != nullptr) {
-          uint8_t* dst = output.bytes + channel * plane + column;
-          epilogueRow(acc, valid, zeroTerm, scale, bias, activation_,
-                      [=](size_t j, float v) { dst[j] = quantizeToUint8(v, inverse, zeroPoint); });
-        } else {
-          float* dst = output.floats + channel * plane + column;
-          epilogueRow(acc, valid, zeroTerm, scale, bias, activation_, [=](size_t j, float v) { dst[j] = v; });
-        }
-      }
+      storeTile(tile, b, column, valid, output);
+    }
+  }
+}
+
+// The epilogue of one micro-tile: its rows' sums dequantised, biased and activated into output channels
+// block * tileRows + r, pixels [column, column + valid), as floats or quantised for the reader.
+void QuantizedConvolution::storeTile(const int32_t* tile, int block, size_t column, size_t valid,
+                                     const Int8Output& output) const {
+  const size_t plane = geometry_.output.plane();
+  const int tileRows = weights_.tileRows;
+  const int rows = std::min(tileRows, weights_.rows - block * tileRows);
+  const float inverse = 1.f / output.scale;
+  const float zeroPoint = static_cast<float>(output.zeroPoint);
+  for (int r = 0; r < rows; ++r) {
+    const size_t channel = static_cast<size_t>(block * tileRows + r);
+    const int32_t* acc = tile + r * kInt8TileColumns;
+    const int32_t zeroTerm = zeroPointTerms_[channel];
+    const float scale = outputScales_[channel];
+    const float bias = bias_[channel];
+    if (output.bytes != nullptr) {
+      uint8_t* dst = output.bytes + channel * plane + column;
+      epilogueRow(acc, valid, zeroTerm, scale, bias, activation_,
+                  [=](size_t j, float v) { dst[j] = quantizeToUint8(v, inverse, zeroPoint); });
+    } else {
+      float* dst = output.floats + channel * plane + column;
+      epilogueRow(acc, valid, zeroTerm, scale, bias, activation_, [=](size_t j, float v) { dst[j] = v; });
     }
   }
 }

@@ -90,6 +90,7 @@ class QuantizedConvolution {
   void packPanel(const uint8_t* padded, size_t firstColumn, size_t columns, uint8_t* panel) const;
   void computePanel(const uint8_t* panel, size_t firstColumn, size_t columns, int firstBlock, int blocks,
                     const Int8Output& output) const;
+  void storeTile(const int32_t* tile, int block, size_t column, size_t valid, const Int8Output& output) const;
 
   Geometry geometry_;
   Activation activation_;
