@@ -226,7 +226,8 @@ TEST(int8_micro_tile_kernels_compute_identical_integers) {
       const PackedInt8Weights packed = packInt8Weights(rowMajor.data(), rows, depth, kernel);
       CHECK(packed.tileRows == int8TileRows(kernel));
       CHECK(packed.rowBlocks * packed.tileRows == rows);
-      const Int8TileScope tiles(kernel);
+      CHECK(packed.paddedDepth % packed.depthStep == 0);
+      const Int8TileScope tiles(packed);
       // Whole strips, and the last strip of a layer with 1, 16, 17, 32 or 33 columns left (VNNI and AMX run 1-3
       // groups of 16).
       for (int columns : {kInt8TileColumns, 1, 16, 17, 32, 33}) {

@@ -1,5 +1,6 @@
 #include "int8_gemm.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -171,16 +172,22 @@ struct alignas(64) AmxTileConfig {
 // pixels, then rows 16-31), one tile of weights (tmm6: 16 rows x 64 k) and one of pixels (tmm7: 16 quads x 16
 // pixels x 4 k, read from the strip at its row pitch). tdpbsud multiplies the signed bytes of its first operand
 // (weights) by the unsigned bytes of its second (pixels), 4 products per int32 like vpdpbusd.
-constexpr int kAmxTiles = 8;
+constexpr int kAmxAccumulatorTiles = 6;
+constexpr int kAmxWeightTile = 6;
+constexpr int kAmxPixelTile = 7;
 constexpr size_t kAmxStripQuadBytes = kInt8TileColumns * 4;  // one quad of a strip: 48 pixels x 4 bytes
-constexpr size_t kAmxHalfBytes = 16 * kInt8AmxDepthStep;     // one weight tile: 16 rows x 64 k
 
-__attribute__((target("amx-tile"))) void loadAmxTileConfig() {
+// A step of `step` k values: the weight tile is 16 rows x `step` bytes, the pixel tile step / 4 quads x 64 bytes.
+__attribute__((target("amx-tile"))) void loadAmxTileConfig(int step) {
   AmxTileConfig config;
-  for (int t = 0; t < kAmxTiles; ++t) {
-    config.bytesPerRow[t] = 64;
+  for (int t = 0; t < kAmxAccumulatorTiles; ++t) {
+    config.bytesPerRow[t] = 16 * sizeof(int32_t);
     config.rows[t] = 16;
   }
+  config.bytesPerRow[kAmxWeightTile] = static_cast<uint16_t>(step);
+  config.rows[kAmxWeightTile] = 16;
+  config.bytesPerRow[kAmxPixelTile] = 64;
+  config.rows[kAmxPixelTile] = static_cast<uint8_t>(step / kInt8DepthStep);
   // Not GCC 12's _tile_loadconfig: its asm names only the first 8 bytes as read, so the stores of the rest
   // were dropped as dead and ldtilecfg faulted on a config of zeros. This operand is the whole struct.
   __asm__ volatile("ldtilecfg %0" : : "m"(config));
@@ -188,16 +195,17 @@ __attribute__((target("amx-tile"))) void loadAmxTileConfig() {
 
 __attribute__((target("amx-tile"))) void releaseAmxTiles() { _tile_release(); }
 
-// Each step of 64 k: the pixel groups in turn, the two weight halves in snake order (0 1, 1 0, 0 1), so the half
+// Each step of `stepDepth` k (64, or a whole short depth): the pixel groups in turn, the two weight halves in snake order (0 1, 1 0, 0 1), so the half
 // loaded last for one group serves the next: per step 3 pixel loads and 4 weight loads for 6 multiplies. Every
 // operand must start on a 64-byte boundary (AlignedVector): unaligned tile rows ran at a third of the speed.
 // The tile numbers are literal: GCC's intrinsics paste them into the instruction text.
 template <int Groups>
 __attribute__((target("amx-tile,amx-int8"))) void microTileAmx(const int8_t* weights, const uint8_t* strip,
-                                                              int depthSteps, int32_t* tile) {
+                                                              int stepDepth, int depthSteps, int32_t* tile) {
   static_assert(Groups >= 1 && Groups <= 3, "a strip is 3 groups of 16 pixels");
-  constexpr size_t stepBytes = kInt8AmxTileRows * kInt8AmxDepthStep;
-  constexpr size_t stripStepBytes = kInt8AmxDepthStep / kInt8DepthStep * kAmxStripQuadBytes;
+  const size_t stepBytes = static_cast<size_t>(kInt8AmxTileRows * stepDepth);
+  const size_t halfBytes = stepBytes / 2;
+  const size_t stripStepBytes = static_cast<size_t>(stepDepth / kInt8DepthStep) * kAmxStripQuadBytes;
   constexpr size_t pitch = kInt8TileColumns * sizeof(int32_t);
   int32_t* const secondHalf = tile + 16 * kInt8TileColumns;
   _tile_zero(0);
@@ -212,23 +220,23 @@ __attribute__((target("amx-tile,amx-int8"))) void microTileAmx(const int8_t* wei
   }
   for (int step = 0; step < depthSteps; ++step) {
     const int8_t* first = weights + step * stepBytes;
-    const int8_t* second = first + kAmxHalfBytes;
+    const int8_t* second = first + halfBytes;
     const uint8_t* quads = strip + step * stripStepBytes;
     _tile_loadd(7, quads, kAmxStripQuadBytes);
-    _tile_loadd(6, first, kInt8AmxDepthStep);
+    _tile_loadd(6, first, stepDepth);
     _tile_dpbsud(0, 6, 7);
-    _tile_loadd(6, second, kInt8AmxDepthStep);
+    _tile_loadd(6, second, stepDepth);
     _tile_dpbsud(3, 6, 7);
     if constexpr (Groups > 1) {
       _tile_loadd(7, quads + 64, kAmxStripQuadBytes);
       _tile_dpbsud(4, 6, 7);
-      _tile_loadd(6, first, kInt8AmxDepthStep);
+      _tile_loadd(6, first, stepDepth);
       _tile_dpbsud(1, 6, 7);
     }
     if constexpr (Groups > 2) {
       _tile_loadd(7, quads + 128, kAmxStripQuadBytes);
       _tile_dpbsud(2, 6, 7);
-      _tile_loadd(6, second, kInt8AmxDepthStep);
+      _tile_loadd(6, second, stepDepth);
       _tile_dpbsud(5, 6, 7);
     }
   }
@@ -380,7 +388,10 @@ const char* int8KernelName(Int8Kernel kernel) {
 
 int int8TileRows(Int8Kernel kernel) { return kernel == Int8Kernel::AmxInt8 ? kInt8AmxTileRows : kInt8VectorTileRows; }
 
-int int8DepthAlignment(Int8Kernel kernel) { return kernel == Int8Kernel::AmxInt8 ? kInt8AmxDepthStep : kInt8DepthStep; }
+int int8DepthStep(Int8Kernel kernel, int depth) {
+  if (kernel != Int8Kernel::AmxInt8) return kInt8DepthStep;
+  return std::min(kInt8AmxDepthStep, static_cast<int>(roundUpTo(static_cast<size_t>(depth), kInt8DepthStep)));
+}
 
 bool int8KernelAvailable(Int8Kernel kernel) {
   switch (kernel) {
@@ -442,7 +453,8 @@ PackedInt8Weights packInt8Weights(const int8_t* rowMajor, int rows, int depth, I
   packed.kernel = kernel;
   packed.rows = rows;
   packed.depth = depth;
-  packed.paddedDepth = static_cast<int>(roundUpTo(static_cast<size_t>(depth), static_cast<size_t>(int8DepthAlignment(kernel))));
+  packed.depthStep = int8DepthStep(kernel, depth);
+  packed.paddedDepth = static_cast<int>(roundUpTo(static_cast<size_t>(depth), static_cast<size_t>(packed.depthStep)));
   packed.tileRows = int8TileRows(kernel);
   packed.rowBlocks = (rows + packed.tileRows - 1) / packed.tileRows;
   const size_t values = static_cast<size_t>(packed.rowBlocks) * packed.blockValues();
@@ -453,8 +465,8 @@ PackedInt8Weights packInt8Weights(const int8_t* rowMajor, int rows, int depth, I
   // Where weight (r, k) of a block goes, from the block's start.
   const auto offsetInBlock = [&](int r, int k) -> size_t {
     if (amx) {
-      const size_t step = static_cast<size_t>(k / kInt8AmxDepthStep);
-      return step * kInt8AmxTileRows * kInt8AmxDepthStep + static_cast<size_t>(r * kInt8AmxDepthStep + k % kInt8AmxDepthStep);
+      const int step = packed.depthStep;
+      return static_cast<size_t>(k / step) * kInt8AmxTileRows * static_cast<size_t>(step) + static_cast<size_t>(r * step + k % step);
     }
     return static_cast<size_t>(((k / kInt8DepthStep) * packed.tileRows + r) * kInt8DepthStep + slotOf[k % kInt8DepthStep]);
   };
@@ -485,13 +497,14 @@ void int8MicroTile(const PackedInt8Weights& weights, int block, const uint8_t* s
   switch (weights.kernel) {
     case Int8Kernel::AmxInt8: {
 #ifdef EMOFLEET_INT8_AMX
-      const int steps = weights.paddedDepth / kInt8AmxDepthStep;
+      const int step = weights.depthStep;
+      const int steps = weights.paddedDepth / step;
       if (columns <= 16) {
-        microTileAmx<1>(weights.bytes.data() + offset, strip, steps, tile);
+        microTileAmx<1>(weights.bytes.data() + offset, strip, step, steps, tile);
       } else if (columns <= 32) {
-        microTileAmx<2>(weights.bytes.data() + offset, strip, steps, tile);
+        microTileAmx<2>(weights.bytes.data() + offset, strip, step, steps, tile);
       } else {
-        microTileAmx<3>(weights.bytes.data() + offset, strip, steps, tile);
+        microTileAmx<3>(weights.bytes.data() + offset, strip, step, steps, tile);
       }
       return;
 #else
@@ -531,10 +544,10 @@ void int8MicroTile(const PackedInt8Weights& weights, int block, const uint8_t* s
                       std::string("int8 kernel ") + int8KernelName(weights.kernel) + " is not compiled into this build");
 }
 
-Int8TileScope::Int8TileScope(Int8Kernel kernel) {
+Int8TileScope::Int8TileScope(const PackedInt8Weights& weights) {
 #ifdef EMOFLEET_INT8_AMX
-  if (kernel == Int8Kernel::AmxInt8) {
-    loadAmxTileConfig();
+  if (weights.kernel == Int8Kernel::AmxInt8) {
+    loadAmxTileConfig(weights.depthStep);
     configured_ = true;
   }
 #endif

@@ -17,7 +17,7 @@ constexpr int kInt8AmxTileRows = 32;    // output channels per micro-tile of AMX
 constexpr int kInt8MaxTileRows = 32;    // the most rows any kernel's micro-tile has
 constexpr int kInt8TileColumns = 48;    // output pixels per micro-tile: 3 x 16 int32 lanes
 constexpr int kInt8DepthStep = 4;       // k values one int32 lane sums per instruction
-constexpr int kInt8AmxDepthStep = 64;   // k values one AMX tile multiply sums: 16 quads
+constexpr int kInt8AmxDepthStep = 64;   // k values one AMX tile multiply sums at most: 16 quads
 
 enum class Int8Kernel { Portable, Avx512Vnni, Avx2, NeonDotprod, AmxInt8 };
 
@@ -37,8 +37,12 @@ inline size_t roundUpTo(size_t value, size_t multiple) { return (value + multipl
 
 /** Output channels in one micro-tile of `kernel`: kInt8AmxTileRows for AMX, kInt8VectorTileRows for the others. */
 int int8TileRows(Int8Kernel kernel);
-/** The multiple a layer's depth is padded to for `kernel`: a whole AMX tile (64) or one quad (4). */
-int int8DepthAlignment(Int8Kernel kernel);
+/**
+ * The k values one step of `kernel`'s micro-kernel sums for a layer of `depth`, which the depth is padded to a
+ * multiple of: one quad (4) for the vector kernels; for AMX a whole tile row (64), or the depth rounded up to a
+ * quad when it is shorter (a first layer's 27), so short layers are not padded to 64 with zeros.
+ */
+int int8DepthStep(Int8Kernel kernel, int depth);
 
 /**
  * Weights as one kernel reads them: blocks of tileRows output channels. Rows beyond `rows` and k beyond `depth`
@@ -46,14 +50,15 @@ int int8DepthAlignment(Int8Kernel kernel);
  * - Vector kernels: inside a block, for each group of 4 k values (a quad), the 8 rows' values one after another.
  *   In a row's quad the values are 4 bytes k0 k1 k2 k3 (`bytes`), except for the AVX2 kernel, which has no byte
  *   dot product and multiplies 16-bit pairs exactly: 4 int16 k0 k2 k1 k3 (`pairs`), twice the bytes.
- * - AMX: inside a block, for each 64 k values, the 32 rows x 64 bytes, row-major (`bytes`): two tile registers'
- *   worth, rows 0-15 then 16-31.
+ * - AMX: inside a block, for each step of depthStep k values, the 32 rows x depthStep bytes, row-major (`bytes`):
+ *   two tile registers' worth, rows 0-15 then 16-31.
  */
 struct PackedInt8Weights {
   Int8Kernel kernel = Int8Kernel::Portable;
   int rows = 0;
   int depth = 0;
-  int paddedDepth = 0;  // depth rounded up to int8DepthAlignment(kernel)
+  int depthStep = kInt8DepthStep;  // int8DepthStep(kernel, depth)
+  int paddedDepth = 0;             // depth rounded up to depthStep
   int tileRows = kInt8VectorTileRows;
   int rowBlocks = 0;
   AlignedVector<int8_t> bytes;
@@ -75,13 +80,13 @@ void int8MicroTile(const PackedInt8Weights& weights, int block, const uint8_t* s
 
 
 /**
- * The tile registers' shapes for the AMX kernel, loaded on this thread for the scope's lifetime and released at
- * its end (so a context switch saves no tile state after it). Nothing for the other kernels. One per thread at a
- * time: it is the thread's tile configuration.
+ * The tile registers' shapes for AMX weights (their depth step sets them), loaded on this thread for the scope's
+ * lifetime and released at its end (so a context switch saves no tile state after it). Nothing for the other
+ * kernels. One per thread at a time: it is the thread's tile configuration.
  */
 class Int8TileScope {
  public:
-  explicit Int8TileScope(Int8Kernel kernel);
+  explicit Int8TileScope(const PackedInt8Weights& weights);
   ~Int8TileScope();
   Int8TileScope(const Int8TileScope&) = delete;
   Int8TileScope& operator=(const Int8TileScope&) = delete;

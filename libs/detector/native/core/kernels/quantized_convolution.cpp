@@ -270,7 +270,7 @@ void QuantizedConvolution::computePanel(const uint8_t* panel, size_t firstColumn
   const size_t stripBytes = static_cast<size_t>(weights_.paddedDepth) * kInt8TileColumns;
   const size_t strips = roundUpTo(columns, kInt8TileColumns) / kInt8TileColumns;
   alignas(64) int32_t tile[kInt8MaxTileRows * kInt8TileColumns];
-  const Int8TileScope tiles(weights_.kernel);
+  const Int8TileScope tiles(weights_);
   for (int b = firstBlock; b < firstBlock + blocks; ++b) {
     for (size_t s = 0; s < strips; ++s) {
       const size_t column = firstColumn + s * kInt8TileColumns;
