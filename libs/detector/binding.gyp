@@ -29,6 +29,7 @@
         "native/core/kernels/direct_convolution.cpp",
         "native/core/kernels/dense.cpp",
         "native/core/kernels/im2col.cpp",
+        "native/core/kernels/int8_epilogue.cpp",
         "native/core/kernels/int8_gemm.cpp",
         "native/core/kernels/packed_gemm.cpp",
         "native/core/kernels/quantized_convolution.cpp",

@@ -136,13 +136,16 @@ bool cpuHasAvx2(const X86Features& f) {
 }
 
 #ifdef EMOFLEET_INT8_VNNI
-bool cpuRunsAvx512Vnni(const X86Features& f) {
+// AVX-512 F, BW and VL, which the VNNI and AMX layers' epilogue uses (int8_epilogue.cpp), with the register state
+// enabled by the OS: SSE, AVX, opmask, ZMM0-15 upper halves, ZMM16-31.
+bool cpuRunsAvx512(const X86Features& f) {
   const bool avx512f = (f.leaf7Ebx & (1u << 16)) != 0;
   const bool avx512bw = (f.leaf7Ebx & (1u << 30)) != 0;
-  const bool avx512vnni = (f.leaf7Ecx & (1u << 11)) != 0;
-  // SSE, AVX, opmask, ZMM0-15 upper halves, ZMM16-31: all enabled by the OS.
-  return avx512f && avx512bw && avx512vnni && (f.xcr0 & 0xE6u) == 0xE6u;
+  const bool avx512vl = (f.leaf7Ebx & (1u << 31)) != 0;
+  return avx512f && avx512bw && avx512vl && (f.xcr0 & 0xE6u) == 0xE6u;
 }
+
+bool cpuRunsAvx512Vnni(const X86Features& f) { return cpuRunsAvx512(f) && (f.leaf7Ecx & (1u << 11)) != 0; }
 #endif
 
 #ifdef EMOFLEET_INT8_AMX
@@ -151,6 +154,7 @@ constexpr long kArchRequestXcompPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
 constexpr long kXfeatureTileData = 18;               // XFEATURE_XTILEDATA
 
 bool cpuRunsAmxInt8(const X86Features& f) {
+  if (!cpuRunsAvx512(f)) return false;  // the epilogue of AMX layers is AVX-512
   const bool amxTile = (f.leaf7Edx & (1u << 24)) != 0;
   const bool amxInt8 = (f.leaf7Edx & (1u << 25)) != 0;
   const bool tileState = (f.xcr0 & (3ull << 17)) == (3ull << 17);  // XTILECFG and XTILEDATA enabled by the OS

@@ -20,41 +20,6 @@ constexpr size_t kMaxPanelColumns = 64 * kInt8TileColumns;
                                                   std::to_string(layer.cfgLine) + "): " + why);
 }
 
-// A loop of its own, with its bounds and constants in locals: inside the lambda, byte stores may alias the
-// captured values, which were then reloaded after every store and the loop stayed scalar.
-void quantizeRow(const float* __restrict src, uint8_t* __restrict dst, size_t count, float inverse, float zeroPoint) {
-  for (size_t i = 0; i < count; ++i) dst[i] = quantizeToUint8(src[i], inverse, zeroPoint);
-}
-
-// The epilogue of one micro-tile row: v = (acc - zeroTerm) * scale + bias, activated, handed to `store(j, v)`.
-// One loop per activation, so each vectorises with the store inlined into it.
-template <typename Store>
-inline void epilogueRow(const int32_t* __restrict acc, size_t count, int32_t zeroTerm, float scale, float bias,
-                        Activation activation, Store store) {
-  switch (activation) {
-    case Activation::Linear:
-      for (size_t j = 0; j < count; ++j) store(j, static_cast<float>(acc[j] - zeroTerm) * scale + bias);
-      return;
-    case Activation::Leaky:
-      for (size_t j = 0; j < count; ++j) {
-        const float v = static_cast<float>(acc[j] - zeroTerm) * scale + bias;
-        const float scaled = .1f * v;
-        store(j, v < scaled ? scaled : v);  // max(v, 0.1 v): see biasActivate (activation.hpp)
-      }
-      return;
-    case Activation::Relu:
-      for (size_t j = 0; j < count; ++j) {
-        const float v = static_cast<float>(acc[j] - zeroTerm) * scale + bias;
-        store(j, v > 0 ? v : 0.f);
-      }
-      return;
-    case Activation::Logistic:
-      for (size_t j = 0; j < count; ++j) {
-        store(j, 1.f / (1.f + std::exp(-(static_cast<float>(acc[j] - zeroTerm) * scale + bias))));
-      }
-      return;
-  }
-}
 
 }  // namespace
 
@@ -69,7 +34,7 @@ std::vector<int> int8CapableLayers(const NetworkSpec& spec, size_t executed) {
 
 QuantizedConvolution::QuantizedConvolution(const LayerSpec& layer, const LayerParameters& params,
                                            const Int8LayerChoice& choice, Int8Kernel kernel)
-    : activation_(layer.convolution.activation), choice_(choice), kernel_(kernel) {
+    : activation_(layer.convolution.activation), choice_(choice), kernel_(kernel), epilogue_(kernel) {
   if (layer.kind != LayerKind::Convolutional) refuse(layer, std::string("is ") + layerKindName(layer.kind) + ", only convolutional layers run in int8");
   const ConvolutionParams& p = layer.convolution;
   if (p.groups != 1) refuse(layer, "grouped/depthwise convolutions (groups=" + std::to_string(p.groups) + ") stay fp32");
@@ -146,8 +111,7 @@ const uint8_t* QuantizedConvolution::padInput(const Int8Input& input, uint8_t* p
   const size_t height = static_cast<size_t>(geometry_.input.height);
   const size_t padding = static_cast<size_t>(geometry_.padding);
   if (input.bytes != nullptr && padding == 0) return input.bytes;
-  const float inverse = 1.f / choice_.inputScale;
-  const float zeroPoint = static_cast<float>(choice_.inputZeroPoint);
+  const ByteQuantization quantization{1.f / choice_.inputScale, static_cast<float>(choice_.inputZeroPoint)};
   const uint8_t zeroByte = static_cast<uint8_t>(choice_.inputZeroPoint);
   const size_t paddedWidth = width + 2 * padding;
   const size_t paddedPlane = paddedWidth * (height + 2 * padding);
@@ -155,7 +119,7 @@ const uint8_t* QuantizedConvolution::padInput(const Int8Input& input, uint8_t* p
     uint8_t* dst = padded + c * paddedPlane;
     const size_t plane = width * height;
     if (padding == 0) {
-      quantizeRow(input.floats + c * plane, dst, plane, inverse, zeroPoint);
+      epilogue_.quantize(input.floats + c * plane, plane, quantization, dst);
       return;
     }
     std::memset(dst, zeroByte, padding * paddedWidth);
@@ -165,7 +129,7 @@ const uint8_t* QuantizedConvolution::padInput(const Int8Input& input, uint8_t* p
       if (input.bytes != nullptr) {
         std::memcpy(row + padding, input.bytes + c * plane + y * width, width);
       } else {
-        quantizeRow(input.floats + c * plane + y * width, row + padding, width, inverse, zeroPoint);
+        epilogue_.quantize(input.floats + c * plane + y * width, width, quantization, row + padding);
       }
       std::memset(row + padding + width, zeroByte, padding);
     }
@@ -288,21 +252,15 @@ void QuantizedConvolution::storeTile(const int32_t* tile, int block, size_t colu
   const size_t plane = geometry_.output.plane();
   const int tileRows = weights_.tileRows;
   const int rows = std::min(tileRows, weights_.rows - block * tileRows);
-  const float inverse = 1.f / output.scale;
-  const float zeroPoint = static_cast<float>(output.zeroPoint);
+  const ByteQuantization quantization{1.f / output.scale, static_cast<float>(output.zeroPoint)};
   for (int r = 0; r < rows; ++r) {
     const size_t channel = static_cast<size_t>(block * tileRows + r);
     const int32_t* acc = tile + r * kInt8TileColumns;
-    const int32_t zeroTerm = zeroPointTerms_[channel];
-    const float scale = outputScales_[channel];
-    const float bias = bias_[channel];
+    const ChannelAffine affine{zeroPointTerms_[channel], outputScales_[channel], bias_[channel]};
     if (output.bytes != nullptr) {
-      uint8_t* dst = output.bytes + channel * plane + column;
-      epilogueRow(acc, valid, zeroTerm, scale, bias, activation_,
-                  [=](size_t j, float v) { dst[j] = quantizeToUint8(v, inverse, zeroPoint); });
+      epilogue_.toBytes(acc, valid, affine, activation_, quantization, output.bytes + channel * plane + column);
     } else {
-      float* dst = output.floats + channel * plane + column;
-      epilogueRow(acc, valid, zeroTerm, scale, bias, activation_, [=](size_t j, float v) { dst[j] = v; });
+      epilogue_.toFloats(acc, valid, affine, activation_, output.floats + channel * plane + column);
     }
   }
 }

@@ -10,6 +10,7 @@
 #include "../network_spec.hpp"
 #include "../thread_pool.hpp"
 #include "../weights_loader.hpp"
+#include "int8_epilogue.hpp"
 #include "int8_gemm.hpp"
 
 namespace emofleet {
@@ -75,6 +76,7 @@ class QuantizedConvolution {
   const Int8LayerChoice& choice() const { return choice_; }
 
   Int8Kernel kernel() const { return kernel_; }
+  const Int8Epilogue& epilogue() const { return epilogue_; }
   const std::vector<float>& weightScales() const { return weightScales_; }
 
  private:
@@ -96,6 +98,7 @@ class QuantizedConvolution {
   Activation activation_;
   Int8LayerChoice choice_;
   Int8Kernel kernel_;
+  Int8Epilogue epilogue_;
   PackedInt8Weights weights_;
   std::vector<float> weightScales_;
   std::vector<float> outputScales_;      // inputScale * weightScale, per output channel
