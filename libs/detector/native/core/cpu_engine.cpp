@@ -267,9 +267,9 @@ void CpuEngine::runLayer(size_t index, const float* networkInput, bool fused) {
     case LayerKind::Route: {
       size_t offset = 0;
       for (size_t i = 0; i < layer.inputs.size(); ++i) {
-        const size_t producer = static_cast<size_t>(layer.inputs[i]);
-        const size_t count = spec_.layers[producer].output.elements();
-        const float* source = layerOutput(producer);
+        const size_t part = static_cast<size_t>(layer.inputs[i]);
+        const size_t count = spec_.layers[part].output.elements();
+        const float* source = layerOutput(part);
         // In place when the planner put the producer's output in this slice (or the route is a pure view).
         if (!plan_.routeInputInPlace[index][i] && source != output + offset) {
           std::memcpy(output + offset, source, count * sizeof(float));

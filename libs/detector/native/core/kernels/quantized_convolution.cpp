@@ -183,7 +183,8 @@ void QuantizedConvolution::packPanel(const uint8_t* padded, size_t firstColumn, 
   const size_t outWidth = static_cast<size_t>(g.output.width);
   const size_t stride = static_cast<size_t>(g.stride);
   const bool pointwise = g.size == 1 && g.stride == 1 && g.padding == 0;  // consecutive pixels, consecutive bytes
-  std::vector<PackRun> runs;
+  thread_local std::vector<PackRun> runs;  // per thread, kept between panels: no allocation per panel
+  runs.clear();
   for (size_t column = firstColumn, last = firstColumn + columns; column < last;) {
     const size_t offset = column - firstColumn;
     const size_t strip = offset / kInt8TileColumns;
