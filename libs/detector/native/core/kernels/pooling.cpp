@@ -15,19 +15,34 @@ T lowest() {
   return std::is_floating_point<T>::value ? -std::numeric_limits<T>::max() : std::numeric_limits<T>::lowest();
 }
 
+// 2x2 stride-2 pool, window offset 0: out(y, x) is the max of in(2y..2y+1, 2x..2x+1). An odd input with darknet's
+// default padding (size - 1) has one more output row and column than pairs; their windows are clipped to the
+// input's last row or column (face-api's 207x207 pool).
 template <typename T>
 void runTwoByTwo(const LayerSpec& layer, const T* input, T* output, ThreadPool& pool) {
   const Shape in = layer.input;
   const Shape out = layer.output;
   const size_t inWidth = static_cast<size_t>(in.width);
+  const size_t inHeight = static_cast<size_t>(in.height);
   const size_t outWidth = static_cast<size_t>(out.width);
+  const size_t pairs = std::min(outWidth, inWidth / 2);
   pool.parallelFor(static_cast<size_t>(out.channels), [&](size_t c, int) {
     for (size_t oy = 0; oy < static_cast<size_t>(out.height); ++oy) {
       const T* top = input + c * in.plane() + 2 * oy * inWidth;
-      const T* bottom = top + inWidth;
-      maxPoolTwoByTwoRow(top, bottom, output + c * out.plane() + oy * outWidth, outWidth);
+      const T* bottom = 2 * oy + 1 < inHeight ? top + inWidth : top;
+      T* dst = output + c * out.plane() + oy * outWidth;
+      maxPoolTwoByTwoRow(top, bottom, dst, pairs);
+      if (outWidth > pairs) dst[pairs] = std::max(top[2 * pairs], bottom[2 * pairs]);
     }
   });
+}
+
+// Any 2x2 stride-2 pool with window offset 0: padding 0 (output floor(in / 2)) or 1 (ceil(in / 2)).
+bool isTwoByTwoStrideTwo(const LayerSpec& layer) {
+  const MaxPoolParams& p = layer.maxPool;
+  const auto halves = [](int input, int output) { return output == input / 2 || output == (input + 1) / 2; };
+  return p.size == 2 && p.stride == 2 && p.padding / 2 == 0 && halves(layer.input.width, layer.output.width) &&
+         halves(layer.input.height, layer.output.height);
 }
 
 // YOLO v2-tiny's 2x2 stride-1 pool (window offset 0, output the input's size): out(y, x) is the max of
@@ -114,7 +129,7 @@ namespace {
 
 template <typename T>
 void runMaxPoolOf(const LayerSpec& layer, const T* input, T* output, ThreadPool& pool) {
-  if (isPlainTwoByTwoMaxPool(layer)) {
+  if (isTwoByTwoStrideTwo(layer)) {
     runTwoByTwo(layer, input, output, pool);
     return;
   }
