@@ -23,11 +23,11 @@ enum class Int8Kernel { Portable, Avx512Vnni, Avx2, NeonDotprod, AmxInt8 };
 
 const char* int8KernelName(Int8Kernel kernel);
 /**
- * The fastest kernel this CPU (and its OS) can run: AMX-INT8 when cpuid and XCR0 show it and Linux grants this
- * process the tile state (arch_prctl ARCH_REQ_XCOMP_PERM), else AVX-512 VNNI when cpuid and XCR0 allow it, else AVX2;
- * NEON sdot
- * in aarch64 builds compiled for dotprod (-march=armv8.2-a+dotprod: Xavier, Orin) when HWCAP says the CPU has it;
- * else portable (e.g. the Cortex-A57 of a TX1 or Nano, and every default armv8-a build).
+ * The fastest kernel this CPU (and its OS) can run: AMX-INT8 when cpuid and XCR0 show it (with AVX-512 for its
+ * epilogue) and Linux grants this process the tile state (arch_prctl ARCH_REQ_XCOMP_PERM), else AVX-512 VNNI when
+ * cpuid and XCR0 allow it, else AVX2; NEON sdot in aarch64 builds compiled for dotprod (-march=armv8.2-a+dotprod:
+ * Xavier, Orin) when HWCAP says the CPU has it; else portable (e.g. the Cortex-A57 of a TX1 or Nano, and every
+ * default armv8-a build).
  * EMOFLEET_INT8_KERNEL=<name> (int8KernelName) forces an available kernel, for benchmarks of one against another.
  */
 Int8Kernel detectInt8Kernel();
@@ -77,7 +77,6 @@ PackedInt8Weights packInt8Weights(const int8_t* rowMajor, int rows, int depth, I
  * inside an Int8TileScope on the calling thread.
  */
 void int8MicroTile(const PackedInt8Weights& weights, int block, const uint8_t* strip, int columns, int32_t* tile);
-
 
 /**
  * The tile registers' shapes for AMX weights (their depth step sets them), loaded on this thread for the scope's
