@@ -118,10 +118,9 @@ void runStrideOne(const LayerSpec& layer, const T* input, T* output, ThreadPool&
 
 }  // namespace
 
+// The even case of isTwoByTwoStrideTwo: no window is clipped.
 bool isPlainTwoByTwoMaxPool(const LayerSpec& layer) {
-  const MaxPoolParams& p = layer.maxPool;
-  return layer.kind == LayerKind::MaxPool && p.size == 2 && p.stride == 2 && p.padding / 2 == 0 &&
-         layer.input.width % 2 == 0 && layer.input.height % 2 == 0 && layer.output.width * 2 == layer.input.width &&
+  return layer.kind == LayerKind::MaxPool && isTwoByTwoStrideTwo(layer) && layer.output.width * 2 == layer.input.width &&
          layer.output.height * 2 == layer.input.height;
 }
 

@@ -20,7 +20,6 @@ constexpr size_t kMaxPanelColumns = 64 * kInt8TileColumns;
                                                   std::to_string(layer.cfgLine) + "): " + why);
 }
 
-
 }  // namespace
 
 std::vector<int> int8CapableLayers(const NetworkSpec& spec, size_t executed) {
