@@ -217,6 +217,14 @@ describe('DeviceConnection (fake broker)', () => {
     expect(connection.status).toBe('stopped');
   });
 
+  it('waits on stop for a connect attempt still persisting its bdSeq, then creates no client', async () => {
+    connection.start();
+    await connection.stop();
+    expect(await fs.readdir(dataDir)).toEqual(['connection-session.json']);
+    expect(clients).toHaveLength(0);
+    expect(connection.status).toBe('stopped');
+  });
+
   it('cancels a pending reconnect on stop', async () => {
     const client = await startOnline();
     client.dropConnection();

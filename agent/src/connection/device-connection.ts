@@ -123,6 +123,8 @@ export class DeviceConnection {
   private readonly rejectionListeners = new Set<(rejection: DecodeRejection) => void>();
   private session: Session | undefined;
   private reconnectTimer: unknown;
+  /** The connect attempt in progress (it may be persisting its bdSeq); `stop()` waits for it. */
+  private connectAttempt: Promise<void> | undefined;
   private failedAttempts = 0;
   private currentStatus: ConnectionStatus = 'stopped';
 
@@ -161,7 +163,7 @@ export class DeviceConnection {
       throw new Error(`DeviceConnection already started (${this.currentStatus})`);
     this.failedAttempts = 0;
     this.setStatus('connecting');
-    void this.connect();
+    this.beginConnectAttempt();
   }
 
   /** Publishes the retained `offline` state, disconnects cleanly (so the broker drops the will) and stops. */
@@ -169,6 +171,9 @@ export class DeviceConnection {
     if (this.currentStatus === 'stopped' || this.currentStatus === 'stopping') return;
     this.setStatus('stopping');
     this.scheduler.clearTimeout(this.reconnectTimer);
+    // An attempt still writing its bdSeq sees the shutdown afterwards and gives up; waiting for it means nothing
+    // touches the data directory once stop() has resolved.
+    await this.connectAttempt;
     const session = this.session;
     if (session !== undefined) {
       const timeoutMs = this.options.shutdownTimeoutMs ?? 5000;
@@ -348,7 +353,14 @@ export class DeviceConnection {
     this.failedAttempts += 1;
     this.setStatus('waiting-to-reconnect');
     this.options.logger.info('reconnecting after backoff', { delayMs, attempt: this.failedAttempts });
-    this.reconnectTimer = this.scheduler.setTimeout(() => void this.connect(), delayMs);
+    this.reconnectTimer = this.scheduler.setTimeout(() => this.beginConnectAttempt(), delayMs);
+  }
+
+  private beginConnectAttempt(): void {
+    const attempt = this.connect().finally(() => {
+      if (this.connectAttempt === attempt) this.connectAttempt = undefined;
+    });
+    this.connectAttempt = attempt;
   }
 
   private onBrokerMessage(session: Session, topic: string, payload: Buffer, retained: boolean): void {
