@@ -32,6 +32,7 @@
         "native/core/kernels/int8_epilogue.cpp",
         "native/core/kernels/int8_gemm.cpp",
         "native/core/kernels/packed_gemm.cpp",
+        "native/core/kernels/pointwise_convolution.cpp",
         "native/core/kernels/quantized_convolution.cpp",
         "native/core/kernels/pooling.cpp",
         "native/core/kernels/reorg.cpp",

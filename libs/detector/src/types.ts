@@ -177,6 +177,11 @@ export interface DetectorInfo {
    * written; `forwardRaw` with `layer` still returns it).
    */
   readonly pooledDirectLayers: readonly number[];
+  /**
+   * cpu: the 1x1 convolutions that run on the packed-weight GEMM (deep layers at up to 32x32 pixels, with at
+   * least 64 input channels and 128 filters); the other 1x1 layers run on im2col's path (OpenBLAS).
+   */
+  readonly pointwiseLayers: readonly number[];
   /** The second stage, when there is one. */
   readonly classifier?: ClassifierInfo;
 }

@@ -38,7 +38,7 @@ describe.each(networks)(
     }, 120_000);
     afterAll(() => detector.dispose());
 
-    it('runs Winograd where the mode says', () => {
+    it('runs Winograd, the direct and the pointwise kernels where the mode says', () => {
       const tiles = detector.info.winogradLayers.map(({ tile }) => tile);
       if (winograd === 'off') expect(tiles).toEqual([]);
       if (winograd === 'f4') expect(new Set(tiles)).toEqual(new Set([4]));
@@ -49,6 +49,15 @@ describe.each(networks)(
         expect(detector.info.directLayers).toEqual(winograd === 'auto' ? [0] : []);
         expect(detector.info.pooledDirectLayers).toEqual(winograd === 'auto' ? [0] : []);
       }
+      // The deep 1x1 layers (26x26 and 13x13, 128+ filters) run on the packed-weight GEMM: YOLO v2's bottlenecks,
+      // and in the 1x1 variant also the 1x1 layers that replaced 3x3 ones. The 45-filter region layers do not.
+      const pointwise: Record<string, readonly number[]> = {
+        'yolov2-tiny-expression.cfg': [],
+        'yolov2-expression.cfg': [13, 15, 19, 21],
+        'yolov2-expression-1x1.cfg': [13, 14, 15, 19, 20, 21, 22, 24],
+      };
+      const expected = pointwise[network.name];
+      if (expected !== undefined) expect(detector.info.pointwiseLayers).toEqual(winograd === 'auto' ? expected : []);
     });
 
     it('within 1e-4 relative on a random input', async () => {

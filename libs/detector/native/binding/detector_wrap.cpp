@@ -148,6 +148,11 @@ Napi::Value DetectorWrap::info(const Napi::CallbackInfo& info) {
     pooledDirectLayers.Set(static_cast<uint32_t>(i), d.pooledDirectLayers[i]);
   }
   result.Set("pooledDirectLayers", pooledDirectLayers);
+  Napi::Array pointwiseLayers = Napi::Array::New(env, d.pointwiseLayers.size());
+  for (size_t i = 0; i < d.pointwiseLayers.size(); ++i) {
+    pointwiseLayers.Set(static_cast<uint32_t>(i), d.pointwiseLayers[i]);
+  }
+  result.Set("pointwiseLayers", pointwiseLayers);
   Napi::Object header = Napi::Object::New(env);
   header.Set("major", d.weightsHeader.major);
   header.Set("minor", d.weightsHeader.minor);

@@ -64,12 +64,13 @@ CpuEngine::CpuEngine(NetworkSpec spec, LoadedWeights weights, const EngineOption
     int8Scratch = std::max(int8Scratch, quantized_[index]->scratchBytes(pool_.size()));
   }
   int8Scratch_.assign(int8Scratch, 0);
-  // Winograd, or the direct kernel for wide layers with few channels: kernels transformed or re-blocked once
-  // here; the layer's im2col weights are then dropped (it never runs them). Only in fused runs: `fuse: false`
+  // Winograd, the direct kernel for wide layers with few channels, or packedGemm for pointwise layers: kernels
+  // transformed, re-blocked or packed once here; the layer's im2col weights are then dropped (it never runs them). Only in fused runs: `fuse: false`
   // is the darknet-style reference and keeps darknet's im2col algorithm; `winograd: off` keeps im2col too (the
   // bench's im2col row).
   winograd_.resize(spec_.layers.size());
   direct_.resize(spec_.layers.size());
+  pointwise_.resize(spec_.layers.size());
   if (options_.fuse) {
     for (size_t i = 0; i < executed_; ++i) {
       if (quantized_[i]) continue;
@@ -80,6 +81,9 @@ CpuEngine::CpuEngine(NetworkSpec spec, LoadedWeights weights, const EngineOption
       } else if (options_.winograd == WinogradMode::Auto && directConvolutionFor(spec_.layers[i])) {
         direct_[i] = std::make_unique<DirectConvolution>(spec_.layers[i], weights_.layers[i]);
         scratch = std::max(scratch, direct_[i]->scratchFloats(pool_.size()));
+      } else if (options_.winograd == WinogradMode::Auto && pointwiseConvolutionFor(spec_.layers[i])) {
+        pointwise_[i] = std::make_unique<PointwiseConvolution>(spec_.layers[i], weights_.layers[i]);
+        scratch = std::max(scratch, pointwise_[i]->scratchFloats());
       } else {
         continue;
       }
@@ -191,6 +195,14 @@ std::vector<int> CpuEngine::directLayers() const {
   return layers;
 }
 
+std::vector<int> CpuEngine::pointwiseLayers() const {
+  std::vector<int> layers;
+  for (size_t i = 0; i < pointwise_.size(); ++i) {
+    if (pointwise_[i]) layers.push_back(static_cast<int>(i));
+  }
+  return layers;
+}
+
 std::vector<int> CpuEngine::int8LayerIndices() const {
   std::vector<int> indices;
   for (size_t i = 0; i < quantized_.size(); ++i) {
@@ -253,6 +265,10 @@ void CpuEngine::runLayer(size_t index, const float* networkInput, bool fused) {
       }
       if (direct_[index]) {
         direct_[index]->run(input, output, scratch_.data(), pool_);
+        return;
+      }
+      if (pointwise_[index]) {
+        pointwise_[index]->run(input, output, scratch_.data(), pool_);
         return;
       }
       runConvolution(layer, weights_.layers[index], input, output, scratch_.data(), pool_, options_.fuse);

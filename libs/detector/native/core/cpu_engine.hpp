@@ -10,6 +10,7 @@
 #include "inference_backend.hpp"
 #include "kernels/quantized_convolution.hpp"
 #include "kernels/direct_convolution.hpp"
+#include "kernels/pointwise_convolution.hpp"
 #include "kernels/winograd_convolution.hpp"
 #include "network_spec.hpp"
 #include "thread_pool.hpp"
@@ -53,6 +54,8 @@ class CpuEngine : public InferenceBackend {
   std::vector<std::pair<int, int>> winogradLayers() const;
   /** Layers that run on the direct convolution kernel, in layer order. */
   std::vector<int> directLayers() const;
+  /** Pointwise (1x1) layers that run on packedGemm with weights packed at load, in layer order. */
+  std::vector<int> pointwiseLayers() const;
   /**
    * Direct-kernel layers that infer() runs fused with the 2x2 max pool after them (their own output is never
    * written; runs with taps still write it).
@@ -90,6 +93,7 @@ class CpuEngine : public InferenceBackend {
   AlignedVector<uint8_t> int8Scratch_;
   std::vector<std::unique_ptr<WinogradConvolution>> winograd_;  // per layer; null where not Winograd
   std::vector<std::unique_ptr<DirectConvolution>> direct_;      // per layer; null where not the direct kernel
+  std::vector<std::unique_ptr<PointwiseConvolution>> pointwise_;  // per layer; null where not on packedGemm
   std::vector<bool> poolFused_;  // per layer: a direct convolution infer() runs fused with the pool after it
   std::vector<bool> byteOutput_;  // per layer: infer() keeps its output as uint8 (byteOutputLayers)
   std::vector<Int8LayerChoice> byteQuantization_;  // per byte-output convolution: its readers' input quantisation

@@ -47,6 +47,7 @@ std::unique_ptr<Detector> Detector::createCpu(const std::string& cfgText, const 
   detector->info_.winogradLayers = cpu.winogradLayers();
   detector->info_.directLayers = cpu.directLayers();
   detector->info_.pooledDirectLayers = cpu.pooledDirectLayers();
+  detector->info_.pointwiseLayers = cpu.pointwiseLayers();
   detector->info_.int8CapableLayers = int8CapableLayers(cpu.spec(), cpu.executedLayers());
   return detector;
 }

@@ -72,6 +72,7 @@ struct DetectorInfo {
   std::vector<std::pair<int, int>> winogradLayers;  // cpu backend: (layer, output tile 2 or 4) run as Winograd
   std::vector<int> directLayers;  // cpu backend: layers run on the direct convolution kernel
   std::vector<int> pooledDirectLayers;  // cpu backend: direct layers run fused with the 2x2 pool after them
+  std::vector<int> pointwiseLayers;     // cpu backend: 1x1 layers run on packedGemm with weights packed at load
   WeightsHeader weightsHeader;
   InputFit inputFit;
 };

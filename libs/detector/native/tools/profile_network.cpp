@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
               engine.activationBytes() / 1e6, engine.unplannedActivationBytes() / 1e6);
   const std::vector<std::pair<int, int>> winogradLayers = engine.winogradLayers();
   const std::vector<int> directLayers = engine.directLayers();
+  const std::vector<int> pointwiseLayers = engine.pointwiseLayers();
   const std::vector<int> int8Indices = engine.int8LayerIndices();
   const std::vector<int> byteOutputs = engine.byteOutputLayers();
   std::printf("layer  kind           output           GFLOP   median ms  GFLOP/s  kernel\n");
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
       if (entry.first == static_cast<int>(layer)) kernel = "F" + std::to_string(entry.second);
     }
     if (std::find(directLayers.begin(), directLayers.end(), static_cast<int>(layer)) != directLayers.end()) kernel = "direct";
+    if (std::find(pointwiseLayers.begin(), pointwiseLayers.end(), static_cast<int>(layer)) != pointwiseLayers.end()) kernel = "pointwise";
     if (std::find(int8Indices.begin(), int8Indices.end(), static_cast<int>(layer)) != int8Indices.end()) kernel = "int8";
     if (kernel.empty() && layerSpec.kind == LayerKind::Convolutional) kernel = "im2col";
     if (std::find(byteOutputs.begin(), byteOutputs.end(), static_cast<int>(layer)) != byteOutputs.end()) kernel += " (uint8 out)";
