@@ -57,7 +57,8 @@ describe.each(networks)(
         'yolov2-expression-1x1.cfg': [13, 14, 15, 19, 20, 21, 22, 24],
       };
       const expected = pointwise[network.name];
-      if (expected !== undefined) expect(detector.info.pointwiseLayers).toEqual(winograd === 'auto' ? expected : []);
+      if (expected !== undefined)
+        expect(detector.info.pointwiseLayers).toEqual(winograd === 'auto' ? expected : []);
     });
 
     it('within 1e-4 relative on a random input', async () => {
