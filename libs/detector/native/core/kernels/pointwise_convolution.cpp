@@ -96,7 +96,8 @@ void PointwiseConvolution::packColumns(const float* input, size_t firstColumn, s
 void PointwiseConvolution::storeTransposed(const float* products, size_t firstColumn, size_t columns,
                                            size_t firstFilter, size_t lastFilter, float* output) const {
   const size_t ldm = roundUp(filters_, kPanelFilters);
-  float block[kStoreFilters][kStoreColumns];
+  // Activated whole (one vector loop); columns past a partial group's count keep earlier, finite values.
+  float block[kStoreFilters][kStoreColumns] = {};
   for (size_t f0 = firstFilter; f0 < lastFilter; f0 += kStoreFilters) {
     const size_t lanes = std::min(kStoreFilters, lastFilter - f0);
     float bias[kStoreFilters];
