@@ -33,23 +33,14 @@ std::string describe(const Case& c) {
 }
 
 void checkCase(const Case& c, uint32_t seed) {
-  const NetworkSpec spec = parseNetworkCfg(singleConvolutionCfg(c));
-  const std::vector<uint8_t> weights = randomWeights(spec, seed);
-  const std::vector<float> input = randomTensor(spec.input.elements(), seed + 1, -1.f, 1.f);
-  const std::vector<float> expected = naiveForward(spec, weights, input)[0];
-  const LayerSpec& layer = spec.layers[0];
-  const LoadedWeights loaded = loadWeights(spec, weights.data(), weights.size());
-  const DirectConvolution convolution(layer, loaded.layers[0]);
+  const SingleLayerCase single = singleLayerCase(singleConvolutionCfg(c), seed);
+  const DirectConvolution convolution(single.layer(), single.parameters());
   for (int threads : {1, 3}) {
     ThreadPool pool(threads);
     std::vector<float> scratch(convolution.scratchFloats(threads));
-    std::vector<float> output(layer.output.elements(), -7.f);
-    convolution.run(input.data(), output.data(), scratch.data(), pool);
-    const double error = relativeError(output.data(), expected);
-    if (!(error <= 2e-6)) {
-      recordFailure(__FILE__, __LINE__,
-                    describe(c) + " threads " + std::to_string(threads) + ": relative error " + std::to_string(error));
-    }
+    std::vector<float> output(single.layer().output.elements(), -7.f);
+    convolution.run(single.input.data(), output.data(), scratch.data(), pool);
+    checkOutput(output, single.expected, 2e-6, describe(c) + " threads " + std::to_string(threads));
   }
 }
 

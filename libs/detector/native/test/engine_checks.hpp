@@ -1,6 +1,7 @@
-// Checks of a whole CpuEngine against the naive forward pass, shared by the kernel tests.
+// Checks of single kernels and of a whole CpuEngine against the naive forward pass, shared by the kernel tests.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -20,6 +21,38 @@ inline std::string winogradModeLabel(emofleet::WinogradMode mode) {
     case emofleet::WinogradMode::F4: return "winograd f4";
   }
   return "winograd ?";
+}
+
+/**
+ * A one-layer network parsed from `cfg` with seeded random weights (loaded as the engine loads them), a seeded
+ * input in [-1, 1), and the naive forward pass's output of the layer: what each kernel test checks its kernel
+ * against.
+ */
+struct SingleLayerCase {
+  emofleet::NetworkSpec spec;
+  emofleet::LoadedWeights weights;
+  std::vector<float> input;
+  std::vector<float> expected;
+
+  const emofleet::LayerSpec& layer() const { return spec.layers[0]; }
+  const emofleet::LayerParameters& parameters() const { return weights.layers[0]; }
+};
+
+inline SingleLayerCase singleLayerCase(const std::string& cfg, uint32_t seed) {
+  SingleLayerCase c;
+  c.spec = emofleet::parseNetworkCfg(cfg);
+  const std::vector<uint8_t> bytes = randomWeights(c.spec, seed);
+  c.input = randomTensor(c.spec.input.elements(), seed + 1, -1.f, 1.f);
+  c.expected = naiveForward(c.spec, bytes, c.input)[0];
+  c.weights = emofleet::loadWeights(c.spec, bytes.data(), bytes.size());
+  return c;
+}
+
+/** Records a test failure naming `context` when `output` is further than `tolerance` (relativeError) from `expected`. */
+inline void checkOutput(const std::vector<float>& output, const std::vector<float>& expected, double tolerance,
+                        const std::string& context) {
+  const double error = relativeError(output.data(), expected);
+  if (!(error <= tolerance)) recordFailure(__FILE__, __LINE__, context + ": relative error " + std::to_string(error));
 }
 
 /**

@@ -35,30 +35,21 @@ std::string singleConvolutionCfg(const Case& c) {
 double toleranceFor(int tile) { return tile == 2 ? 2e-6 : 1e-5; }
 
 void checkCase(const Case& c, uint32_t seed) {
-  const NetworkSpec spec = parseNetworkCfg(singleConvolutionCfg(c));
-  const std::vector<uint8_t> weights = randomWeights(spec, seed);
-  const std::vector<float> input = randomTensor(spec.input.elements(), seed + 1, -1.f, 1.f);
-  const std::vector<float> expected = naiveForward(spec, weights, input)[0];
-  const LayerSpec& layer = spec.layers[0];
-  const LoadedWeights loaded = loadWeights(spec, weights.data(), weights.size());
+  const SingleLayerCase single = singleLayerCase(singleConvolutionCfg(c), seed);
   for (int tile : {2, 4}) {
     for (size_t blockTiles : {size_t{0}, size_t{3}}) {
       ThreadPool transformPool(2);
-      const WinogradConvolution convolution(layer, loaded.layers[0], tile, &transformPool, blockTiles);
+      const WinogradConvolution convolution(single.layer(), single.parameters(), tile, &transformPool, blockTiles);
       std::vector<float> scratch(convolution.scratchFloats());
       for (int threads : {1, 3}) {
         ThreadPool pool(threads);
-        std::vector<float> output(layer.output.elements(), -7.f);
-        convolution.run(input.data(), output.data(), scratch.data(), pool);
-        const double error = relativeError(output.data(), expected);
-        if (!(error <= toleranceFor(tile))) {
-          recordFailure(__FILE__, __LINE__,
-                        "F(" + std::to_string(tile) + ",3) " + std::to_string(c.channels) + "x" +
-                            std::to_string(c.height) + "x" + std::to_string(c.width) + " -> " +
-                            std::to_string(c.filters) + " pad " + std::to_string(c.padding) + " " + c.activation +
-                            " blockTiles=" + std::to_string(blockTiles) + " threads=" + std::to_string(threads) +
-                            ": relative error " + std::to_string(error));
-        }
+        std::vector<float> output(single.layer().output.elements(), -7.f);
+        convolution.run(single.input.data(), output.data(), scratch.data(), pool);
+        checkOutput(output, single.expected, toleranceFor(tile),
+                    "F(" + std::to_string(tile) + ",3) " + std::to_string(c.channels) + "x" +
+                        std::to_string(c.height) + "x" + std::to_string(c.width) + " -> " + std::to_string(c.filters) +
+                        " pad " + std::to_string(c.padding) + " " + c.activation +
+                        " blockTiles=" + std::to_string(blockTiles) + " threads=" + std::to_string(threads));
       }
     }
   }
