@@ -14,6 +14,12 @@ using namespace vector_ops;
 constexpr size_t kDepthBlock = 256;
 constexpr size_t kPrefetchFloats = kDepthBlock * kPanelFilters;
 
+// PackedGemmSplit: filters per work item, at least; the kernel bytes per item up to which it runs in L2-sized
+// steps, and the products per step.
+constexpr size_t kMinFilterBlock = 16;
+constexpr size_t kStepKernelBytes = size_t{256} << 10;
+constexpr size_t kStepProductBytes = size_t{128} << 10;
+
 // c[r][0 .. kPanelFilters) (+)= sum over kc of x[k][r] * w[k][...]: R rows, two vectors of filters per row.
 template <int R, bool Prefetch>
 inline void microKernel(size_t kc, const float* x, const float* w, float* c, size_t ldc, bool accumulate) {
@@ -107,6 +113,46 @@ void packedGemm(const PackedWeights& w, size_t firstPanel, size_t panels, const 
       }
     }
   }
+}
+
+PackedGemmSplit::PackedGemmSplit(size_t filters, size_t depth, size_t matrices, size_t maxColumns, int workers)
+    : filters_(filters), panels_(roundUp(filters, kPanelFilters) / kPanelFilters) {
+  const size_t threads = static_cast<size_t>(workers);
+  const size_t filterBlocks = std::max<size_t>(1, std::min(threads * 2, filters / kMinFilterBlock));
+  panelsPerBlock_ = (panels_ + filterBlocks - 1) / filterBlocks;
+  blocks_ = (panels_ + panelsPerBlock_ - 1) / panelsPerBlock_;
+  chunksWanted_ = (threads * 2 + blocks_ - 1) / blocks_;
+  const size_t itemFilters = panelsPerBlock_ * kPanelFilters;
+  const size_t itemKernelBytes = matrices * itemFilters * depth * sizeof(float);
+  stepColumns_ = itemKernelBytes <= kStepKernelBytes
+                     ? roundUp(std::max<size_t>(1, kStepProductBytes / (matrices * itemFilters * sizeof(float))),
+                               kPanelColumns)
+                     : maxColumns;
+}
+
+size_t PackedGemmSplit::panelsPerChunk(size_t columns) const {
+  const size_t columnPanels = (columns + kPanelColumns - 1) / kPanelColumns;
+  const size_t chunks = std::min(chunksWanted_, columnPanels);
+  return (columnPanels + chunks - 1) / chunks;
+}
+
+size_t PackedGemmSplit::items(size_t columns) const {
+  const size_t columnPanels = (columns + kPanelColumns - 1) / kPanelColumns;
+  const size_t perChunk = panelsPerChunk(columns);
+  return blocks_ * ((columnPanels + perChunk - 1) / perChunk);
+}
+
+PackedGemmSplit::Item PackedGemmSplit::item(size_t index, size_t columns) const {
+  const size_t perChunk = panelsPerChunk(columns);
+  const size_t chunks = items(columns) / blocks_;
+  Item item{};
+  item.firstPanel = index / chunks * panelsPerBlock_;
+  item.panels = std::min(panelsPerBlock_, panels_ - item.firstPanel);
+  item.firstFilter = item.firstPanel * kPanelFilters;
+  item.lastFilter = std::min(filters_, (item.firstPanel + item.panels) * kPanelFilters);
+  item.firstColumn = index % chunks * perChunk * kPanelColumns;
+  item.columns = std::min(perChunk * kPanelColumns, columns - item.firstColumn);
+  return item;
 }
 
 }  // namespace emofleet

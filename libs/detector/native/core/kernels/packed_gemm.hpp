@@ -73,4 +73,43 @@ void packInput(const float* x, size_t depth, size_t columns, size_t ld, float* p
 void packedGemm(const PackedWeights& w, size_t firstPanel, size_t panels, const float* x, size_t columns, float* c,
                 size_t ldc);
 
+/**
+ * How the Winograd and pointwise layers split a stage of packedGemm calls, over one block of packed columns,
+ * between `workers` threads. Items are filter blocks of whole weight panels (at most two per worker, none smaller
+ * than 16 filters); where those alone give fewer than two items per worker (layers with few filters, such as
+ * v2-tiny's 32-filter layer at 208x208), each block of columns is also cut into chunks of whole input panels, so
+ * every thread has work. An item multiplies its chunk in steps of stepColumns(): where its kernels (`matrices`
+ * [filters x depth] weight matrices, one per Winograd coordinate) stay in L2 across steps, steps whose products
+ * also stay in L2 until the caller's epilogue reads them; otherwise (deep layers, whose kernels stream from
+ * memory) one step per chunk, so they stream once. `maxColumns` is the largest block of columns.
+ */
+class PackedGemmSplit {
+ public:
+  struct Item {
+    size_t firstPanel;   // weight panels [firstPanel, firstPanel + panels)
+    size_t panels;
+    size_t firstFilter;  // the filters they hold: [firstFilter, lastFilter)
+    size_t lastFilter;
+    size_t firstColumn;  // columns [firstColumn, firstColumn + columns) of the block, a whole number of input panels
+    size_t columns;
+  };
+
+  PackedGemmSplit(size_t filters, size_t depth, size_t matrices, size_t maxColumns, int workers);
+
+  /** Work items for a block of `columns` columns. */
+  size_t items(size_t columns) const;
+  Item item(size_t index, size_t columns) const;
+  size_t stepColumns() const { return stepColumns_; }
+
+ private:
+  size_t panelsPerChunk(size_t columns) const;
+
+  size_t filters_;
+  size_t panels_;
+  size_t panelsPerBlock_;
+  size_t blocks_;
+  size_t chunksWanted_;
+  size_t stepColumns_;
+};
+
 }  // namespace emofleet

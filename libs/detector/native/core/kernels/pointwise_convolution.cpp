@@ -22,11 +22,6 @@ constexpr size_t kMaxPixels = 32 * 32;
 // The packed input and the products of one block of pixels take about this many floats (a few MB, read back
 // right after they are written, while still in the last-level cache).
 constexpr size_t kBlockFloats = size_t{1} << 20;
-// Filters per work item of the GEMM + store stage, at least (the items are spread over the threads).
-constexpr size_t kMinFilterBlock = 16;
-// Kernel bytes per work item up to which the item runs in steps whose products stay in L2 until they are stored.
-constexpr size_t kStepKernelBytes = size_t{256} << 10;
-constexpr size_t kStepProductBytes = size_t{128} << 10;
 // Input panels per work item of the packing stage.
 constexpr size_t kPackPanels = 8;
 // The transposing store handles kStoreFilters x kStoreColumns products at a time.
@@ -119,20 +114,8 @@ void PointwiseConvolution::storeTransposed(const float* products, size_t firstCo
 
 void PointwiseConvolution::run(const float* input, float* output, float* scratch, ThreadPool& pool) const {
   const size_t ldm = roundUp(filters_, kPanelFilters);
-  const size_t workers = static_cast<size_t>(pool.size());
-  // Work items as in WinogradConvolution::run: filter blocks of whole weight panels, and column chunks of whole
-  // input panels where the filter blocks alone give fewer than two items per thread.
-  const size_t panels = ldm / kPanelFilters;
-  const size_t filterBlocks = std::max<size_t>(1, std::min(workers * 2, filters_ / kMinFilterBlock));
-  const size_t panelsPerBlock = (panels + filterBlocks - 1) / filterBlocks;
-  const size_t blocks = (panels + panelsPerBlock - 1) / panelsPerBlock;
-  const size_t chunksWanted = (workers * 2 + blocks - 1) / blocks;
-  const size_t itemFilters = panelsPerBlock * kPanelFilters;
-  const size_t itemKernelBytes = itemFilters * channels_ * sizeof(float);
-  const size_t stepColumns =
-      itemKernelBytes <= kStepKernelBytes
-          ? roundUp(std::max<size_t>(1, kStepProductBytes / (itemFilters * sizeof(float))), kPanelColumns)
-          : blockColumns_;
+  // The GEMM + store items: per item, the products of each step are stored while in L2.
+  const PackedGemmSplit split(filters_, channels_, 1, blockColumns_, pool.size());
   float* packed = scratch;
   float* products = scratch + packedInputFloats(blockColumns_, channels_);
   for (size_t firstColumn = 0; firstColumn < pixels_; firstColumn += blockColumns_) {
@@ -142,20 +125,13 @@ void PointwiseConvolution::run(const float* input, float* output, float* scratch
       const size_t first = item * kPackPanels;
       packColumns(input, firstColumn, first, std::min(columnPanels, first + kPackPanels), columns, packed);
     });
-    const size_t panelsPerChunk =
-        (columnPanels + std::min(chunksWanted, columnPanels) - 1) / std::min(chunksWanted, columnPanels);
-    const size_t chunks = (columnPanels + panelsPerChunk - 1) / panelsPerChunk;
-    pool.parallelFor(blocks * chunks, [&](size_t item, int) {
-      const size_t firstPanel = item / chunks * panelsPerBlock;
-      const size_t count = std::min(panelsPerBlock, panels - firstPanel);
-      const size_t chunkFirst = item % chunks * panelsPerChunk * kPanelColumns;
-      const size_t chunkColumns = std::min(panelsPerChunk * kPanelColumns, columns - chunkFirst);
-      const size_t firstFilter = firstPanel * kPanelFilters;
-      const size_t lastFilter = std::min(filters_, (firstPanel + count) * kPanelFilters);
-      for (size_t sub = chunkFirst; sub < chunkFirst + chunkColumns; sub += stepColumns) {
-        const size_t n = std::min(stepColumns, chunkFirst + chunkColumns - sub);
-        packedGemm(weights_, firstPanel, count, packed + sub * channels_, n, products + sub * ldm, ldm);
-        storeTransposed(products + sub * ldm, firstColumn + sub, n, firstFilter, lastFilter, output);
+    pool.parallelFor(split.items(columns), [&](size_t index, int) {
+      const PackedGemmSplit::Item item = split.item(index, columns);
+      for (size_t sub = 0; sub < item.columns; sub += split.stepColumns()) {
+        const size_t first = item.firstColumn + sub;  // whole panels: packInput's layout puts them in sequence
+        const size_t n = std::min(split.stepColumns(), item.columns - sub);
+        packedGemm(weights_, item.firstPanel, item.panels, packed + first * channels_, n, products + first * ldm, ldm);
+        storeTransposed(products + first * ldm, firstColumn + first, n, item.firstFilter, item.lastFilter, output);
       }
     });
   }

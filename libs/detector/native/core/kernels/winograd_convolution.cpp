@@ -23,13 +23,8 @@ constexpr size_t kMinBlockTiles = 64;
 constexpr int kMinChannels = 16;
 constexpr int kMinFilters = 32;
 constexpr size_t kMinF4Pixels = 24 * 24;
-// Filters per work item of the SGEMM + output stage (the items are spread over the threads).
-constexpr size_t kMinFilterBlock = 16;
 // Input channels per work item of the input transform (see run()).
 constexpr size_t kChannelGroup = 8;
-// Kernel bytes per work item up to which the item is run in L2-sized steps of tiles, and the products (M) per step.
-constexpr size_t kStepKernelBytes = size_t{256} << 10;
-constexpr size_t kStepProductBytes = size_t{128} << 10;
 
 /*
  * The transforms (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks"), written out so the zero
@@ -328,31 +323,12 @@ void WinogradConvolution::run(const float* input, float* output, float* scratch,
   const size_t ldm = roundUp(filters, kPanelFilters);
   const size_t coordinates = static_cast<size_t>(alpha_ * alpha_);
   const size_t totalTiles = tilesX_ * tilesY_;
-  const size_t workers = static_cast<size_t>(pool.size());
-  // Work items of the GEMM + output stage: filter blocks of whole weight panels (none smaller than
-  // kMinFilterBlock), and where those alone give fewer than two items per thread (layers with few filters, such
-  // as v2-tiny's 32-filter layer at 208x208), each block of tiles is also split into chunks of whole column
-  // panels, so every thread has work.
-  const size_t panels = ldm / kPanelFilters;
-  const size_t filterBlocks = std::max<size_t>(1, std::min(workers * 2, filters / kMinFilterBlock));
-  const size_t panelsPerBlock = (panels + filterBlocks - 1) / filterBlocks;
-  const size_t blocks = (panels + panelsPerBlock - 1) / panelsPerBlock;
-  const size_t chunksWanted = (workers * 2 + blocks - 1) / blocks;
-  // Tiles per GEMM + output-transform step of one item: where the item's kernels are small enough to stay in
-  // L2 across steps, steps small enough that their products also stay in L2 until the output transform reads
-  // them; otherwise (deep layers, whose kernels stream from memory) one step per chunk, so they stream once.
-  const size_t itemFilters = panelsPerBlock * kPanelFilters;
-  const size_t itemKernelBytes = coordinates * itemFilters * channels * sizeof(float);
-  const size_t stepTiles = itemKernelBytes <= kStepKernelBytes
-                               ? roundUp(std::max<size_t>(1, kStepProductBytes / (coordinates * itemFilters * sizeof(float))), kPanelColumns)
-                               : totalTiles;
+  // The GEMM + output-transform items: per item, the products of each step are transformed while in L2.
+  const PackedGemmSplit split(filters, channels, coordinates, totalTiles, pool.size());
   for (size_t firstTile = 0; firstTile < totalTiles; firstTile += blockTiles_) {
     const size_t tiles = std::min(blockTiles_, totalTiles - firstTile);
     const size_t vStride = packedInputFloats(tiles, channels);
     const size_t mStride = ldm * tiles;
-    const size_t tilePanels = (tiles + kPanelColumns - 1) / kPanelColumns;
-    const size_t panelsPerChunk = (tilePanels + std::min(chunksWanted, tilePanels) - 1) / std::min(chunksWanted, tilePanels);
-    const size_t chunks = (tilePanels + panelsPerChunk - 1) / panelsPerChunk;
     float* v = scratch;
     float* m = scratch + coordinates * vStride;
     // Channels in groups: neighbouring channels' tiles share cache lines in V (kPanelColumns floats each), so
@@ -368,22 +344,18 @@ void WinogradConvolution::run(const float* input, float* output, float* scratch,
         }
       }
     });
-    pool.parallelFor(blocks * chunks, [&](size_t item, int) {
-      const size_t firstPanel = item / chunks * panelsPerBlock;
-      const size_t count = std::min(panelsPerBlock, panels - firstPanel);
-      const size_t chunkFirst = item % chunks * panelsPerChunk * kPanelColumns;
-      const size_t chunkTiles = std::min(panelsPerChunk * kPanelColumns, tiles - chunkFirst);
+    pool.parallelFor(split.items(tiles), [&](size_t index, int) {
+      const PackedGemmSplit::Item item = split.item(index, tiles);
+      const size_t chunkFirst = item.firstColumn;
       const float* chunkV = v + chunkFirst * channels;  // whole panels: packInput's layout puts them in sequence
       float* chunkM = m + chunkFirst * ldm;
-      const size_t first = firstPanel * kPanelFilters;
-      const size_t last = std::min(filters, (firstPanel + count) * kPanelFilters);
-      for (size_t sub = 0; sub < chunkTiles; sub += stepTiles) {
-        const size_t n = std::min(stepTiles, chunkTiles - sub);
+      for (size_t sub = 0; sub < item.columns; sub += split.stepColumns()) {
+        const size_t n = std::min(split.stepColumns(), item.columns - sub);
         for (size_t xi = 0; xi < coordinates; ++xi) {
-          packedGemm(kernels_[xi], firstPanel, count, chunkV + sub * channels + xi * vStride, n,
+          packedGemm(kernels_[xi], item.firstPanel, item.panels, chunkV + sub * channels + xi * vStride, n,
                      chunkM + sub * ldm + xi * mStride, ldm);
         }
-        for (size_t f = first; f < last; f += static_cast<size_t>(kLanes)) {
+        for (size_t f = item.firstFilter; f < item.lastFilter; f += static_cast<size_t>(kLanes)) {
           if (tile_ == 2) {
             transformOutput<2>(chunkM + sub * ldm, mStride, firstTile + chunkFirst + sub, n, f, output);
           } else {
